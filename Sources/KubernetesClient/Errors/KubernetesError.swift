@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a request was doing, so that an error can say it in a person's words.
-public struct RequestContext: Sendable, Hashable {
+public struct RequestSummary: Sendable, Hashable {
     public var verb: String
     public var resource: ResourceType?
     public var name: String?
@@ -22,7 +22,7 @@ public struct RequestContext: Sendable, Hashable {
 /// Every way a call to the Kubernetes API can fail, each printed as one line a person can act on.
 public enum KubernetesError: Error, CustomStringConvertible, Sendable {
     /// The server answered with a `Status` error.
-    case api(APIStatus, RequestContext)
+    case api(APIStatus, RequestSummary)
     /// A namespaced request named a namespace that does not exist.
     case namespaceNotFound(String)
     /// No connection to the server could be made.
@@ -32,9 +32,9 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
     /// The credentials could not be obtained (exec plugin, token file).
     case credentials(String)
     /// The server answered something that is not the Kubernetes API.
-    case unexpectedResponse(status: Int, detail: String, RequestContext)
+    case unexpectedResponse(status: Int, detail: String, RequestSummary)
     /// A watch was asked to resume from a version the server no longer has (410 Gone).
-    case expired(RequestContext)
+    case expired(RequestSummary)
 
     public var description: String {
         switch self {
@@ -79,7 +79,7 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
     /// A failed JSON-patch `test`, or any other 422.
     public var isInvalid: Bool { statusCode == 422 }
 
-    private static func describe(_ status: APIStatus, _ context: RequestContext) -> String {
+    private static func describe(_ status: APIStatus, _ context: RequestSummary) -> String {
         let kind = context.resource.map { $0.kind.lowercased() } ?? "object"
         let place = context.namespace.map { " in namespace \"\($0)\"" } ?? ""
         switch status.reason {

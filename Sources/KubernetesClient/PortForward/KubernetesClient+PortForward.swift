@@ -14,7 +14,7 @@ extension KubernetesClient {
     /// `close()` or until the pod side ends it.
     public func portForward(pod: String, namespace: String? = nil, port: Int) async throws(KubernetesError) -> PortForwardStream {
         let ns = resolve(namespace, for: .pods) ?? connection.namespace
-        let context = RequestContext(verb: "create", resource: .pods, name: pod, namespace: ns, subresource: "portforward", server: connection.serverDescription)
+        let context = RequestSummary(verb: "create", resource: .pods, name: pod, namespace: ns, subresource: "portforward", server: connection.serverDescription)
         let prepared = try await credentials.prepare()
         let path = ResourceType.pods.objectPath(name: pod, namespace: ns, subresource: "portforward")
         let url = APIRequest(method: .GET, path: path, query: [("ports", String(port))], context: context).url(server: connection.server)
@@ -73,7 +73,7 @@ extension KubernetesClient {
     }
 
     /// Explains a refused port-forward: a missing pod or namespace, RBAC, or the reason the server gave.
-    private func portForwardFailure(_ error: any Error, pod: String, namespace: String, port: Int, context: RequestContext) async -> KubernetesError {
+    private func portForwardFailure(_ error: any Error, pod: String, namespace: String, port: Int, context: RequestSummary) async -> KubernetesError {
         if let error = error as? KubernetesError { return error }
         do {
             _ = try await getRaw(.pods, name: pod, namespace: namespace)
@@ -116,7 +116,7 @@ extension KubernetesClient {
         if let container { query.append(("container", container)) }
         if follow { query.append(("follow", "true")) }
         if let tailLines { query.append(("tailLines", String(tailLines))) }
-        let context = RequestContext(verb: "get", resource: .pods, name: pod, namespace: ns, subresource: "log", server: connection.serverDescription)
+        let context = RequestSummary(verb: "get", resource: .pods, name: pod, namespace: ns, subresource: "log", server: connection.serverDescription)
         return APIRequest(method: .GET, path: ResourceType.pods.objectPath(name: pod, namespace: ns, subresource: "log"), query: query, accept: "*/*", context: context)
     }
 }

@@ -12,11 +12,11 @@ struct APIRequest: Sendable {
     var body: JSONValue?
     var contentType = "application/json"
     var accept = "application/json"
-    var context: RequestContext
+    var context: RequestSummary
 
     init(
         method: HTTPMethod, path: String, query: [(String, String)] = [], body: JSONValue? = nil,
-        contentType: String = "application/json", accept: String = "application/json", context: RequestContext
+        contentType: String = "application/json", accept: String = "application/json", context: RequestSummary
     ) {
         self.method = method
         self.path = path
@@ -125,7 +125,7 @@ extension KubernetesClient {
         }
         if status == 410 { return .expired(request.context) }
         if apiStatus.reason == "NotFound", let namespace = request.context.namespace, request.context.resource != .namespaces {
-            let namespaceContext = RequestContext(verb: "get", resource: .namespaces, name: namespace, server: connection.serverDescription)
+            let namespaceContext = RequestSummary(verb: "get", resource: .namespaces, name: namespace, server: connection.serverDescription)
             let probe = APIRequest(method: .GET, path: ResourceType.namespaces.objectPath(name: namespace, namespace: nil), context: namespaceContext)
             if let response = try? await execute(probe, retryingUnauthorized: false), response.status == .notFound {
                 return .namespaceNotFound(namespace)

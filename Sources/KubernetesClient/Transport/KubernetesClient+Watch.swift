@@ -17,7 +17,7 @@ extension KubernetesClient {
         query.append(("allowWatchBookmarks", "true"))
         if let resourceVersion, !resourceVersion.isEmpty { query.append(("resourceVersion", resourceVersion)) }
         if let timeoutSeconds { query.append(("timeoutSeconds", String(timeoutSeconds))) }
-        let context = RequestContext(verb: "watch", resource: type, namespace: ns, server: connection.serverDescription)
+        let context = RequestSummary(verb: "watch", resource: type, namespace: ns, server: connection.serverDescription)
         let request = APIRequest(method: .GET, path: type.collectionPath(namespace: ns), query: query, context: context)
         return AsyncThrowingStream { continuation in
             let task = Task {
@@ -44,7 +44,7 @@ extension KubernetesClient {
         }
     }
 
-    static func watchEvent(_ line: Data, context: RequestContext) throws(KubernetesError) -> WatchEvent<JSONValue> {
+    static func watchEvent(_ line: Data, context: RequestSummary) throws(KubernetesError) -> WatchEvent<JSONValue> {
         guard let document = try? JSONValue.parse(line), let typeName = document["type"]?.stringValue, let object = document["object"] else {
             throw .unexpectedResponse(status: 200, detail: "a watch event is not valid JSON", context)
         }

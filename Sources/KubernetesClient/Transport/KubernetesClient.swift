@@ -48,7 +48,7 @@ public final class KubernetesClient: Sendable {
     /// Reads one object with every field.
     public func getRaw(_ type: ResourceType, name: String, namespace: String? = nil, subresource: String? = nil) async throws(KubernetesError) -> JSONValue {
         let ns = resolve(namespace, for: type)
-        let context = RequestContext(verb: "get", resource: type, name: name, namespace: ns, subresource: subresource, server: connection.serverDescription)
+        let context = RequestSummary(verb: "get", resource: type, name: name, namespace: ns, subresource: subresource, server: connection.serverDescription)
         return try await json(APIRequest(method: .GET, path: type.objectPath(name: name, namespace: ns, subresource: subresource), context: context))
     }
 
@@ -65,7 +65,7 @@ public final class KubernetesClient: Sendable {
         _ type: ResourceType, namespace: String? = nil, allNamespaces: Bool = false, options: ListOptions = .init()
     ) async throws(KubernetesError) -> (items: [JSONValue], resourceVersion: String) {
         let ns = allNamespaces ? nil : resolve(namespace, for: type)
-        let context = RequestContext(verb: "list", resource: type, namespace: ns, server: connection.serverDescription)
+        let context = RequestSummary(verb: "list", resource: type, namespace: ns, server: connection.serverDescription)
         var items: [JSONValue] = []
         var continueToken: String?
         var resourceVersion = ""
@@ -101,7 +101,7 @@ public final class KubernetesClient: Sendable {
         if body["kind"] == nil { body["kind"] = .string(type.kind) }
         let ns = resolve(namespace ?? body[path: "metadata", "namespace"]?.stringValue, for: type)
         let name = body[path: "metadata", "name"]?.stringValue
-        let context = RequestContext(verb: "create", resource: type, name: name, namespace: ns, server: connection.serverDescription)
+        let context = RequestSummary(verb: "create", resource: type, name: name, namespace: ns, server: connection.serverDescription)
         return try await json(APIRequest(method: .POST, path: type.collectionPath(namespace: ns), body: body, context: context))
     }
 
@@ -110,7 +110,7 @@ public final class KubernetesClient: Sendable {
     public func update(_ type: ResourceType, _ object: JSONValue, namespace: String? = nil, subresource: String? = nil) async throws(KubernetesError) -> JSONValue {
         let name = object[path: "metadata", "name"]?.stringValue ?? ""
         let ns = resolve(namespace ?? object[path: "metadata", "namespace"]?.stringValue, for: type)
-        let context = RequestContext(verb: "update", resource: type, name: name, namespace: ns, subresource: subresource, server: connection.serverDescription)
+        let context = RequestSummary(verb: "update", resource: type, name: name, namespace: ns, subresource: subresource, server: connection.serverDescription)
         return try await json(APIRequest(method: .PUT, path: type.objectPath(name: name, namespace: ns, subresource: subresource), body: object, context: context))
     }
 
@@ -124,7 +124,7 @@ public final class KubernetesClient: Sendable {
     @discardableResult
     public func patchRaw(_ type: ResourceType, name: String, namespace: String? = nil, subresource: String? = nil, _ patch: Patch) async throws(KubernetesError) -> JSONValue {
         let ns = resolve(namespace, for: type)
-        let context = RequestContext(verb: "patch", resource: type, name: name, namespace: ns, subresource: subresource, server: connection.serverDescription)
+        let context = RequestSummary(verb: "patch", resource: type, name: name, namespace: ns, subresource: subresource, server: connection.serverDescription)
         return try await json(
             APIRequest(method: .PATCH, path: type.objectPath(name: name, namespace: ns, subresource: subresource), body: patch.body, contentType: patch.contentType, context: context)
         )
@@ -133,7 +133,7 @@ public final class KubernetesClient: Sendable {
     /// Deletes an object. Dependents are collected according to `propagation`.
     public func delete(_ type: ResourceType, name: String, namespace: String? = nil, propagation: PropagationPolicy = .background) async throws(KubernetesError) {
         let ns = resolve(namespace, for: type)
-        let context = RequestContext(verb: "delete", resource: type, name: name, namespace: ns, server: connection.serverDescription)
+        let context = RequestSummary(verb: "delete", resource: type, name: name, namespace: ns, server: connection.serverDescription)
         let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string(propagation.rawValue)]
         _ = try await json(APIRequest(method: .DELETE, path: type.objectPath(name: name, namespace: ns), body: options, context: context))
     }
@@ -153,12 +153,12 @@ public final class KubernetesClient: Sendable {
 
     /// `/version` of the server.
     public func serverVersion() async throws(KubernetesError) -> JSONValue {
-        try await json(APIRequest(method: .GET, path: "/version", context: RequestContext(verb: "get", resource: nil, server: connection.serverDescription)))
+        try await json(APIRequest(method: .GET, path: "/version", context: RequestSummary(verb: "get", resource: nil, server: connection.serverDescription)))
     }
 
     /// The group versions the server serves (`/api` and `/apis`).
     public func serverGroupVersions() async throws(KubernetesError) -> [String] {
-        let context = RequestContext(verb: "get", resource: nil, server: connection.serverDescription)
+        let context = RequestSummary(verb: "get", resource: nil, server: connection.serverDescription)
         let core = try await json(APIRequest(method: .GET, path: "/api", context: context))
         let groups = try await json(APIRequest(method: .GET, path: "/apis", context: context))
         let coreVersions = core["versions"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -171,7 +171,7 @@ public final class KubernetesClient: Sendable {
     /// The resources of one group version (`/apis/apps/v1`).
     public func serverResources(groupVersion: String) async throws(KubernetesError) -> JSONValue {
         let path = groupVersion.contains("/") ? "/apis/\(groupVersion)" : "/api/\(groupVersion)"
-        return try await json(APIRequest(method: .GET, path: path, context: RequestContext(verb: "get", resource: nil, server: connection.serverDescription)))
+        return try await json(APIRequest(method: .GET, path: path, context: RequestSummary(verb: "get", resource: nil, server: connection.serverDescription)))
     }
 
     // MARK: - Helpers
@@ -184,7 +184,7 @@ public final class KubernetesClient: Sendable {
         do {
             return try value.decode(as: R.self)
         } catch {
-            let context = RequestContext(verb: verb, resource: nil, server: connection.serverDescription)
+            let context = RequestSummary(verb: verb, resource: nil, server: connection.serverDescription)
             throw .unexpectedResponse(status: 200, detail: "cannot read \(R.self): \(error)", context)
         }
     }
