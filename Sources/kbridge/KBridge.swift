@@ -1,1 +1,10 @@
-@main struct Main { static func main() {} }
+import ArgumentParser
+
+@main
+struct KBridge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kbridge",
+        abstract: "Run one service of a Kubernetes application on this computer, connected to the rest of it in the cluster.",
+        subcommands: [ListCommand.self, SandboxCommand.self]
+    )
+}

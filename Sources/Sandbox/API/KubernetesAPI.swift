@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesClient
 import NIOCore
+import Synchronization
 
 /// One request to the API, independent of the HTTP server that received it.
 struct APIServerRequest: Sendable {
@@ -32,19 +33,22 @@ final class KubernetesAPI: Sendable {
     let authorizer: RBACAuthorizer
     let addresses: ClusterIPAllocator
     let kubelets: KubeletConnector
-    /// `host:port` the server is reached at, for discovery.
-    let serverAddress: String
+    /// `host:port` the server is reached at, for discovery; known once the server is bound.
+    private let advertisedAddress = Mutex("")
     /// How often an idle watch with `allowWatchBookmarks` gets a BOOKMARK.
     let bookmarkInterval: Duration
 
-    init(store: ObjectStore, authenticator: Authenticator, addresses: ClusterIPAllocator, kubelets: KubeletConnector, serverAddress: String, bookmarkInterval: Duration = .seconds(30)) {
+    init(store: ObjectStore, authenticator: Authenticator, addresses: ClusterIPAllocator, kubelets: KubeletConnector, bookmarkInterval: Duration = .seconds(30)) {
         self.store = store
         self.authenticator = authenticator
         self.authorizer = RBACAuthorizer(store: store)
         self.addresses = addresses
         self.kubelets = kubelets
-        self.serverAddress = serverAddress
         self.bookmarkInterval = bookmarkInterval
+    }
+
+    func advertise(_ address: String) {
+        advertisedAddress.withLock { $0 = address }
     }
 
     func handle(_ request: APIServerRequest) async -> APIServerResponse {
@@ -64,7 +68,7 @@ final class KubernetesAPI: Sendable {
         }
         guard let user = request.user else { throw .unauthorized }
         switch path {
-        case "/api": return .json(Discovery.coreVersions(serverAddress: serverAddress), status: 200)
+        case "/api": return .json(Discovery.coreVersions(serverAddress: advertisedAddress.withLock { $0 }), status: 200)
         case "/apis": return .json(Discovery.groupList, status: 200)
         case "/openapi/v3": return .json(Discovery.openAPIIndex, status: 200)
         default: break

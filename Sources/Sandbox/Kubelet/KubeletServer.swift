@@ -1,0 +1,192 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import HummingbirdWebSocket
+import KubernetesClient
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// The kubelet's own HTTPS API, which the API server proxies `pods/log` and
+/// `pods/portforward` to: `/containerLogs/{namespace}/{pod}/{container}` and the
+/// `/portForward/{namespace}/{pod}` WebSocket (`v4.channel.k8s.io`).
+struct KubeletServer {
+    /// Finds the worker of a running pod.
+    typealias PodLookup = @Sendable (_ namespace: String, _ name: String) async -> PodWorker?
+
+    let tls: TLSConfiguration
+    let host: String
+    let port: Int
+    let lookup: PodLookup
+    let logger: Logger
+
+    func application(onRunning: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
+        let lookup = self.lookup
+        let logger = self.logger
+        let responder = CallbackResponder { (request: Request, _: BasicRequestContext) async throws -> Response in
+            let segments = request.uri.path.split(separator: "/").map(String.init)
+            let query = APIServer.query(request.uri.query)
+            if segments == ["healthz"] { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+            guard segments.count == 4, segments[0] == "containerLogs" else {
+                return Self.text(.notFound, "404 page not found")
+            }
+            return await Self.logs(namespace: segments[1], pod: segments[2], container: segments[3], query: query, lookup: lookup)
+        }
+        let server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+            guard let target = head.path.map({ URI($0) }) else { return .dontUpgrade }
+            let segments = target.path.split(separator: "/").map(String.init)
+            guard segments.count == 3, segments[0] == "portForward", let worker = await lookup(segments[1], segments[2]), let ip = await worker.ip else {
+                return .dontUpgrade
+            }
+            let ports = (APIServer.query(target.query)["ports"] ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !ports.isEmpty else { return .dontUpgrade }
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
+            return .upgrade(headers) { inbound, outbound, _ in
+                await PortForwardSession(podIP: ip, podName: segments[2], ports: ports, logger: logger).run(inbound: inbound, outbound: outbound)
+            }
+        }
+        return Application(
+            responder: responder,
+            server: try .tls(server, tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// The last `count` lines of a log.
+    static func lastLines(_ data: Data, _ count: Int) -> Data {
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Data($0) }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        let kept = lines.suffix(count)
+        guard !kept.isEmpty else { return Data() }
+        return Data(kept.joined(separator: Data([UInt8(ascii: "\n")]))) + Data([UInt8(ascii: "\n")])
+    }
+
+    private static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: message)))
+    }
+
+    private static func logs(namespace: String, pod: String, container: String, query: [String: String], lookup: PodLookup) async -> Response {
+        guard let worker = await lookup(namespace, pod) else {
+            return text(.notFound, "pod \"\(pod)\" in namespace \"\(namespace)\" is not running on this node")
+        }
+        let previous = ["true", "1"].contains(query["previous"] ?? "")
+        guard let file = await worker.logFile(container: container, previous: previous) else {
+            if previous { return text(.badRequest, "previous terminated container \"\(container)\" in pod \"\(pod)\" not found") }
+            let reason = await worker.waitingReason(container: container) ?? "ContainerCreating"
+            return text(.badRequest, "container \"\(container)\" in pod \"\(pod)\" is waiting to start: \(reason)")
+        }
+        let follow = ["true", "1"].contains(query["follow"] ?? "") && !previous
+        let tailLines = query["tailLines"].flatMap(Int.init)
+        let body = ResponseBody { writer in
+            guard let handle = try? FileHandle(forReadingFrom: file) else { return }
+            defer { try? handle.close() }
+            var existing = handle.readDataToEndOfFile()
+            if let tailLines {
+                existing = Self.lastLines(existing, tailLines)
+            }
+            if !existing.isEmpty { try await writer.write(ByteBuffer(bytes: existing)) }
+            while follow {
+                let more = handle.readDataToEndOfFile()
+                if !more.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: more))
+                    continue
+                }
+                guard await worker.isRunning(container: container), await worker.logFile(container: container, previous: false) == file else { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)
+    }
+}
+
+/// One port-forward WebSocket on the kubelet: a TCP connection per requested port of the pod,
+/// framed as `v4.channel.k8s.io` (data channel 2i, error channel 2i+1, each opened with the port).
+struct PortForwardSession {
+    let podIP: String
+    let podName: String
+    let ports: [Int]
+    let logger: Logger
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        do {
+            for (index, port) in ports.enumerated() {
+                for channel in [2 * index, 2 * index + 1] {
+                    var opening = ByteBuffer()
+                    opening.writeInteger(UInt8(channel))
+                    opening.writeInteger(UInt16(port), endianness: .little)
+                    try await outbound.write(.binary(opening))
+                }
+            }
+            try await connect(index: 0, connected: [], inbound: inbound, outbound: outbound)
+        } catch {
+            logger.debug("port-forward ended", metadata: ["pod": "\(podName)", "error": "\(error)"])
+        }
+    }
+
+    private typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    /// Opens the connections one by one, then relays; a port that refuses gets its error channel written.
+    private func connect(index: Int, connected: [(NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>)], inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        guard index < ports.count else {
+            try await relay(connected, inbound: inbound, outbound: outbound)
+            return
+        }
+        let connection: Connection
+        do {
+            connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .connect(host: podIP, port: ports[index]) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    }
+                }
+        } catch {
+            var message = ByteBuffer()
+            message.writeInteger(UInt8(2 * index + 1))
+            message.writeString("error forwarding port \(ports[index]) to pod \(podName): failed to connect to \(podIP):\(ports[index]): \(error)")
+            try await outbound.write(.binary(message))
+            try await outbound.close(.normalClosure, reason: nil)
+            return
+        }
+        try await connection.executeThenClose { connectionInbound, connectionOutbound in
+            try await connect(index: index + 1, connected: connected + [(connectionInbound, connectionOutbound)], inbound: inbound, outbound: outbound)
+        }
+    }
+
+    private func relay(_ connections: [(NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>)], inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await message in inbound.messages(maxSize: 16 << 20) {
+                    guard case .binary(var bytes) = message, let channel = bytes.readInteger(as: UInt8.self) else { continue }
+                    let index = Int(channel) / 2
+                    guard channel % 2 == 0, connections.indices.contains(index), bytes.readableBytes > 0 else { continue }
+                    try await connections[index].1.write(bytes)
+                }
+                for connection in connections { connection.1.finish() }
+            }
+            for (index, connection) in connections.enumerated() {
+                group.addTask {
+                    for try await bytes in connection.0 {
+                        var framed = ByteBuffer()
+                        framed.writeInteger(UInt8(2 * index))
+                        framed.writeImmutableBuffer(bytes)
+                        try await outbound.write(.binary(framed))
+                    }
+                }
+            }
+            // The stream ends when the client goes or, with one port, when the pod closes its side.
+            try await group.next()
+            if connections.count == 1 { try? await outbound.close(.normalClosure, reason: nil) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import KubernetesClient
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List what kbridge can connect to.", subcommands: [ListServices.self]
+    )
+}
+
+struct ListServices: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "services", abstract: "List the services of a namespace, with their ports, selectors and ready pods.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let console = Console(format: global.output)
+        let logger = DiagnosticLog.logger(command: "list")
+        try await reportingErrors(console) {
+            let client = try global.client(logger: logger)
+            let namespace = client.defaultNamespace
+            try await client.requireNamespace(namespace)
+            let services = try await client.list(Service.self, namespace: namespace)
+            let endpoints = Dictionary(
+                try await client.list(Endpoints.self, namespace: namespace).map { ($0.metadata.nameOrEmpty, $0) }, uniquingKeysWith: { first, _ in first }
+            )
+            let rows = services.map { ServiceRow(service: $0, endpoints: endpoints[$0.metadata.nameOrEmpty]) }
+            console.result(
+                ServiceRow.table(rows, namespace: namespace), event: "services",
+                fields: ["namespace": .string(namespace), "services": .array(rows.map(\.json))]
+            )
+        }
+    }
+}
+
+/// One line of `kbridge list services`.
+struct ServiceRow {
+    var name: String
+    var type: String
+    var clusterIP: String
+    var ports: [ServicePort]
+    var selector: [String: String]?
+    var readyPods: Int?
+
+    init(service: Service, endpoints: Endpoints?) {
+        name = service.metadata.nameOrEmpty
+        type = service.spec.type ?? "ClusterIP"
+        clusterIP = service.spec.clusterIP ?? ""
+        ports = service.spec.ports ?? []
+        selector = service.spec.selector
+        readyPods = selector == nil ? nil : Set((endpoints?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip)).count
+    }
+
+    var portsText: String {
+        ports.isEmpty ? "<none>" : ports.map { port in
+            let target = port.targetPort.map { "→\($0)" } ?? ""
+            return "\(port.port)\(target)/\(port.protocol ?? "TCP")"
+        }.joined(separator: ",")
+    }
+
+    var selectorText: String {
+        guard let selector, !selector.isEmpty else { return "<none>" }
+        return selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "name": .string(name), "type": .string(type), "clusterIP": .string(clusterIP),
+            "ports": .array(ports.map { port in
+                var entry: [String: JSONValue] = ["port": .integer(Int64(port.port)), "protocol": .string(port.protocol ?? "TCP")]
+                if let name = port.name { entry["name"] = .string(name) }
+                if let target = port.targetPort { entry["targetPort"] = .string(target.description) }
+                return .object(entry)
+            }),
+        ]
+        if let selector { object["selector"] = .object(selector.mapValues { .string($0) }) }
+        if let readyPods { object["readyPods"] = .integer(Int64(readyPods)) }
+        return .object(object)
+    }
+
+    static func table(_ rows: [ServiceRow], namespace: String) -> String {
+        if rows.isEmpty { return "No services in namespace \"\(namespace)\"." }
+        let header = ["NAME", "TYPE", "CLUSTER-IP", "PORTS", "SELECTOR", "READY PODS"]
+        let lines = rows.map { [$0.name, $0.type, $0.clusterIP, $0.portsText, $0.selectorText, $0.readyPods.map(String.init) ?? "-"] }
+        return TextTable.render(header: header, rows: lines)
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// Runs a command's work; any error becomes one line for a person and exit code 1.
+func reportingErrors(_ console: Console, _ work: () async throws -> Void) async throws {
+    do {
+        try await work()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        console.failure(String(describing: error))
+        throw ExitCode(1)
+    }
+}
