@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "kbridge", targets: ["kbridge"]),
         .library(name: "KubernetesClient", targets: ["KubernetesClient"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
+        .library(name: "SandboxTesting", targets: ["SandboxTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -59,8 +60,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
-            ],
-            resources: [.copy("Resources")]
+            ]
         ),
         .executableTarget(
             name: "kbridge",
@@ -72,7 +72,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "KubernetesClientTests", dependencies: ["KubernetesClient", "Sandbox"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KubernetesClient"]),
+        .target(
+            name: "SandboxTesting",
+            dependencies: ["Sandbox", "KubernetesClient", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "KubernetesClientTests",
+            dependencies: ["KubernetesClient", "SandboxTesting"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: ["Sandbox", "SandboxTesting", "KubernetesClient"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )

@@ -22,7 +22,8 @@ extension KubernetesClient {
         var headers = HTTPFields()
         headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = Self.portForwardProtocol
         if let authorization = prepared.authorization { headers[.authorization] = authorization }
-        let configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: headers)
+        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: headers)
+        configuration.sniHostname = Self.tlsServerName(for: connection)
 
         let stream = PortForwardStream(remotePort: port)
         let connected = AsyncThrowingChannel<Void, any Error>()
@@ -70,6 +71,16 @@ extension KubernetesClient {
             task.cancel()
             throw await portForwardFailure(error, pod: pod, namespace: ns, port: port, context: context)
         }
+    }
+
+    /// The name to present and verify in TLS. An IP address cannot be sent as SNI, so a server
+    /// addressed by IP is verified as `kubernetes`, the name every API server certificate carries
+    /// for in-cluster clients (unless the kubeconfig sets `tls-server-name`).
+    static func tlsServerName(for connection: ClusterConnection) -> String? {
+        if let name = connection.tls.serverName { return name }
+        guard let host = connection.server.host else { return nil }
+        let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        return isAddress ? "kubernetes" : nil
     }
 
     /// Explains a refused port-forward: a missing pod or namespace, RBAC, or the reason the server gave.

@@ -48,6 +48,16 @@ struct APIResponse: Sendable {
 }
 
 extension KubernetesClient {
+    /// The HTTP client all `KubernetesClient`s share, for the life of the process. Unlike
+    /// `HTTPClient.shared`, it does not retry a refused connection until the deadline: an
+    /// unreachable server is reported at once.
+    static let transport: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// Sends a request and returns the JSON body of a successful answer.
     func json(_ request: APIRequest) async throws(KubernetesError) -> JSONValue {
         let response = try await send(request)
@@ -103,7 +113,7 @@ extension KubernetesClient {
         logger.debug("request", metadata: ["method": "\(request.method)", "path": "\(request.path)"])
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(http, timeout: timeout)
+            response = try await KubernetesClient.transport.execute(http, timeout: timeout)
         } catch {
             throw .unreachable(server: connection.serverDescription, reason: TransportFailure.describe(error))
         }

@@ -13,13 +13,11 @@ public final class KubernetesClient: Sendable {
     public let connection: ClusterConnection
     let credentials: CredentialSource
     let logger: Logger
-    private let http: HTTPClient
 
     public init(connection: ClusterConnection, logger: Logger = Logger(label: "kbridge.kubernetes")) {
         self.connection = connection
         self.credentials = CredentialSource(connection: connection)
         self.logger = logger
-        self.http = HTTPClient.shared
     }
 
     /// Reads the kubeconfig like kubectl and connects to the chosen context.

@@ -124,6 +124,8 @@ struct APIServer {
         headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
         return .upgrade(headers) { inbound, outbound, _ in
             var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20)
+            // Kubelets are addressed by IP, which TLS cannot carry as SNI; their certificates are not verified anyway.
+            configuration.sniHostname = "kubelet"
             configuration.additionalHeaders[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
             do {
                 try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) { kubeletInbound, kubeletOutbound, _ in

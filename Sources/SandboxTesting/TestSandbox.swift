@@ -1,0 +1,71 @@
+import Foundation
+import KubernetesClient
+import Logging
+import Sandbox
+
+/// A sandbox cluster for tests, in this process: one call starts it, one stops it.
+///
+/// ```swift
+/// let sandbox = try await TestSandbox.start(imageFiles: [storefrontImages])
+/// defer { Task { await sandbox.stop() } }
+/// let client = try sandbox.client()
+/// ```
+public final class TestSandbox: Sendable {
+    public let directory: URL
+    public let state: SandboxCluster.State
+    private let task: Task<Void, any Error>
+
+    private init(directory: URL, state: SandboxCluster.State, task: Task<Void, any Error>) {
+        self.directory = directory
+        self.state = state
+        self.task = task
+    }
+
+    public var kubeconfigPath: String { state.kubeconfig }
+
+    /// Starts a sandbox in a new temporary directory and returns once its node is registered.
+    public static func start(imageFiles: [String] = [], watchHistory: Int = 5000, logLevel: Logger.Level = .critical) async throws -> TestSandbox {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-test-\(UUID().uuidString.prefix(8))")
+        var options = SandboxCluster.Options(directory: directory, imageFiles: imageFiles)
+        options.watchHistory = watchHistory
+        var logger = Logger(label: "test-sandbox")
+        logger.logLevel = logLevel
+        let cluster = SandboxCluster(options: options, logger: logger)
+        let (ready, readyContinuation) = AsyncThrowingStream<SandboxCluster.State, any Error>.makeStream()
+        let task = Task {
+            do {
+                try await cluster.run { state in readyContinuation.yield(state) }
+                readyContinuation.finish()
+            } catch {
+                readyContinuation.finish(throwing: error)
+                throw error
+            }
+        }
+        for try await state in ready {
+            return TestSandbox(directory: directory, state: state, task: task)
+        }
+        throw CancellationError()
+    }
+
+    /// A client for one of the kubeconfig's contexts (`sandbox` or `sandbox-token`).
+    public func client(context: String? = nil, namespace: String? = nil) throws -> KubernetesClient {
+        try KubernetesClient(kubeconfig: kubeconfigPath, context: context, namespace: namespace)
+    }
+
+    /// Stops the sandbox and every process it started, and removes its directory.
+    public func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+    public static func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}

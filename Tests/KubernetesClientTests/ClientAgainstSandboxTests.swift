@@ -1,0 +1,222 @@
+import Foundation
+import NIOCore
+import SandboxTesting
+import Testing
+
+@testable import KubernetesClient
+
+/// The client against a real API server (the sandbox's), over HTTPS.
+@Suite struct ClientAgainstSandboxTests {
+    @Test func authenticatesWithClientCertificateAndWithToken() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        for context in ["sandbox", "sandbox-token"] {
+            let names = try await sandbox.client(context: context).listRaw(.namespaces).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            #expect(names.contains("default"), "context \(context)")
+        }
+    }
+
+    @Test func authenticatesThroughAnExecPlugin() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let base = try KubeconfigLoader().load(explicitPath: sandbox.kubeconfigPath)!
+        let token = try #require(base.users["sandbox-token"]?.token)
+        var config = base
+        config.users["plugin"] = .init(exec: .init(apiVersion: "client.authentication.k8s.io/v1beta1", command: ExecCredentialPluginTests.script, env: [.init(name: "PLUGIN_TOKEN", value: token)]))
+        config.contexts["plugin"] = .init(cluster: "sandbox", user: "plugin")
+        let client = KubernetesClient(connection: try config.connection(context: "plugin"))
+        #expect(try await client.serverGroupVersions().contains("apps/v1"))
+    }
+
+    @Test func badTokenIsRejectedInOneLine() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        var connection = try sandbox.client().connection
+        connection.tls.clientIdentity = nil
+        connection.authentication = .bearerToken("not-a-valid-token")
+        do {
+            _ = try await KubernetesClient(connection: connection).listRaw(.pods)
+            Issue.record("expected 401")
+        } catch {
+            #expect(error.isUnauthorized)
+            #expect(error.description == "\(connection.serverDescription) rejected the credentials (401 Unauthorized): the token or client certificate of the current context is wrong or expired")
+        }
+    }
+
+    @Test func unreachableServerSaysWhyInOneLine() async throws {
+        let client = KubernetesClient(connection: ClusterConnection(server: URL(string: "https://127.0.0.1:1")!, authentication: .bearerToken("x")))
+        do {
+            _ = try await client.serverVersion()
+            Issue.record("expected a connection failure")
+        } catch {
+            #expect(error.description == "cannot reach https://127.0.0.1:1: connection refused")
+        }
+    }
+
+    @Test func unknownContextIsAConfigurationError() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        do {
+            _ = try KubernetesClient(kubeconfig: sandbox.kubeconfigPath, context: "prod")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "context \"prod\" not found in kubeconfig \(sandbox.kubeconfigPath) (available: sandbox, sandbox-token)")
+        }
+    }
+
+    @Test func unknownNamespaceIsToldApartFromAMissingObject() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let client = try sandbox.client()
+        do {
+            _ = try await client.get(Service.self, name: "web", namespace: "nope")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "namespace \"nope\" not found: check -n/--namespace or the context's namespace")
+        }
+        do {
+            _ = try await client.get(Service.self, name: "nope", namespace: "default")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "service \"nope\" not found in namespace \"default\"")
+        }
+        await #expect(throws: KubernetesError.self) { try await client.requireNamespace("nope") }
+    }
+
+    @Test func patchesAndUpdatesKeepFieldsTheModelsDoNotKnow() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let client = try sandbox.client()
+        let deployment: JSONValue = [
+            "metadata": ["name": "web", "annotations": ["team": "shop"]],
+            "spec": [
+                "minReadySeconds": 7,
+                "selector": ["matchLabels": ["app": "web"]],
+                "template": [
+                    "metadata": ["labels": ["app": "web"]],
+                    "spec": ["containers": [["name": "web", "image": "web:1", "terminationMessagePolicy": "FallbackToLogsOnError", "stdin": true]]],
+                ],
+            ],
+        ]
+        try await client.createRaw(.deployments, deployment)
+        let patched = try await client.patch(
+            Deployment.self, name: "web",
+            .json([.test("/spec/template/spec/containers/0/image", "web:1"), .replace("/spec/template/spec/containers/0/image", "web:2")])
+        )
+        #expect(patched.spec.template.spec.containers[0].image == "web:2")
+        var raw = try await client.getRaw(.deployments, name: "web")
+        raw["metadata"]?["labels"] = ["touched": "yes"]
+        try await client.update(.deployments, raw)
+        let stored = try await client.getRaw(.deployments, name: "web")
+        #expect(stored[path: "spec", "minReadySeconds"] == 7)
+        #expect(stored[path: "spec", "template", "spec", "containers"]?[0]?["terminationMessagePolicy"] == "FallbackToLogsOnError")
+        #expect(stored[path: "spec", "template", "spec", "containers"]?[0]?["stdin"] == true)
+        #expect(stored[path: "metadata", "annotations", "team"] == "shop")
+        #expect(stored[path: "metadata", "labels", "touched"] == "yes")
+
+        do {
+            try await client.patchRaw(.deployments, name: "web", .json([.test("/spec/template/spec/containers/0/image", "web:1"), .replace("/spec/replicas", 5)]))
+            Issue.record("a failed test must fail the patch")
+        } catch {
+            #expect(error.isInvalid)
+        }
+        #expect(try await client.get(Deployment.self, name: "web").spec.replicas == 1)
+    }
+
+    @Test func staleUpdateFailsWithConflict() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let client = try sandbox.client()
+        let created = try await client.createRaw(.configMaps, ["metadata": ["name": "cfg"], "data": ["a": "1"]])
+        var first = created
+        first["data"] = ["a": "2"]
+        try await client.update(.configMaps, first)
+        var stale = created
+        stale["data"] = ["a": "3"]
+        do {
+            try await client.update(.configMaps, stale)
+            Issue.record("expected 409")
+        } catch {
+            #expect(error.isConflict)
+        }
+    }
+
+    @Test func watchResumesAfterTheServerDropsTheConnection() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let client = try sandbox.client()
+        let watcher = ResourceWatcher(client: client, type: .configMaps, namespace: "default", options: ListOptions(labelSelector: "test=watch"), timeoutSeconds: 1)
+        let events = watcher.events()
+        let writer = Task {
+            for index in 0..<6 {
+                try await client.createRaw(.configMaps, ["metadata": ["name": .string("cm-\(index)"), "labels": ["test": "watch"]]])
+                try await Task.sleep(for: .milliseconds(450))
+            }
+            try await client.delete(.configMaps, name: "cm-0")
+        }
+        var seen: [String] = []
+        for try await event in events {
+            seen.append("\(event.type.rawValue) \(event.object[path: "metadata", "name"]?.stringValue ?? "")")
+            if seen.count == 7 { break }
+        }
+        try await writer.value
+        #expect(seen == (0..<6).map { "ADDED cm-\($0)" } + ["DELETED cm-0"])
+    }
+
+    @Test func watchFromAVersionTheServerNoLongerHasIsExpired() async throws {
+        let sandbox = try await TestSandbox.start(watchHistory: 3)
+        defer { Task { await sandbox.stop() } }
+        let client = try sandbox.client()
+        let start = try await client.listRaw(.configMaps).resourceVersion
+        for index in 0..<5 { try await client.createRaw(.configMaps, ["metadata": ["name": .string("old-\(index)")]]) }
+        do {
+            for try await _ in client.watchRaw(.configMaps, resourceVersion: start) {}
+            Issue.record("expected 410")
+        } catch {
+            #expect(error is KubernetesError && (error as? KubernetesError)?.isGone == true)
+        }
+    }
+
+    @Test func relistingReportsOnlyWhatChanged() {
+        var state = ResourceWatcher.State()
+        let a1: JSONValue = ["metadata": ["name": "a", "resourceVersion": "1"]]
+        let b1: JSONValue = ["metadata": ["name": "b", "resourceVersion": "2"]]
+        let a2: JSONValue = ["metadata": ["name": "a", "resourceVersion": "5"]]
+        let c1: JSONValue = ["metadata": ["name": "c", "resourceVersion": "6"]]
+        #expect(state.relisted([a1, b1], resourceVersion: "2").map(\.type) == [.added, .added])
+        let changes = state.relisted([a2, c1], resourceVersion: "6")
+        #expect(changes.map(\.type) == [.modified, .added, .deleted])
+        #expect(changes.map { $0.object[path: "metadata", "name"]?.stringValue } == ["a", "c", "b"])
+        #expect(state.resourceVersion == "6")
+    }
+
+    @Test func portForwardReachesAPodThroughTheAPIServer() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let echo = "import os,socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind((os.environ['POD_IP'],7000))\ns.listen()\nwhile True:\n c,_=s.accept()\n c.sendall(b'hello\\n')\n while True:\n  d=c.recv(65536)\n  if not d: break\n  c.sendall(d.upper())\n c.close()\n"
+        let images = try folder.write("images.yaml", "images:\n  echo:1:\n    command: [python3, -c, \(JSONValue.string(echo).jsonString)]\n")
+        let sandbox = try await TestSandbox.start(imageFiles: [images])
+        defer { Task { await sandbox.stop() } }
+        let client = try sandbox.client()
+        try await client.createRaw(.pods, [
+            "metadata": ["name": "echo"],
+            "spec": ["containers": [["name": "echo", "image": "echo:1", "ports": [["containerPort": 7000]], "readinessProbe": ["tcpSocket": ["port": 7000], "periodSeconds": 1]]]],
+        ])
+        #expect(await TestSandbox.eventually { try await client.get(Pod.self, name: "echo").isReady })
+        let stream = try await client.portForward(pod: "echo", port: 7000)
+        var received = ""
+        var iterator = stream.inbound.makeAsyncIterator()
+        while !received.contains("hello\n"), let chunk = try await iterator.next() { received += String(buffer: chunk) }
+        await stream.write(ByteBuffer(string: "ping"))
+        while !received.contains("PING"), let chunk = try await iterator.next() { received += String(buffer: chunk) }
+        #expect(received == "hello\nPING")
+        stream.close()
+
+        do {
+            _ = try await client.portForward(pod: "missing", port: 7000)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "pod \"missing\" not found in namespace \"default\"")
+        }
+    }
+}
