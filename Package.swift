@@ -83,7 +83,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SandboxTests",
-            dependencies: ["Sandbox", "SandboxTesting", "KubernetesClient"],
+            dependencies: [
+                "Sandbox", "SandboxTesting", "KubernetesClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ]

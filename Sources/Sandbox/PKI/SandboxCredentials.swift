@@ -55,15 +55,21 @@ struct SandboxCredentials: Codable, Sendable {
         let file = directory.appendingPathComponent("ranges.json")
         let registry = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-sandbox-ranges")
         try? FileManager.default.createDirectory(at: registry, withIntermediateDirectories: true)
-        let pid = getpid()
+        let owner = "\(getpid()) \(directory.standardizedFileURL.path)"
         func claim(_ second: Int) -> Bool {
             let entry = registry.appendingPathComponent(String(second))
-            if let text = try? String(contentsOf: entry, encoding: .utf8), let owner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                owner != pid, kill(owner, 0) == 0
-            {
-                return false
+            if let text = try? String(contentsOf: entry, encoding: .utf8) {
+                let recorded = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if recorded == owner { return true }
+                let pid = recorded.split(separator: " ").first.flatMap { Int32($0) } ?? 0
+                if pid > 0, kill(pid, 0) == 0, FileManager.default.fileExists(atPath: String(recorded.drop { $0 != " " }.dropFirst())) { return false }
+                try? FileManager.default.removeItem(at: entry)
             }
-            return (try? Data(String(pid).utf8).write(to: entry, options: .atomic)) != nil
+            // O_EXCL: of two sandboxes starting at once, only one gets the range.
+            let descriptor = open(entry.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            guard descriptor >= 0 else { return false }
+            defer { close(descriptor) }
+            return owner.withCString { write(descriptor, $0, strlen($0)) } > 0
         }
         if let data = FileManager.default.contents(atPath: file.path), let saved = try? JSONDecoder().decode([String: Int].self, from: data),
             let second = saved["services"], claim(second)

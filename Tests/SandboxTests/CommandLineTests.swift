@@ -1,0 +1,78 @@
+import Foundation
+import KubernetesClient
+import SandboxTesting
+import Testing
+
+/// The built `kbridge` binary, as a user runs it.
+@Suite struct CommandLineTests {
+    @Test func listServicesPrintsATableAndJSON() async throws {
+        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages])
+        defer { Task { await sandbox.stop() } }
+        let apply = try await Tools.kubectl(sandbox.kubeconfigPath, ["apply", "-f", Tools.storefrontManifests])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        _ = try await Tools.kubectl(sandbox.kubeconfigPath, ["wait", "--for=condition=Available", "deployment", "--all", "--timeout=90s"])
+
+        let text = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("NAME") == true)
+        let web = try #require(lines.first { $0.hasPrefix("web ") })
+        #expect(web.contains("8080→http/TCP") && web.contains("app=storefront,component=web") && web.hasSuffix("1"))
+
+        let json = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath, "--output", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let document = try JSONValue.parse(json.stdout)
+        #expect(document["event"] == "services")
+        let names = document["services"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+        #expect(names == ["api", "inventory", "kubernetes", "web"])
+    }
+
+    @Test func listServicesInAMissingNamespaceFailsWithOneLine() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let result = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath, "-n", "nope"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: namespace \"nope\" not found: check -n/--namespace or the context's namespace\n")
+        #expect(result.stdout.isEmpty)
+    }
+
+    /// Processes whose environment contains `text`: how a sandbox's container processes are recognised.
+    static func processes(withEnvironmentContaining text: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return String(decoding: environment, as: UTF8.self).contains(text)
+        }
+    }
+
+    @Test func sandboxUpDetachStatusAndDown() async throws {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-cli-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let up = try await Tools.run(Tools.kbridge, ["sandbox", "up", "--dir", directory, "--detach", "--images", Tools.storefrontImages])
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stdout.contains("sandbox ready: https://127.0.0.1:"))
+
+        let again = try await Tools.run(Tools.kbridge, ["sandbox", "up", "--dir", directory, "--detach"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("a sandbox is already running in \(directory)"))
+
+        let status = try await Tools.run(Tools.kbridge, ["sandbox", "status", "--dir", directory, "-o", "json"])
+        #expect(status.status == 0)
+        #expect(try JSONValue.parse(status.stdout)["nodes"] == 1)
+
+        let apply = try await Tools.kubectl("\(directory)/kubeconfig", ["apply", "-f", Tools.storefrontManifests])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        let wait = try await Tools.kubectl("\(directory)/kubeconfig", ["wait", "--for=condition=Available", "deployment", "--all", "--timeout=90s"])
+        #expect(wait.status == 0, "\(wait.stderr)")
+        let state = try JSONDecoder().decode([String: JSONValue].self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/sandbox.json")))
+        let pid = try #require(state["pid"]?.intValue)
+
+        let down = try await Tools.run(Tools.kbridge, ["sandbox", "down", "--dir", directory])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(kill(Int32(pid), 0) != 0, "the sandbox process is still running")
+        #expect(Self.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(directory)/").isEmpty, "container processes survived the sandbox")
+
+        let after = try await Tools.run(Tools.kbridge, ["sandbox", "status", "--dir", directory])
+        #expect(after.status == 3)
+    }
+}
