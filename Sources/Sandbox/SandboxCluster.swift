@@ -49,11 +49,11 @@ public final class SandboxCluster: Sendable {
     public func run(onReady: @escaping @Sendable (State) async -> Void = { _ in }) async throws {
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: options.directory, withIntermediateDirectories: true)
-        let credentials = try SandboxCredentials.load(or: options.directory)
         let ranges = SandboxCredentials.addressRanges(in: options.directory)
+        let addresses = ClusterIPAllocator(prefix: ranges.services)
+        let credentials = try SandboxCredentials.load(or: options.directory, serviceIP: await addresses.apiServerServiceIP)
 
         let store = ObjectStore(historyLimit: options.watchHistory)
-        let addresses = ClusterIPAllocator(prefix: ranges.services)
         let authenticator = Authenticator(staticTokens: Authenticator.readTokenFile(options.directory.appendingPathComponent("tokens.csv").path))
         let kubelets = try KubeletConnector(clientCertificatePEM: Array(credentials.kubeletClient.certificatePEM.utf8), clientKeyPEM: Array(credentials.kubeletClient.keyPEM.utf8))
         let tls = try Self.serverTLS(credentials)

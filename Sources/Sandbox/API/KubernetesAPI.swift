@@ -88,7 +88,6 @@ final class KubernetesAPI: Sendable {
         case 2 where segments[0] == "api": return Discovery.resourceList(group: "", version: segments[1])
         case 2 where segments[0] == "apis": return Discovery.group(segments[1])
         case 3 where segments[0] == "apis": return Discovery.resourceList(group: segments[1], version: segments[2])
-        case 3 where segments[0] == "openapi" && segments[1] == "v3" && segments[2] == "api": return nil
         case 4 where segments[0] == "openapi" && segments[2] == "api": return Discovery.openAPIDocument(group: "", version: segments[3])
         case 5 where segments[0] == "openapi" && segments[2] == "apis": return Discovery.openAPIDocument(group: segments[3], version: segments[4])
         default: return nil

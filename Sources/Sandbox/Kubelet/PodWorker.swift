@@ -89,12 +89,15 @@ actor PodWorker {
     var logsFolder: URL { runtime.podDirectory(uid: uid).appendingPathComponent("logs") }
 
     /// The log of a container's current run (or the previous one), or nil before it ever started.
+    /// While a crashed container waits to restart, its current log is the last run's, as on a kubelet.
     func logFile(container: String, previous: Bool) -> URL? {
         guard let state = containers[container] else { return nil }
-        let run = state.restartCount - (previous ? 1 : 0)
-        guard run >= 0, state.started || previous || state.finished != nil else { return nil }
-        let file = runtime.logFile(uid: uid, container: container, restart: run)
-        return FileManager.default.fileExists(atPath: file.path) ? file : nil
+        let current = runtime.logFile(uid: uid, container: container, restart: state.restartCount)
+        let last = runtime.logFile(uid: uid, container: container, restart: state.restartCount - 1)
+        let exists = { (file: URL) in FileManager.default.fileExists(atPath: file.path) }
+        if previous { return state.restartCount > 0 && exists(last) ? last : nil }
+        if exists(current) { return current }
+        return state.restartCount > 0 && exists(last) ? last : nil
     }
 
     func isRunning(container: String) -> Bool { containers[container]?.process?.isRunning ?? false }

@@ -14,7 +14,7 @@ public struct KubeletConfiguration: Sendable {
     /// 0 picks a free port.
     public var port = 0
     /// The pod range used when the API server assigns none to the node (`spec.podCIDR`).
-    public var fallbackPodCIDR = "127.200.0.0/16"
+    public var fallbackPodCIDR = "127.99.0.0/16"
     /// When set, the kubelet API accepts only clients with a certificate from this CA (the API server's).
     public var clientCAPEM: String?
     public var restartBackoff: Duration = .seconds(1)

@@ -15,7 +15,9 @@ struct SandboxCredentials: Codable, Sendable {
     /// The kubelet's certificate for calling the API server (`system:node:sandbox-node`).
     var node: IssuedCertificate
 
-    static func load(or directory: URL) throws -> SandboxCredentials {
+    /// Reads the credentials of `directory`, or makes them. The API server's certificate names
+    /// 127.0.0.1 and `serviceIP`, the `kubernetes` service's address that pods use.
+    static func load(or directory: URL, serviceIP: String) throws -> SandboxCredentials {
         let folder = directory.appendingPathComponent("pki")
         let file = folder.appendingPathComponent("credentials.json")
         if let data = FileManager.default.contents(atPath: file.path), let existing = try? JSONDecoder().decode(SandboxCredentials.self, from: data) {
@@ -26,7 +28,7 @@ struct SandboxCredentials: Codable, Sendable {
         for index in token.indices { token[index] = UInt8.random(in: 0...255) }
         let credentials = SandboxCredentials(
             authority: try authority.pem,
-            apiServer: try authority.issueServer(commonName: "kube-apiserver", dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"], ipAddresses: [[127, 0, 0, 1]]),
+            apiServer: try authority.issueServer(commonName: "kube-apiserver", dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"], ipAddresses: [[127, 0, 0, 1], serviceIP.split(separator: ".").compactMap { UInt8($0) }]),
             admin: try authority.issueClient(user: "sandbox-admin", groups: ["system:masters"]),
             adminToken: Data(token).base64EncodedString().replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "+", with: "-"),
             kubeletClient: try authority.issueClient(user: "kube-apiserver-kubelet-client", groups: ["system:masters"]),

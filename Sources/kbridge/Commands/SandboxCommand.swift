@@ -158,7 +158,13 @@ struct SandboxKubelet: AsyncParsableCommand {
     var root: String = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-kubelet").path
 
     @Option(help: "Pod IP range to use when the API server assigns none.")
-    var podCIDR: String = "127.200.0.0/16"
+    var podCIDR: String = "127.99.0.0/16"
+
+    @Option(help: "A CA file (PEM): only clients with a certificate from it (the API server) may use the kubelet API.")
+    var clientCA: String?
+
+    @Option(help: "Port of the kubelet API (default: a free one).")
+    var port: Int = 0
 
     func run() async throws {
         let console = Console(format: global.output)
@@ -168,6 +174,14 @@ struct SandboxKubelet: AsyncParsableCommand {
             let client = try global.client(logger: logger)
             var configuration = KubeletConfiguration(nodeName: nodeName, root: URL(fileURLWithPath: root), imageFiles: imageFiles.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
             configuration.fallbackPodCIDR = podCIDR
+            configuration.port = port
+            if let clientCA {
+                do {
+                    configuration.clientCAPEM = try String(contentsOfFile: clientCA, encoding: .utf8)
+                } catch {
+                    throw ValidationError("cannot read --client-ca \(clientCA): \(error.localizedDescription)")
+                }
+            }
             let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: logger)
             let service = KubeletService(kubelet: kubelet)
             console.step("kubelet \(nodeName) joining \(client.connection.serverDescription)")

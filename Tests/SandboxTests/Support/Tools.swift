@@ -72,13 +72,19 @@ enum Tools {
 
         var status: Int32 = 0
         let deadline = ContinuousClock.now + timeout
+        var stopping: ContinuousClock.Instant?
         while waitpid(pid, &status, WNOHANG) == 0 {
-            if ContinuousClock.now >= deadline {
+            if ContinuousClock.now >= deadline || stopping.map({ ContinuousClock.now - $0 > .seconds(10) }) == true {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
                 break
             }
-            try await Task.sleep(for: .milliseconds(50))
+            // Cancelling the task asks the program to stop, as Ctrl-C would.
+            if Task.isCancelled, stopping == nil {
+                kill(pid, SIGTERM)
+                stopping = .now
+            }
+            try? await Task.sleep(for: .milliseconds(50))
         }
         let signal = status & 0x7f
         return Result(
