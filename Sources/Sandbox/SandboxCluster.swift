@@ -54,10 +54,22 @@ public final class SandboxCluster: Sendable {
         let credentials = try SandboxCredentials.load(or: options.directory, serviceIP: await addresses.apiServerServiceIP)
 
         let store = ObjectStore(historyLimit: options.watchHistory)
+        defer { try? FileManager.default.removeItem(atPath: statePath) }
+        // Open watches would keep the HTTP server from stopping: end them first.
+        try await withTaskCancellationHandler {
+            try await serve(store: store, addresses: addresses, credentials: credentials, ranges: ranges, onReady: onReady)
+        } onCancel: {
+            Task { await store.closeAllWatches() }
+        }
+    }
+
+    private func serve(
+        store: ObjectStore, addresses: ClusterIPAllocator, credentials: SandboxCredentials, ranges: (services: String, pods: String),
+        onReady: @escaping @Sendable (State) async -> Void
+    ) async throws {
         let authenticator = Authenticator(staticTokens: Authenticator.readTokenFile(options.directory.appendingPathComponent("tokens.csv").path))
         let kubelets = try KubeletConnector(clientCertificatePEM: Array(credentials.kubeletClient.certificatePEM.utf8), clientKeyPEM: Array(credentials.kubeletClient.keyPEM.utf8))
         let tls = try Self.serverTLS(credentials)
-
         let (ports, portReady) = AsyncStream<Int>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             let api = KubernetesAPI(
@@ -97,18 +109,9 @@ public final class SandboxCluster: Sendable {
             )
             try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath))
             await onReady(state)
-            do {
-                try await group.next()
-            } catch {
-                group.cancelAll()
-                await store.closeAllWatches()
-                try? fileManager.removeItem(atPath: statePath)
-                throw error
-            }
-            group.cancelAll()
+            defer { group.cancelAll() }
+            try await group.next()
         }
-        await store.closeAllWatches()
-        try? fileManager.removeItem(atPath: statePath)
     }
 
     private static func serverTLS(_ credentials: SandboxCredentials) throws -> TLSConfiguration {

@@ -27,7 +27,7 @@ public enum SandboxDaemon {
     public static func running(in directory: URL) -> SandboxCluster.State? {
         let file = directory.appendingPathComponent("sandbox.json")
         guard let data = FileManager.default.contents(atPath: file.path),
-            let state = try? JSONDecoder().decode(SandboxCluster.State.self, from: data), kill(state.pid, 0) == 0
+            let state = try? JSONDecoder().decode(SandboxCluster.State.self, from: data), isAlive(state.pid)
         else { return nil }
         return state
     }
@@ -58,36 +58,30 @@ public enum SandboxDaemon {
         guard let state = running(in: directory) else { throw Failure.notRunning(directory: directory.path) }
         kill(state.pid, SIGTERM)
         let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline, kill(state.pid, 0) == 0 {
+        while ContinuousClock.now < deadline, isAlive(state.pid) {
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(-state.pid, SIGKILL)
         try? await Task.sleep(for: .milliseconds(100))
-        if kill(state.pid, 0) == 0 { throw Failure.didNotStop(pid: state.pid) }
+        if isAlive(state.pid) { throw Failure.didNotStop(pid: state.pid) }
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("sandbox.json"))
     }
 
+    /// Whether a process runs: it exists and is not a zombie waiting for its parent to reap it.
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
     private static func spawnDetached(executable: String, arguments: [String], logFile: URL) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // POSIX_SPAWN_SETSID (glibc 2.26+; not imported into Swift): the sandbox gets its own session and process group.
-        posix_spawnattr_setflags(&attributes, Int16(0x80))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var environment = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in environment { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, &environment)
-        guard result == 0 else {
-            throw Failure.startFailed(detail: String(cString: strerror(result)), log: logFile.path)
+        do {
+            return try ProcessSpawner.spawn(.init(
+                executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                output: logFile.path, grouping: .newSession
+            ))
+        } catch {
+            throw Failure.startFailed(detail: error.description, log: logFile.path)
         }
-        return pid
     }
 }

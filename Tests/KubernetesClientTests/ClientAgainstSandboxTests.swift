@@ -104,9 +104,7 @@ import Testing
             .json([.test("/spec/template/spec/containers/0/image", "web:1"), .replace("/spec/template/spec/containers/0/image", "web:2")])
         )
         #expect(patched.spec.template.spec.containers[0].image == "web:2")
-        var raw = try await client.getRaw(.deployments, name: "web")
-        raw["metadata"]?["labels"] = ["touched": "yes"]
-        try await client.update(.deployments, raw)
+        try await client.modify(.deployments, name: "web") { raw in raw["metadata"]?["labels"] = ["touched": "yes"] }
         let stored = try await client.getRaw(.deployments, name: "web")
         #expect(stored[path: "spec", "minReadySeconds"] == 7)
         #expect(stored[path: "spec", "template", "spec", "containers"]?[0]?["terminationMessagePolicy"] == "FallbackToLogsOnError")

@@ -112,6 +112,24 @@ public final class KubernetesClient: Sendable {
         return try await json(APIRequest(method: .PUT, path: type.objectPath(name: name, namespace: ns, subresource: subresource), body: object, context: context))
     }
 
+    /// Read, change, write back: gets the object with every field, lets `change` edit it, and
+    /// replaces it. When someone else changed it meanwhile (409), starts over from a fresh read.
+    @discardableResult
+    public func modify(
+        _ type: ResourceType, name: String, namespace: String? = nil, attempts: Int = 5, _ change: (inout JSONValue) throws(KubernetesError) -> Void
+    ) async throws(KubernetesError) -> JSONValue {
+        var attempt = 1
+        while true {
+            var object = try await getRaw(type, name: name, namespace: namespace)
+            try change(&object)
+            do {
+                return try await update(type, object, namespace: namespace)
+            } catch where error.isConflict && attempt < attempts {
+                attempt += 1
+            }
+        }
+    }
+
     /// Patches an object and returns it as a typed model.
     @discardableResult
     public func patch<R: KubernetesResource>(_ type: R.Type, name: String, namespace: String? = nil, _ patch: Patch) async throws(KubernetesError) -> R {

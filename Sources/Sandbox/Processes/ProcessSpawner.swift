@@ -1,0 +1,119 @@
+import Foundation
+
+/// Starts local processes with `posix_spawn`, the way the sandbox needs them started.
+///
+/// A Swift server blocks signals in its threads and a child inherits that mask, so a child
+/// started with Foundation's `Process` from inside NIO may never see SIGTERM. Every process
+/// spawned here gets an empty signal mask and default handlers.
+public enum ProcessSpawner {
+    public struct Request: Sendable {
+        public var executable: String
+        public var arguments: [String]
+        public var environment: [String: String]
+        public var workingDirectory: String?
+        /// File that receives standard output (appended to).
+        public var output: String
+        /// File that receives standard error; nil sends it to `output`.
+        public var errors: String?
+        /// How the child is grouped: its own session (a daemon) or its own process group (a container).
+        public var grouping: Grouping
+
+        public enum Grouping: Sendable {
+            case inherited
+            case newProcessGroup
+            case newSession
+        }
+
+        public init(
+            executable: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil,
+            output: String, errors: String? = nil, grouping: Grouping = .inherited
+        ) {
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+            self.output = output
+            self.errors = errors
+            self.grouping = grouping
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Starts the process; returns its pid. The caller reaps it (`waitpid`).
+    public static func spawn(_ request: Request) throws(Failure) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, request.output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if let errors = request.errors {
+            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        if let directory = request.workingDirectory {
+            guard let changeDirectory = addChangeDirectory, changeDirectory(&actions, directory) == 0 else {
+                throw Failure(description: "this C library cannot set a spawned process's working directory (posix_spawn_file_actions_addchdir_np)")
+            }
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        switch request.grouping {
+        case .inherited:
+            break
+        case .newProcessGroup:
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        case .newSession:
+            // POSIX_SPAWN_SETSID (glibc 2.26+), which Swift's Glibc module does not import.
+            flags |= 0x80
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+
+        let argv = ([request.executable] + request.arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let envp = request.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw Failure(description: "failed to start \(request.executable): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// The exit code in a `waitpid` status: the process's own, or 128 + the signal that killed it.
+    public static func exitCode(fromWaitStatus status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// Finds a program in `PATH`, as a shell would.
+    public static func locate(_ name: String, path: String?) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    private typealias AddChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which Swift's Glibc module does not import.
+    private static let addChangeDirectory: AddChangeDirectory? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map {
+        unsafeBitCast($0, to: AddChangeDirectory.self)
+    }
+}
