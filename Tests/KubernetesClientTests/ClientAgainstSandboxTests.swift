@@ -43,6 +43,31 @@ import Testing
         }
     }
 
+    @Test func rbacDenialNamesUserVerbAndNamespaceUntilARoleAllowsIt() async throws {
+        let sandbox = try await TestSandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let admin = try sandbox.client()
+        var connection = admin.connection
+        connection.tls.clientIdentity = nil
+        connection.authentication = .bearerToken(try await admin.requestToken(serviceAccount: "default", namespace: "default"))
+        let restricted = KubernetesClient(connection: connection)
+        do {
+            try await restricted.patchRaw(.deployments, name: "web", .merge(["spec": ["replicas": 0]]))
+            Issue.record("expected 403")
+        } catch {
+            #expect(error.isForbidden)
+            #expect(error.description == "forbidden: user \"system:serviceaccount:default:default\" cannot patch deployments.apps in namespace \"default\" (ask a cluster admin for a Role that allows it)")
+        }
+        try await admin.createRaw(.roles, ["metadata": ["name": "pod-reader"], "rules": [["apiGroups": [""], "resources": ["pods"], "verbs": ["list"]]]])
+        try await admin.createRaw(.roleBindings, [
+            "metadata": ["name": "default-reads-pods"],
+            "subjects": [["kind": "ServiceAccount", "name": "default", "namespace": "default"]],
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"],
+        ])
+        #expect(try await restricted.listRaw(.pods).items.isEmpty)
+        await #expect(throws: KubernetesError.self) { try await restricted.listRaw(.secrets) }
+    }
+
     @Test func unreachableServerSaysWhyInOneLine() async throws {
         let client = KubernetesClient(connection: ClusterConnection(server: URL(string: "https://127.0.0.1:1")!, authentication: .bearerToken("x")))
         do {

@@ -33,6 +33,8 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
     case credentials(String)
     /// The server answered something that is not the Kubernetes API.
     case unexpectedResponse(status: Int, detail: String, RequestSummary)
+    /// An object could not be turned into a request body.
+    case unencodable(String)
     /// A watch was asked to resume from a version the server no longer has (410 Gone).
     case expired(RequestSummary)
 
@@ -50,6 +52,8 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
             return detail
         case .unexpectedResponse(let status, let detail, let context):
             return "\(context.server) answered \(status) to \(context.verb) \(context.resource?.qualifiedName ?? "request"): \(detail)"
+        case .unencodable(let detail):
+            return detail
         case .expired(let context):
             return "the watch on \(context.resource?.qualifiedName ?? "resources") expired (410 Gone); list again"
         }

@@ -7,17 +7,6 @@ public protocol KubernetesResource: Codable, Sendable {
     var metadata: ObjectMeta { get }
 }
 
-/// A page of a list response.
-public struct ResourceList<Item: Decodable & Sendable>: Decodable, Sendable {
-    public struct ListMeta: Codable, Sendable {
-        public var resourceVersion: String?
-        public var `continue`: String?
-        public var remainingItemCount: Int?
-    }
-    public var metadata: ListMeta
-    public var items: [Item]
-}
-
 /// `metadata` of every object.
 public struct ObjectMeta: Codable, Sendable, Hashable {
     public var name: String?

@@ -106,7 +106,7 @@ extension KubernetesClient {
             do {
                 http.body = .bytes(ByteBuffer(data: try body.jsonData()))
             } catch {
-                throw .unexpectedResponse(status: 0, detail: "cannot encode the request body: \(error)", request.context)
+                throw .unencodable("cannot encode the request body: \(error)")
             }
             http.headers.add(name: "Content-Type", value: request.contentType)
         }

@@ -42,9 +42,10 @@ actor CredentialSource {
             }
         case .basic(let username, let password):
             authorization = "Basic \(Data("\(username):\(password)".utf8).base64EncodedString())"
-        case .exec:
+        case .exec(let config):
+            guard let plugin else { throw .credentials("exec credential plugin \"\(config.command)\" was not set up") }
             do {
-                let credential = try await plugin!.credential()
+                let credential = try await plugin.credential()
                 if let token = credential.token { authorization = "Bearer \(token)" }
                 if let pluginIdentity = credential.clientIdentity { identity = pluginIdentity }
             } catch {

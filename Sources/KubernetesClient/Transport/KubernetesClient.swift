@@ -86,7 +86,7 @@ public final class KubernetesClient: Sendable {
         do {
             body = try JSONValue(encoding: object)
         } catch {
-            throw .credentials("cannot encode \(R.resourceType.kind): \(error)")
+            throw .unencodable("cannot encode \(R.resourceType.kind): \(error)")
         }
         return try decode(R.self, try await createRaw(R.resourceType, body, namespace: namespace ?? object.metadata.namespace), verb: "create")
     }
