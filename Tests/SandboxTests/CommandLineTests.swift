@@ -6,6 +6,15 @@ import Testing
 
 /// The built `kbridge` binary, as a user runs it.
 @Suite struct CommandLineTests {
+    @Test func demoShowsTheWholeStoryAndExitsZero() async throws {
+        let demo = try await Tools.run(Tools.kbridge, ["demo", "--sample", Tools.storefront.path, "--output", "json"])
+        #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
+        let events = demo.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(events.compactMap { $0["step"]?.stringValue } == ["sandbox", "deploy", "wait", "request", "teardown"])
+        #expect(events.contains { $0[path: "answer", "api", "inventory", "routeAs"] == "demo" })
+        #expect(events.last?["event"] == "demo-passed")
+    }
+
     @Test func listServicesPrintsATableAndJSON() async throws {
         let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages])
         defer { Task { await sandbox.stop() } }

@@ -167,6 +167,15 @@ enum Admission {
                 let image = containers[index]["image"]?.stringValue ?? ""
                 let tagged = image.split(separator: "/").last?.contains(":") ?? false
                 setIfMissing(&containers[index], "imagePullPolicy", .string(!tagged || image.hasSuffix(":latest") ? "Always" : "IfNotPresent"))
+                for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
+                    guard var defaulted = containers[index][probe] else { continue }
+                    setIfMissing(&defaulted, "timeoutSeconds", 1)
+                    setIfMissing(&defaulted, "periodSeconds", 10)
+                    setIfMissing(&defaulted, "successThreshold", 1)
+                    setIfMissing(&defaulted, "failureThreshold", 3)
+                    if defaulted["httpGet"] != nil { setIfMissing(&defaulted["httpGet"], "scheme", "HTTP") }
+                    containers[index][probe] = defaulted
+                }
                 if var ports = containers[index]["ports"]?.arrayValue {
                     for port in ports.indices { setIfMissing(&ports[port], "protocol", "TCP") }
                     containers[index]["ports"] = .array(ports)
