@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KubernetesClient", targets: ["KubernetesClient"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .library(name: "SandboxTesting", targets: ["SandboxTesting"]),
+        .library(name: "BridgeTunnel", targets: ["BridgeTunnel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         .target(
@@ -42,6 +44,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "BridgeTunnel",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
         .target(
@@ -78,6 +88,7 @@ let package = Package(
             name: "SandboxTesting",
             dependencies: ["Sandbox", "KubernetesClient", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "BridgeTunnelTests", dependencies: ["BridgeTunnel"]),
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "SandboxTesting"],

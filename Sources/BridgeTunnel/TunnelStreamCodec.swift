@@ -1,0 +1,151 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// Turns one HTTP/2 stream into a byte stream, CONNECT-style.
+///
+/// The opening side sends `:method CONNECT`, `:authority TARGET` and the session token; the
+/// accepting side answers `:status 200` (or 403 for a wrong token) and from then on DATA frames
+/// carry the connection's bytes both ways. Closing the output (`close(mode: .output)`) sends
+/// END_STREAM, and an END_STREAM received closes the input: half-closure passes through.
+final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    enum Role {
+        /// Accepts streams carrying this token.
+        case accepting(token: String)
+        /// Opens a stream to `target` with this token.
+        case opening(target: String, token: String)
+    }
+
+    private let role: Role
+    /// Completed with the stream's target: for the accepting side once the request (and its
+    /// token) arrived, for the opening side once the answer was 200. Failed otherwise.
+    let established: EventLoopPromise<String>
+    private var settled = false
+    private var answered = false
+    private var requestSent = false
+    private var context: ChannelHandlerContext?
+
+    init(role: Role, established: EventLoopPromise<String>) {
+        self.role = role
+        self.established = established
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { sendRequest(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    private func settle(_ result: Result<String, any Error>) {
+        guard !settled else { return }
+        settled = true
+        established.completeWith(result)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sendRequest(context: context)
+        context.fireChannelActive()
+    }
+
+    private func sendRequest(context: ChannelHandlerContext) {
+        guard case .opening(let target, let token) = role, !requestSent else { return }
+        requestSent = true
+        let headers = HPACKHeaders([(":method", "CONNECT"), (":authority", target), (TunnelProtocol.tokenHeader, token)])
+        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .headers(let frame):
+            if !answered {
+                answered = true
+                answer(frame.headers, context: context)
+            }
+            if frame.endStream { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        case .data(let frame):
+            if case .byteBuffer(let bytes) = frame.data, bytes.readableBytes > 0 {
+                context.fireChannelRead(wrapInboundOut(bytes))
+            }
+            if frame.endStream { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        case .rstStream:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    private func answer(_ headers: HPACKHeaders, context: ChannelHandlerContext) {
+        switch role {
+        case .accepting(let token):
+            let target = headers.first(name: ":authority") ?? ""
+            guard headers.first(name: ":method") == "CONNECT", !target.isEmpty else {
+                refuse("400", target: target, context: context)
+                return
+            }
+            guard headers.first(name: TunnelProtocol.tokenHeader) == token else {
+                refuse("403", target: target, context: context)
+                return
+            }
+            settle(.success(target))
+        case .opening(let target, _):
+            let status = headers.first(name: ":status") ?? ""
+            if status == "200" {
+                settle(.success(target))
+            } else {
+                settle(.failure(TunnelError.refused(status: status, target: target)))
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    private func refuse(_ status: String, target: String, context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: HPACKHeaders([(":status", status)]), endStream: true))), promise: nil)
+        settle(.failure(TunnelError.refused(status: status, target: target)))
+        context.close(promise: nil)
+    }
+
+    /// The accepting side's answer, once it knows whether it reached the target:
+    /// 200 opens the byte stream, anything else (502: unreachable) ends it. Call on the event loop.
+    func respond(status: String) {
+        guard case .accepting = role, let context else { return }
+        let done = status != "200"
+        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: HPACKHeaders([(":status", status)]), endStream: done))), promise: nil)
+        if done { context.close(promise: nil) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let bytes = unwrapOutboundIn(data)
+        context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(bytes)))), promise: promise)
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .output else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let target: String
+        switch role {
+        case .accepting: target = "?"
+        case .opening(let opened, _): target = opened
+        }
+        settle(.failure(TunnelError.closedBeforeAnswer(target: target)))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        settle(.failure(error))
+        context.close(promise: nil)
+    }
+}
