@@ -113,3 +113,75 @@ import Testing
         }
     }
 }
+
+/// The tunnel joined to real TCP services, as the agent and the CLI use it.
+@Suite struct TunnelRelayTests {
+    /// A TCP server that greets first ("220 ready"), then echoes, then says "bye" once its input ends.
+    private static func greetingServer() async throws -> (NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, Int) {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                }
+            }
+        return (server, server.channel.localAddress?.port ?? 0)
+    }
+
+    @Test func serverSpeaksFirstAndHalfClosureReachesIt() async throws {
+        let (server, servicePort) = try await Self.greetingServer()
+        let tunnel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { channel in TunnelListener.configure(channel, configuration: TunnelConfiguration(token: "t")) }
+        let tunnelPort = try #require(tunnel.channel.localAddress?.port)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        try await connection.executeThenClose { inbound, outbound in
+                            try await outbound.write(ByteBuffer(string: "220 ready\n"))
+                            for try await bytes in inbound { try await outbound.write(bytes) }
+                            try await outbound.write(ByteBuffer(string: "bye\n"))
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                try await tunnel.executeThenClose { connections in
+                    for try await listener in connections {
+                        try await listener.serve { request in
+                            guard let target = TunnelRelay.parseTarget(request.target) else { return await request.refuse(status: "400") }
+                            await TunnelRelay.relay(request, toHost: target.host, port: target.port)
+                        }
+                    }
+                }
+            }
+            let dialer = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: tunnelPort) { channel in TunnelDialer.configure(channel, configuration: TunnelConfiguration(token: "t")) }
+            let stream = try await dialer.open("127.0.0.1:\(servicePort)")
+            let transcript = try await stream.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                var received = ""
+                while !received.contains("220 ready\n"), let bytes = try await iterator.next() { received += String(buffer: bytes) }
+                try await outbound.write(ByteBuffer(string: "HELO\n"))
+                outbound.finish()
+                while let bytes = try await iterator.next() { received += String(buffer: bytes) }
+                return received
+            }
+            #expect(transcript == "220 ready\nHELO\nbye\n")
+            await #expect(throws: TunnelError.refused(status: "502", target: "127.0.0.1:1")) { try await dialer.open("127.0.0.1:1") }
+            group.cancelAll()
+        }
+    }
+
+    @Test(arguments: [("10.0.0.1:80", "10.0.0.1", 80), ("[::1]:8080", "::1", 8080), ("web.shop.svc:443", "web.shop.svc", 443)])
+    func targetsAreSplitIntoHostAndPort(_ target: String, _ host: String, _ port: Int) {
+        #expect(TunnelRelay.parseTarget(target)?.host == host)
+        #expect(TunnelRelay.parseTarget(target)?.port == port)
+    }
+
+    @Test func malformedTargetsAreRejected() {
+        #expect(TunnelRelay.parseTarget("no-port") == nil)
+        #expect(TunnelRelay.parseTarget("host:99999") == nil)
+        #expect(TunnelRelay.parseTarget(":80") == nil)
+    }
+}
