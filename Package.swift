@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .library(name: "SandboxTesting", targets: ["SandboxTesting"]),
         .library(name: "BridgeTunnel", targets: ["BridgeTunnel"]),
+        .library(name: "LocalEndpoints", targets: ["LocalEndpoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -54,6 +55,7 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
+        .target(name: "LocalEndpoints"),
         .target(
             name: "Sandbox",
             dependencies: [
@@ -89,6 +91,7 @@ let package = Package(
             dependencies: ["Sandbox", "KubernetesClient", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "BridgeTunnelTests", dependencies: ["BridgeTunnel"]),
+        .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "SandboxTesting"],
