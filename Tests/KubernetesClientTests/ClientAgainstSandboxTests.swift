@@ -200,6 +200,35 @@ import Testing
         }
     }
 
+    @Test func portForwardChannelCarriesThePortsBytesWithoutAnExtraHop() async throws {
+        let (sandbox, client, folder) = try await sandboxWithEchoPod()
+        defer {
+            folder.remove()
+            Task { await sandbox.stop() }
+        }
+        let channel = try await client.portForwardChannel(pod: "echo", port: 7000) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        let payload = String(repeating: "abcdefgh", count: 128 << 10)
+        let received = try await channel.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            var text = ""
+            while !text.hasPrefix("hello\n"), let bytes = try await iterator.next() { text += String(buffer: bytes) }
+            try await outbound.write(ByteBuffer(string: payload))
+            while text.count < 6 + payload.count, let bytes = try await iterator.next() { text += String(buffer: bytes) }
+            return text
+        }
+        #expect(received.count == 6 + payload.count)
+        #expect(received == "hello\n" + payload.uppercased(), "1 MiB written in 256 KiB messages arrives whole and in order")
+
+        do {
+            _ = try await client.portForwardChannel(pod: "echo", namespace: "nope", port: 7000) { $0.eventLoop.makeSucceededVoidFuture() }
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "namespace \"nope\" not found: check -n/--namespace or the context's namespace")
+        }
+    }
+
     @Test func relistingReportsOnlyWhatChanged() {
         var state = ResourceWatcher.State()
         let a1: JSONValue = ["metadata": ["name": "a", "resourceVersion": "1"]]
@@ -213,19 +242,27 @@ import Testing
         #expect(state.resourceVersion == "6")
     }
 
-    @Test func portForwardReachesAPodThroughTheAPIServer() async throws {
+    /// A sandbox with a pod `echo` that greets with "hello\n" on port 7000, then echoes upper-cased.
+    private func sandboxWithEchoPod() async throws -> (TestSandbox, KubernetesClient, TemporaryFolder) {
         let folder = try TemporaryFolder()
-        defer { folder.remove() }
         let echo = "import os,socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind((os.environ['POD_IP'],7000))\ns.listen()\nwhile True:\n c,_=s.accept()\n c.sendall(b'hello\\n')\n while True:\n  d=c.recv(65536)\n  if not d: break\n  c.sendall(d.upper())\n c.close()\n"
         let images = try folder.write("images.yaml", "images:\n  echo:1:\n    command: [python3, -c, \(JSONValue.string(echo).jsonString)]\n")
         let sandbox = try await TestSandbox.start(imageFiles: [images])
-        defer { Task { await sandbox.stop() } }
         let client = try sandbox.client()
         try await client.createRaw(.pods, [
             "metadata": ["name": "echo"],
             "spec": ["containers": [["name": "echo", "image": "echo:1", "ports": [["containerPort": 7000]], "readinessProbe": ["tcpSocket": ["port": 7000], "periodSeconds": 1]]]],
         ])
         #expect(await TestSandbox.eventually { try await client.get(Pod.self, name: "echo").isReady })
+        return (sandbox, client, folder)
+    }
+
+    @Test func portForwardReachesAPodThroughTheAPIServer() async throws {
+        let (sandbox, client, folder) = try await sandboxWithEchoPod()
+        defer {
+            folder.remove()
+            Task { await sandbox.stop() }
+        }
         let stream = try await client.portForward(pod: "echo", port: 7000)
         var received = ""
         var iterator = stream.inbound.makeAsyncIterator()

@@ -84,14 +84,14 @@ extension KubernetesClient {
     }
 
     /// Explains a refused port-forward: a missing pod or namespace, RBAC, or the reason the server gave.
-    private func portForwardFailure(_ error: any Error, pod: String, namespace: String, port: Int, context: RequestSummary) async -> KubernetesError {
+    func portForwardFailure(_ error: any Error, pod: String, namespace: String, port: Int, context: RequestSummary) async -> KubernetesError {
         if let error = error as? KubernetesError { return error }
         do {
             _ = try await getRaw(.pods, name: pod, namespace: namespace)
         } catch {
             return error
         }
-        if let wsError = error as? WebSocketClientError, wsError == .webSocketUpgradeFailed {
+        if error is PortForwardRefused || (error as? WebSocketClientError) == .webSocketUpgradeFailed {
             return .unexpectedResponse(
                 status: 0, detail: "the server refused to port-forward to port \(port) of pod \"\(pod)\" in namespace \"\(namespace)\"", context
             )

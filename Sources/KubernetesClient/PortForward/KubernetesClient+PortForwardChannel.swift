@@ -1,0 +1,80 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+extension KubernetesClient {
+    /// Opens a port-forward to a pod's port as a NIO channel that carries that port's raw bytes,
+    /// and lets `initializer` set up the caller's handlers on it (an HTTP/2 tunnel, say) once the
+    /// server has accepted the WebSocket. No extra hop: the caller's protocol runs directly on the
+    /// WebSocket connection to the API server.
+    public func portForwardChannel<Output: Sendable>(
+        pod: String, namespace: String? = nil, port: Int,
+        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
+    ) async throws(KubernetesError) -> Output {
+        let ns = resolve(namespace, for: .pods) ?? connection.namespace
+        let context = RequestSummary(verb: "create", resource: .pods, name: pod, namespace: ns, subresource: "portforward", server: connection.serverDescription)
+        let prepared = try await credentials.prepare()
+        guard let host = connection.server.host else { throw .configuration(.invalidServer(server: connection.serverDescription)) }
+        let serverPort = connection.server.port ?? (connection.server.scheme == "https" ? 443 : 80)
+        let path = ResourceType.pods.objectPath(name: pod, namespace: ns, subresource: "portforward")
+        let target = APIRequest(method: .GET, path: path, query: [("ports", String(port))], context: context).url(server: URL(string: "http://x")!)
+            .dropFirst("http://x".count)
+
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: serverPort == 443 ? host : "\(host):\(serverPort)")
+        headers.add(name: "Sec-WebSocket-Protocol", value: Self.portForwardProtocol)
+        if let authorization = prepared.authorization { headers.add(name: "Authorization", value: authorization) }
+        let requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: String(target), headers: headers)
+        let sslContext: NIOSSLContext?
+        do {
+            sslContext = try prepared.tls.map { try NIOSSLContext(configuration: $0) }
+        } catch {
+            throw .credentials("cannot set up TLS for \(connection.serverDescription): \(error)")
+        }
+        let serverName = Self.tlsServerName(for: connection) ?? host
+
+        do {
+            let upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(10))
+                .connect(host: host, port: serverPort) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let upgrader = NIOTypedWebSocketClientUpgrader<PortForwardUpgrade<Output>>(maxFrameSize: 16 << 20) { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(PortForwardFrameHandler(port: port, pod: "\(ns)/\(pod)"))
+                            }.flatMap { initializer(channel) }.map { PortForwardUpgrade.upgraded($0) }
+                        }
+                        var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
+                            upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration(
+                                upgradeRequestHead: requestHead, upgraders: [upgrader],
+                                notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) }
+                            )
+                        )
+                        configuration.leftOverBytesStrategy = .forwardBytes
+                        if let sslContext {
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverName), position: .first)
+                        }
+                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
+                    }
+                }
+            switch try await upgrade.get() {
+            case .upgraded(let output): return output
+            case .refused: throw PortForwardRefused()
+            }
+        } catch {
+            throw await portForwardFailure(error, pod: pod, namespace: ns, port: port, context: context)
+        }
+    }
+}
+
+/// How the port-forward request ended: switched to WebSocket, or answered without switching.
+enum PortForwardUpgrade<Output: Sendable>: Sendable {
+    case upgraded(Output)
+    case refused
+}
+
+/// The API server answered the port-forward request without switching to WebSocket.
+struct PortForwardRefused: Error {}
