@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kbridge", targets: ["kbridge"]),
+        .executable(name: "kbridge-agent", targets: ["kbridge-agent"]),
         .library(name: "KubernetesClient", targets: ["KubernetesClient"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .library(name: "SandboxTesting", targets: ["SandboxTesting"]),
@@ -54,9 +55,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(name: "LocalEndpoints"),
+        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel"]),
         .target(
             name: "Sandbox",
             dependencies: [
