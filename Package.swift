@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "SandboxTesting", "KubernetesClient",
+                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],

@@ -42,10 +42,11 @@ extension KubernetesClient {
                 .connectTimeout(.seconds(10))
                 .connect(host: host, port: serverPort) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let upgrader = NIOTypedWebSocketClientUpgrader<PortForwardUpgrade<Output>>(maxFrameSize: 16 << 20) { channel, _ in
+                        let upgrader = NIOTypedWebSocketClientUpgrader<PortForwardUpgrade>(maxFrameSize: 16 << 20) { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
                                 try channel.pipeline.syncOperations.addHandler(PortForwardFrameHandler(port: port, pod: "\(ns)/\(pod)"))
-                            }.flatMap { initializer(channel) }.map { PortForwardUpgrade.upgraded($0) }
+                                return PortForwardUpgrade.upgraded(channel)
+                            }
                         }
                         var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
                             upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration(
@@ -60,10 +61,14 @@ extension KubernetesClient {
                         return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
                     }
                 }
-            switch try await upgrade.get() {
-            case .upgraded(let output): return output
-            case .refused: throw PortForwardRefused()
-            }
+            guard case .upgraded(let channel) = try await upgrade.get() else { throw PortForwardRefused() }
+            // The caller's handlers go in only once the upgrade is over: what they write straight away
+            // (an HTTP/2 preface) must not meet the HTTP/1 handlers still being removed.
+            return try await channel.eventLoop.flatSubmit {
+                initializer(channel).flatMap { output in
+                    channel.triggerUserOutboundEvent(PortForwardFrameHandler.StartDelivering()).map { output }
+                }
+            }.get()
         } catch {
             throw await portForwardFailure(error, pod: pod, namespace: ns, port: port, context: context)
         }
@@ -71,8 +76,8 @@ extension KubernetesClient {
 }
 
 /// How the port-forward request ended: switched to WebSocket, or answered without switching.
-enum PortForwardUpgrade<Output: Sendable>: Sendable {
-    case upgraded(Output)
+enum PortForwardUpgrade: Sendable {
+    case upgraded(any Channel)
     case refused
 }
 

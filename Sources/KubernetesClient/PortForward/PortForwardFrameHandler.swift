@@ -13,9 +13,15 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// The largest message written at once; larger writes are split (servers limit frame sizes).
     static let maximumMessage = 256 << 10
 
+    /// Sent (as an outbound user event) once the caller's handlers are in place: bytes that
+    /// arrived before are held until then, so that nothing the pod sent first is lost.
+    struct StartDelivering: Sendable {}
+
     private let port: Int
     private let pod: String
     private var framing = PortForwardFraming()
+    private var held: [ByteBuffer] = []
+    private var delivering = false
     private var fragments: ByteBuffer?
     private var closing = false
 
@@ -37,7 +43,8 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
             }
             fragments = nil
             switch framing.receive(message) {
-            case .data(let bytes): context.fireChannelRead(wrapInboundOut(bytes))
+            case .data(let bytes):
+                if delivering { context.fireChannelRead(wrapInboundOut(bytes)) } else { held.append(bytes) }
             case .error(let text):
                 context.fireErrorCaught(KubernetesError.unreachable(server: "pod \(pod) port \(port)", reason: text))
                 context.close(promise: nil)
@@ -54,6 +61,19 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
         default:
             break
         }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is StartDelivering else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        delivering = true
+        let waiting = held
+        held = []
+        for bytes in waiting { context.fireChannelRead(wrapInboundOut(bytes)) }
+        if !waiting.isEmpty { context.fireChannelReadComplete() }
+        promise?.succeed(())
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
