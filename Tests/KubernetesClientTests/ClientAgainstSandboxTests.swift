@@ -264,13 +264,15 @@ import Testing
             Task { await sandbox.stop() }
         }
         let stream = try await client.portForward(pod: "echo", port: 7000)
-        var received = ""
-        var iterator = stream.inbound.makeAsyncIterator()
-        while !received.contains("hello\n"), let chunk = try await iterator.next() { received += String(buffer: chunk) }
-        await stream.write(ByteBuffer(string: "ping"))
-        while !received.contains("PING"), let chunk = try await iterator.next() { received += String(buffer: chunk) }
+        let received = try await stream.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            var text = ""
+            while !text.contains("hello\n"), let chunk = try await iterator.next() { text += String(buffer: chunk) }
+            try await outbound.write(ByteBuffer(string: "ping"))
+            while !text.contains("PING"), let chunk = try await iterator.next() { text += String(buffer: chunk) }
+            return text
+        }
         #expect(received == "hello\nPING")
-        stream.close()
 
         do {
             _ = try await client.portForward(pod: "missing", port: 7000)

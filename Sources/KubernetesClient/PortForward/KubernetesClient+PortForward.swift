@@ -1,75 +1,14 @@
-import AsyncAlgorithms
-import HTTPTypes
-import Logging
 import NIOCore
-import WSClient
 
 extension KubernetesClient {
     /// The WebSocket subprotocol of port-forward that API servers and kubelets speak.
     public static let portForwardProtocol = "v4.channel.k8s.io"
 
-    /// Opens one connection to `port` of a pod through the API server (`pods/portforward`).
-    ///
-    /// Returns once the server has accepted the WebSocket; the connection stays open until
-    /// `close()` or until the pod side ends it.
-    public func portForward(pod: String, namespace: String? = nil, port: Int) async throws(KubernetesError) -> PortForwardStream {
-        let ns = resolve(namespace, for: .pods) ?? connection.namespace
-        let context = RequestSummary(verb: "create", resource: .pods, name: pod, namespace: ns, subresource: "portforward", server: connection.serverDescription)
-        let prepared = try await credentials.prepare()
-        let path = ResourceType.pods.objectPath(name: pod, namespace: ns, subresource: "portforward")
-        let url = APIRequest(method: .GET, path: path, query: [("ports", String(port))], context: context).url(server: connection.server)
-
-        var headers = HTTPFields()
-        headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = Self.portForwardProtocol
-        if let authorization = prepared.authorization { headers[.authorization] = authorization }
-        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: headers)
-        configuration.sniHostname = Self.tlsServerName(for: connection)
-
-        let stream = PortForwardStream(remotePort: port)
-        let connected = AsyncThrowingChannel<Void, any Error>()
-        let logger = self.logger
-        let task = Task {
-            do {
-                try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: prepared.tls, logger: logger) {
-                    inbound, outbound, _ in
-                    await connected.send(())
-                    connected.finish()
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for await bytes in stream.outbound {
-                                try await outbound.write(.binary(PortForwardFraming.frame(bytes)))
-                            }
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
-                        var framing = PortForwardFraming()
-                        for try await message in inbound.messages(maxSize: 16 << 20) {
-                            guard case .binary(let buffer) = message else { continue }
-                            switch framing.receive(buffer) {
-                            case .data(let bytes): await stream.inbound.send(bytes)
-                            case .error(let text):
-                                stream.inbound.fail(KubernetesError.unreachable(server: "pod \(ns)/\(pod) port \(port)", reason: text))
-                                group.cancelAll()
-                                return
-                            case .nothing: continue
-                            }
-                        }
-                        stream.inbound.finish()
-                        group.cancelAll()
-                    }
-                }
-                stream.inbound.finish()
-            } catch {
-                stream.inbound.fail(error)
-                connected.fail(error)
-            }
-        }
-        do {
-            for try await _ in connected { return stream }
-            task.cancel()
-            throw KubernetesError.unreachable(server: connection.serverDescription, reason: "the port-forward connection closed before it was ready")
-        } catch {
-            task.cancel()
-            throw await portForwardFailure(error, pod: pod, namespace: ns, port: port, context: context)
+    /// Opens one connection to `port` of a pod through the API server (`pods/portforward`), as an
+    /// async byte channel. Closing it (or finishing its output) ends the pod-side TCP connection.
+    public func portForward(pod: String, namespace: String? = nil, port: Int) async throws(KubernetesError) -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await portForwardChannel(pod: pod, namespace: namespace, port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
         }
     }
 
@@ -91,7 +30,7 @@ extension KubernetesClient {
         } catch {
             return error
         }
-        if error is PortForwardRefused || (error as? WebSocketClientError) == .webSocketUpgradeFailed {
+        if error is PortForwardRefused {
             return .unexpectedResponse(
                 status: 0, detail: "the server refused to port-forward to port \(port) of pod \"\(pod)\" in namespace \"\(namespace)\"", context
             )
