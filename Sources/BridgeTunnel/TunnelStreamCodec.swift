@@ -29,6 +29,9 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     private var answered = false
     private var requestSent = false
     private var context: ChannelHandlerContext?
+    /// Completes once END_STREAM has left the stream: closing before that would drop the DATA
+    /// frames still waiting for flow-control window (HTTP/2 discards them and resets the stream).
+    private var outputEnded: EventLoopFuture<Void>?
 
     init(role: Role, established: EventLoopPromise<String>) {
         self.role = role
@@ -127,11 +130,19 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        guard mode == .output else {
-            context.close(mode: mode, promise: promise)
-            return
+        switch mode {
+        case .output:
+            let written = context.eventLoop.makePromise(of: Void.self)
+            outputEnded = written.futureResult
+            context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: written)
+            written.futureResult.cascade(to: promise)
+        default:
+            guard let outputEnded else {
+                context.close(mode: mode, promise: promise)
+                return
+            }
+            outputEnded.whenComplete { _ in context.close(mode: mode, promise: promise) }
         }
-        context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: promise)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

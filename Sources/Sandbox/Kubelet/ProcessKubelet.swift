@@ -90,6 +90,7 @@ public actor ProcessKubelet {
             try await register(port: port)
             await assignPodCIDR(addresses)
             group.addTask { await self.heartbeat(port: port) }
+            await proxy.prime()
             group.addTask { await proxy.run() }
             group.addTask { try await self.watchPods(runtime) }
             do {

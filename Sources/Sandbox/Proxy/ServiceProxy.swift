@@ -30,6 +30,15 @@ final class ServiceProxy: Sendable {
         self.logger = logger
     }
 
+    /// Serves what exists now, before the kubelet starts any pod: a pod's first call to a service
+    /// that already exists (the API server's `kubernetes`, say) must not find nothing listening.
+    func prime() async {
+        let endpoints = (try? await client.listRaw(.endpoints, allNamespaces: true).items) ?? []
+        for object in endpoints { apply(endpoints: WatchEvent(type: .added, object: object)) }
+        let services = (try? await client.listRaw(.services, allNamespaces: true).items) ?? []
+        for object in services { await apply(service: WatchEvent(type: .added, object: object)) }
+    }
+
     /// Watches services and endpoints until cancelled, then closes every listener.
     func run() async {
         let services = ResourceWatcher(client: client, type: .services, allNamespaces: true)
