@@ -148,7 +148,7 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         let target: String
         switch role {
-        case .accepting: target = "?"
+        case .accepting: target = "the requested target"
         case .opening(let opened, _): target = opened
         }
         settle(.failure(TunnelError.closedBeforeAnswer(target: target)))

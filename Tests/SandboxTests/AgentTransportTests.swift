@@ -32,6 +32,10 @@ import Testing
             ]]],
         ])
         #expect(await TestSandbox.eventually { try await client.get(Pod.self, name: "agent").isReady })
+        let inventoryReady = await TestSandbox.eventually(timeout: .seconds(90)) {
+            try await client.get(Endpoints.self, name: "inventory").subsets?.contains { !($0.addresses ?? []).isEmpty } == true
+        }
+        #expect(inventoryReady, "the inventory service has a ready endpoint")
         let inventory = try #require(try await client.get(Service.self, name: "inventory").spec.clusterIP)
 
         let dialer = try await client.portForwardChannel(pod: "agent", port: 7300) { channel in

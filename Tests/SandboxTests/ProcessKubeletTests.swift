@@ -33,7 +33,7 @@ import Testing
         request = urllib.request.Request('https://%s:%s/api/v1/namespaces/default/pods' % (os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT']))
         request.add_header('Authorization', 'Bearer ' + open(sa + '/token').read())
         try:
-            urllib.request.urlopen(request, context=context, timeout=10)
+            urllib.request.urlopen(request, context=context, timeout=60)
             api = 'allowed'
         except urllib.error.HTTPError as error:
             api = '%d %s' % (error.code, json.loads(error.read()).get('message', ''))
@@ -84,7 +84,8 @@ import Testing
             ]], "volumes": [["name": "config", "configMap": ["name": "settings"]], ["name": "secret", "secret": ["secretName": "credentials"]]]],
         ])
         var report: JSONValue?
-        let printed = await TestSandbox.eventually {
+        // Generous: the whole suite shares two cores, and this pod's API call goes through TLS and kube-proxy.
+        let printed = await TestSandbox.eventually(timeout: .seconds(90)) {
             let logs = try await client.logs(pod: "inspect")
             report = try? JSONValue.parse(logs)
             return report != nil

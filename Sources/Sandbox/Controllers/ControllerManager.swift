@@ -142,18 +142,16 @@ enum PodTemplates {
 
     /// A stable short hash of a template, as `pod-template-hash` and `controller-revision-hash` use.
     static func hash(_ template: JSONValue?) -> String {
-        var hash: UInt32 = 2_166_136_261
+        var hash: UInt64 = 14_695_981_039_346_656_037
         for byte in (template ?? .null).jsonString.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
+            hash ^= UInt64(byte)
+            hash = hash &* 1_099_511_628_211
         }
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         var text = ""
-        var value = hash
         for _ in 0..<10 {
-            text.append(alphabet[Int(value % UInt32(alphabet.count))])
-            value /= UInt32(alphabet.count)
-            if value == 0 { value = hash &+ UInt32(text.count) }
+            text.append(alphabet[Int(hash % UInt64(alphabet.count))])
+            hash /= UInt64(alphabet.count)
         }
         return text
     }
