@@ -57,10 +57,6 @@ struct ImageMap: Sendable, Equatable {
         sources.append(path)
     }
 
-    mutating func add(_ name: String, command: [String], args: [String] = []) {
-        images[name] = Image(command: command, args: args)
-    }
-
     func image(named name: String) -> Image? {
         images[name] ?? images[Self.normalized(name)]
     }
