@@ -54,12 +54,28 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .target(name: "LocalEndpoints"),
+        .target(name: "ChildProcesses"),
+        .target(
+            name: "LocalEndpoints",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "BridgeSession",
+            dependencies: [
+                "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel"]),
         .target(
             name: "Sandbox",
             dependencies: [
-                "KubernetesClient",
+                "KubernetesClient", "ChildProcesses",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -78,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "kbridge",
             dependencies: [
-                "KubernetesClient",
+                "KubernetesClient", "BridgeSession", "LocalEndpoints", "ChildProcesses",
                 "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -93,6 +109,7 @@ let package = Package(
         ),
         .testTarget(name: "BridgeTunnelTests", dependencies: ["BridgeTunnel"]),
         .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
+        .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "KubernetesClient", "SandboxTesting"]),
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: ["KubernetesClient", "SandboxTesting"],
@@ -101,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel",
+                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],

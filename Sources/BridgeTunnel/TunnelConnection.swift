@@ -37,6 +37,8 @@ public struct TunnelListener: Sendable {
     }
 
     let multiplexer: NIOHTTP2Handler.AsyncStreamMultiplexer<Incoming>
+    /// The carrier connection (a TCP socket, or a port-forward).
+    public let connection: any Channel
 
     /// Sets up the server side of HTTP/2 on a connected channel. Call from the channel's initializer.
     public static func configure(_ channel: any Channel, configuration: TunnelConfiguration) -> EventLoopFuture<TunnelListener> {
@@ -50,7 +52,7 @@ public struct TunnelListener: Sendable {
                     return Incoming(established: codec.established.futureResult, stream: asyncStream, codec: NIOLoopBound(codec, eventLoop: stream.eventLoop))
                 }
             }
-            return TunnelListener(multiplexer: multiplexer)
+            return TunnelListener(multiplexer: multiplexer, connection: channel)
         }
     }
 
@@ -75,6 +77,8 @@ public struct TunnelListener: Sendable {
 public struct TunnelDialer: Sendable {
     let multiplexer: NIOHTTP2Handler.AsyncStreamMultiplexer<Void>
     let configuration: TunnelConfiguration
+    /// The carrier connection (a TCP socket, or a port-forward).
+    public let connection: any Channel
 
     /// Sets up the client side of HTTP/2 on a connected channel. Call from the channel's initializer.
     public static func configure(_ channel: any Channel, configuration: TunnelConfiguration) -> EventLoopFuture<TunnelDialer> {
@@ -83,7 +87,7 @@ public struct TunnelDialer: Sendable {
             let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client, configuration: configuration.http2) { stream in
                 stream.eventLoop.makeSucceededVoidFuture()
             }
-            return TunnelDialer(multiplexer: multiplexer, configuration: configuration)
+            return TunnelDialer(multiplexer: multiplexer, configuration: configuration, connection: channel)
         }
     }
 
@@ -107,6 +111,26 @@ public struct TunnelDialer: Sendable {
         return stream
     }
 }
+
+/// The carrier connection under a tunnel end.
+public protocol TunnelCarrier: Sendable {
+    var connection: any Channel { get }
+}
+
+extension TunnelCarrier {
+    /// Closes the connection and every stream on it.
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// Returns once the connection has closed (the other end went away, or `close()`).
+    public func waitUntilClosed() async {
+        try? await connection.closeFuture.get()
+    }
+}
+
+extension TunnelListener: TunnelCarrier {}
+extension TunnelDialer: TunnelCarrier {}
 
 extension Channel {
     /// Latency over batching on the tunnel's carrier, when it is a TCP socket.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Starts local processes with `posix_spawn`, the way the sandbox needs them started.
+/// Starts local processes with `posix_spawn`: the sandbox's containers and the developer's command.
 ///
 /// A Swift server blocks signals in its threads and a child inherits that mask, so a child
 /// started with Foundation's `Process` from inside NIO may never see SIGTERM. Every process
@@ -11,8 +11,9 @@ public enum ProcessSpawner {
         public var arguments: [String]
         public var environment: [String: String]
         public var workingDirectory: String?
-        /// File that receives standard output (appended to).
-        public var output: String
+        /// File that receives standard output (appended to); nil: the child shares this process's
+        /// standard input, output and error (a command the developer watches and types into).
+        public var output: String?
         /// File that receives standard error; nil sends it to `output`.
         public var errors: String?
         /// How the child is grouped: its own session (a daemon) or its own process group (a container).
@@ -26,7 +27,7 @@ public enum ProcessSpawner {
 
         public init(
             executable: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil,
-            output: String, errors: String? = nil, grouping: Grouping = .inherited
+            output: String?, errors: String? = nil, grouping: Grouping = .inherited
         ) {
             self.executable = executable
             self.arguments = arguments
@@ -47,12 +48,14 @@ public enum ProcessSpawner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, request.output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        if let errors = request.errors {
-            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        } else {
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let output = request.output {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            if let errors = request.errors {
+                posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            } else {
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            }
         }
         if let directory = request.workingDirectory {
             guard let changeDirectory = addChangeDirectory, changeDirectory(&actions, directory) == 0 else {

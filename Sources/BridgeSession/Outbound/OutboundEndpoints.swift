@@ -1,0 +1,108 @@
+import BridgeTunnel
+import KubernetesClient
+import LocalEndpoints
+import Logging
+
+/// The cluster's services on this machine: each gets a loopback address and listeners on its
+/// ports, and every connection to them goes through the tunnel to the agent, which dials the
+/// service inside the cluster (its cluster IP, a headless service's first endpoint, or an
+/// ExternalName's host, which the agent resolves in the cluster).
+public final class OutboundEndpoints: Sendable {
+    public struct Entry: Sendable {
+        public var service: String
+        public var namespace: String
+        /// The address the cluster knows the service by, when it has one.
+        public var clusterIP: String?
+        /// What the agent dials.
+        public var dialHost: String
+        public var ports: [ServicePort]
+        public var allocation: LoopbackAllocator.Allocation
+    }
+
+    public let entries: [Entry]
+
+    init(entries: [Entry]) {
+        self.entries = entries
+    }
+
+    /// Allocates addresses and binds listeners for `services` (those without ports are skipped).
+    public static func open(services: [Service], endpoints: [Endpoints], range: LoopbackRange) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
+        var allocator = LoopbackAllocator(range: range)
+        var entries: [Entry] = []
+        do {
+            for service in services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }) {
+                let name = service.metadata.nameOrEmpty
+                guard let ports = service.spec.ports, !ports.isEmpty, let host = dialHost(of: service, endpoints: endpoints.first { $0.metadata.name == name }) else { continue }
+                let allocation = try await allocator.allocate(ports: ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port))
+                entries.append(Entry(
+                    service: name, namespace: service.metadata.namespace ?? "", clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP,
+                    dialHost: host, ports: ports, allocation: allocation
+                ))
+            }
+        } catch {
+            for entry in entries { for listener in entry.allocation.listeners.values { await listener.close() } }
+            throw error
+        }
+        return OutboundEndpoints(entries: entries)
+    }
+
+    static func dialHost(of service: Service, endpoints: Endpoints?) -> String? {
+        if service.spec.type == "ExternalName" { return service.spec.externalName }
+        if service.spec.isHeadless {
+            return endpoints?.subsets?.lazy.compactMap { $0.addresses?.first?.ip }.first
+        }
+        return service.spec.clusterIP.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Relays every local connection through `tunnel` until cancelled.
+    public func serve(through tunnel: SessionTunnel, logger: Logger) async {
+        await withDiscardingTaskGroup { group in
+            for entry in entries {
+                for port in entry.ports {
+                    guard let listener = entry.allocation.listeners[port.port] else { continue }
+                    let host = entry.dialHost
+                    let remotePort = port.port
+                    group.addTask {
+                        await listener.serve { connection in
+                            do {
+                                let stream = try await tunnel.dial(host: host, port: remotePort)
+                                await TunnelRelay.splice(connection, stream)
+                            } catch {
+                                logger.info("outbound connection to \(entry.service):\(remotePort) failed: \(error)")
+                                try? await connection.channel.close()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The hosts-file lines: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local` → its address.
+    public var hostsEntries: [HostsEntry] {
+        entries.map { HostsEntry.service($0.service, namespace: $0.namespace, address: $0.allocation.address) }
+    }
+
+    /// `X_SERVICE_HOST`, `X_SERVICE_PORT`, `X_PORT_*` of every service, pointing at its local listeners.
+    public var serviceVariables: [String: String] {
+        var variables: [String: String] = [:]
+        for entry in entries {
+            let ports = entry.ports.map {
+                ServiceEnvironment.Port(name: $0.name, port: $0.port, localPort: entry.allocation.localPort(for: $0.port), protocol: $0.protocol ?? "TCP")
+            }
+            variables.merge(ServiceEnvironment.variables(service: entry.service, host: entry.allocation.address, ports: ports)) { $1 }
+        }
+        return variables
+    }
+
+    /// Ports served on another number than the service's (privileged ports without the right to bind them).
+    public var movedPorts: [(service: String, port: Int, localPort: Int)] {
+        entries.flatMap { entry in entry.allocation.movedPorts.map { (entry.service, $0.port, $0.localPort) } }
+    }
+
+    public func close() async {
+        for entry in entries {
+            for listener in entry.allocation.listeners.values { await listener.close() }
+        }
+    }
+}

@@ -1,0 +1,304 @@
+import BridgeTunnel
+import Foundation
+import KubernetesClient
+import LocalEndpoints
+import Logging
+
+/// `kbridge connect`: redirects a service's traffic to a local port and gives the local
+/// process the pod's environment and the cluster's services by name, until the command ends or
+/// a stop is requested; then gives everything back.
+///
+/// Phases: resolving → taking over → waiting for the agent → tunnelling → connected →
+/// giving back. Whatever the phase a failure or a stop happens in, what was changed is given back.
+public final class ConnectSession: Sendable {
+    public struct Options: Sendable {
+        public var service: String
+        public var namespace: String
+        public var localPort: Int
+        public var container: String?
+        /// The hosts file to write the services' names into; nil: service variables only.
+        public var hostsFile: String?
+        public var envFile: String?
+        public var agentImage: String = AgentImage.default
+        /// Container port → local port, for ports other than the service's.
+        public var portMap: [Int: Int] = [:]
+        public var freePort = false
+        public var timeout: Duration = .seconds(120)
+        public var loopbackRange: LoopbackRange = .default
+        /// Run this with the pod's environment; empty: stay connected until stopped.
+        public var command: [String] = []
+        /// Where the session came from, for `kbridge status` and `disconnect`.
+        public var kubeconfig: String?
+        public var context: String?
+
+        public init(service: String, namespace: String, localPort: Int) {
+            self.service = service
+            self.namespace = namespace
+            self.localPort = localPort
+        }
+    }
+
+    /// What is up while connected.
+    struct Connection: Sendable {
+        var tunnel: SessionTunnel
+        var outbound: OutboundEndpoints
+        var environment: [String: String]
+        var hostsOriginal: String?
+        var hostsFile: HostsFile?
+    }
+
+    let client: KubernetesClient
+    let options: Options
+    let registry: SessionRegistry
+    let logger: Logger
+    let report: @Sendable (SessionEvent) -> Void
+
+    public init(client: KubernetesClient, options: Options, registry: SessionRegistry = SessionRegistry(), logger: Logger, report: @escaping @Sendable (SessionEvent) -> Void) {
+        self.client = client
+        self.options = options
+        self.registry = registry
+        self.logger = logger
+        self.report = report
+    }
+
+    /// Runs the session to its end; returns the exit code for the CLI (the command's own, 0
+    /// when stopped without a command, 128 + signal when stopped while starting).
+    public func run(stop: StopRequest) async throws(SessionError) -> Int32 {
+        report(.init(.progress, "looking up service \"\(options.service)\" in namespace \"\(options.namespace)\""))
+        let target = try await TargetResolver(client: client).resolve(service: options.service, namespace: options.namespace, container: options.container)
+        try await freeLocalPort()
+        var hostsFile = options.hostsFile.map { HostsFile(path: $0) }
+        if let file = hostsFile, !file.isWritable {
+            report(.init(.warning, "cannot write \(file.path) (it needs administrator rights): cluster services are reached through the *_SERVICE_HOST/*_SERVICE_PORT variables instead (--no-hosts skips this check)"))
+            hostsFile = nil
+        }
+
+        let identity = SessionIdentity.generate()
+        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
+        let takeover = WorkloadTakeover(client: client)
+        let takenOver = try await takeover.takeOver(target, session: identity, image: options.agentImage)
+        let record = SessionRecord(
+            id: identity.id, pid: getpid(), service: options.service, workload: target.workload, kubeconfig: options.kubeconfig, context: options.context,
+            hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
+        )
+        do { try registry.save(record) } catch { report(.init(.warning, "cannot record the session in \(registry.directory.path): \(error)")) }
+        if let replicas = takenOver.scaledFrom {
+            report(.init(.warning, "\(target.workload) had \(replicas) replicas: scaled to 1 for the session (given back at the end)"))
+        }
+
+        let chosenHostsFile = hostsFile
+        let started = await Self.untilStopped(stop) { () async throws(SessionError) -> Connection in
+            try await self.connect(target: target, identity: identity, takenOver: takenOver, hostsFile: chosenHostsFile)
+        }
+        let outcome: Result<Int32, SessionError>
+        var connection: Connection?
+        switch started {
+        case .none:
+            outcome = .success(128 + (stop.signal ?? SIGINT))
+        case .some(.failure(let error)):
+            outcome = .failure(error)
+        case .some(.success(let up)):
+            connection = up
+            outcome = await serve(up, target: target, stop: stop)
+        }
+        let connectionToClose = connection
+        let givenBack = await Task { () async -> SessionError? in
+            await self.giveBack(connectionToClose, workload: target.workload, session: identity.id)
+        }.value
+        if let givenBack {
+            if case .failure(let error) = outcome { report(.init(.warning, error.description)) }
+            throw givenBack
+        }
+        return try outcome.get()
+    }
+
+    // MARK: Phases
+
+    private func freeLocalPort() async throws(SessionError) {
+        guard let holder = PortHolder.find(port: options.localPort) else { return }
+        guard options.freePort else {
+            throw .portHeld(holder.description, hint: "stop it, choose another --local-port, or pass --free-port to let kbridge stop it")
+        }
+        report(.init(.progress, "\(holder.description): stopping it (--free-port)"))
+        guard await holder.stop() else { throw .portHeld(holder.description, hint: "kbridge could not stop it; stop it yourself or choose another --local-port") }
+    }
+
+    private func connect(target: TakeoverTarget, identity: SessionIdentity, takenOver: TakenOver, hostsFile: HostsFile?) async throws(SessionError) -> Connection {
+        let watch = AgentPodWatch(client: client)
+        let pod = try await watch.waitUntilReady(
+            workload: target.workload, session: identity.id, container: target.container, image: options.agentImage, timeout: options.timeout
+        ) { [report] line in report(.init(.progress, line)) }
+        let podName = pod.metadata.nameOrEmpty
+        let podIP = pod.status?.podIP ?? ""
+        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only"))
+        if await !watch.waitForEndpoints(service: target.service.metadata.nameOrEmpty, namespace: options.namespace, agentIP: podIP, timeout: .seconds(60)) {
+            report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
+        }
+
+        report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
+        let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, token: identity.token)
+        do {
+            let podEnvironment = try await tunnel.environment()
+            let services: [Service]
+            let endpoints: [Endpoints]
+            do {
+                services = try await client.list(Service.self, namespace: options.namespace)
+                endpoints = try await client.list(Endpoints.self, namespace: options.namespace)
+            } catch {
+                throw SessionError.cluster(error)
+            }
+            let outbound: OutboundEndpoints
+            do {
+                outbound = try await OutboundEndpoints.open(services: services, endpoints: endpoints, range: options.loopbackRange)
+            } catch {
+                throw SessionError.localEndpoints(error.description)
+            }
+            for moved in outbound.movedPorts {
+                report(.init(.warning, "no right to listen on port \(moved.port) for service \"\(moved.service)\": it is served on port \(moved.localPort) of its address, which its *_SERVICE_PORT variables give"))
+            }
+            var hostsOriginal: String?
+            if let hostsFile {
+                do {
+                    hostsOriginal = try hostsFile.install(session: identity.id, entries: outbound.hostsEntries)
+                } catch {
+                    await outbound.close()
+                    throw SessionError.localEndpoints(error.description)
+                }
+                report(.init(.progress, "wrote \(outbound.entries.count) service names into \(hostsFile.path)"))
+            }
+            let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound)
+            if let envFile = options.envFile {
+                do {
+                    try DotenvFile.render(environment).write(toFile: envFile, atomically: true, encoding: .utf8)
+                } catch {
+                    report(.init(.warning, "cannot write --env-file \(envFile): \(error.localizedDescription)"))
+                }
+            }
+            return Connection(tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
+        } catch let error as SessionError {
+            await tunnel.close()
+            throw error
+        } catch {
+            await tunnel.close()
+            throw .tunnelLost(detail: "\(error)")
+        }
+    }
+
+    private func serve(_ connection: Connection, target: TakeoverTarget, stop: StopRequest) async -> Result<Int32, SessionError> {
+        var portMap = options.portMap
+        portMap[target.primaryPort] = portMap[target.primaryPort] ?? options.localPort
+        let mapping = target.containerPorts.map { "\($0)→localhost:\(portMap[$0] ?? $0)" }.joined(separator: ", ")
+        let names = connection.hostsFile == nil ? "service variables" : "names in \(connection.hostsFile?.path ?? "")"
+        report(.init(
+            .connected,
+            "connected: service \"\(options.service)\" (\(mapping)) is redirected to this machine; \(connection.outbound.entries.count) cluster services reachable through \(names)",
+            fields: [
+                "service": .string(options.service), "namespace": .string(options.namespace), "localPort": .integer(Int64(options.localPort)),
+                "services": .array(connection.outbound.entries.map { .string("\($0.service)=\($0.allocation.address)") }),
+            ]
+        ))
+        let report = self.report
+        let logger = self.logger
+        let inboundMap = portMap
+        return await withTaskGroup(of: Result<Int32, SessionError>?.self) { group in
+            group.addTask {
+                await connection.tunnel.serveInbound(portMap: inboundMap) { remote, local, connected in
+                    if !connected {
+                        report(.init(.warning, "a connection came for port \(remote) but nothing listens on localhost:\(local)", fields: ["port": .integer(Int64(remote))]))
+                    }
+                }
+                return nil
+            }
+            group.addTask {
+                await connection.outbound.serve(through: connection.tunnel, logger: logger)
+                return nil
+            }
+            group.addTask {
+                await connection.tunnel.waitUntilLost()
+                return Task.isCancelled ? nil : .failure(.tunnelLost(detail: "the port-forward to the agent closed (the agent pod was deleted, or the cluster is unreachable)"))
+            }
+            if options.command.isEmpty {
+                group.addTask {
+                    guard await stop.wait() != nil else { return nil }
+                    return .success(0)
+                }
+            } else {
+                let command: LocalCommand
+                do throws(SessionError) {
+                    var environment = ProcessInfo.processInfo.environment
+                    environment.merge(connection.environment) { $1 }
+                    command = try LocalCommand(arguments: options.command, environment: environment)
+                } catch {
+                    group.cancelAll()
+                    return .failure(error)
+                }
+                group.addTask {
+                    await withTaskGroup(of: Int32?.self) { inner in
+                        inner.addTask { await command.waitForExit() }
+                        inner.addTask { await stop.wait() }
+                        let first = await inner.next() ?? nil
+                        inner.cancelAll()
+                        if command.isRunning {
+                            // Stopped: pass the signal on (Ctrl-C already reached it through the terminal).
+                            return .success(await command.stop(signal: stop.signal ?? SIGTERM, grace: .seconds(10)))
+                        }
+                        return .success(first ?? 0)
+                    }
+                }
+            }
+            var outcome: Result<Int32, SessionError> = .success(0)
+            while let next = await group.next() {
+                if let next {
+                    outcome = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    /// Gives back everything, in the reverse order of taking it; returns what could not be.
+    private func giveBack(_ connection: Connection?, workload: WorkloadReference, session: String) async -> SessionError? {
+        report(.init(.progress, "giving back: \(workload)\(connection?.hostsFile.map { ", the block in \($0.path)" } ?? "")"))
+        if let connection {
+            await connection.outbound.close()
+            await connection.tunnel.close()
+            if let hostsFile = connection.hostsFile {
+                do {
+                    try hostsFile.remove(session: session, original: connection.hostsOriginal)
+                } catch {
+                    report(.init(.warning, error.description))
+                }
+            }
+        }
+        do {
+            try await WorkloadTakeover(client: client).restore(workload, session: session)
+        } catch {
+            return error
+        }
+        registry.remove(session)
+        report(.init(.restored, "\(workload) is back as it was"))
+        return nil
+    }
+
+    /// Runs `work` unless a stop comes first: nil when stopped (the work is cancelled).
+    static func untilStopped<T: Sendable>(_ stop: StopRequest, _ work: @escaping @Sendable () async throws(SessionError) -> T) async -> Result<T, SessionError>? {
+        await withTaskGroup(of: Result<T, SessionError>?.self) { group in
+            group.addTask {
+                do throws(SessionError) {
+                    return .success(try await work())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                _ = await stop.wait()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import KubernetesClient
+
+/// Why a session could not start or could not give everything back: one message a person can act on.
+public enum SessionError: Error, CustomStringConvertible, Sendable {
+    case serviceNotFound(service: String, namespace: String, available: [String])
+    case serviceWithoutSelector(service: String, namespace: String)
+    case serviceWithoutPods(service: String, namespace: String, selector: String)
+    case unsupportedOwner(pod: String, kind: String, name: String)
+    case containerNotFound(container: String, pod: String, available: [String])
+    case ambiguousContainer(pod: String, available: [String])
+    case alreadyTakenOver(workload: String, session: String)
+    case changedMeanwhile(workload: String)
+    case agentNotReady(pod: String, reason: String, message: String, image: String)
+    case agentTimedOut(workload: String, waited: Duration, lastSeen: String)
+    case portHeld(String, hint: String)
+    case tunnelLost(detail: String)
+    case localCommandFailed(String)
+    case localEndpoints(String)
+    case restoreFailed(workload: String, detail: String)
+    case cluster(KubernetesError)
+
+    public var description: String {
+        switch self {
+        case .serviceNotFound(let service, let namespace, let available):
+            let known = available.isEmpty ? "it has no services" : "its services: \(available.joined(separator: ", "))"
+            return "service \"\(service)\" not found in namespace \"\(namespace)\" (\(known)); check --service and -n"
+        case .serviceWithoutSelector(let service, let namespace):
+            return "service \"\(service)\" in namespace \"\(namespace)\" has no selector, so no pods to take over: kbridge redirects services that select pods"
+        case .serviceWithoutPods(let service, let namespace, let selector):
+            return "service \"\(service)\" in namespace \"\(namespace)\" selects no pods (selector \(selector)): deploy its workload (or scale it above 0) and try again"
+        case .unsupportedOwner(let pod, let kind, let name):
+            return "pod \"\(pod)\" is run by \(kind) \"\(name)\": kbridge takes over Deployments, StatefulSets and bare Pods"
+        case .containerNotFound(let container, let pod, let available):
+            return "pod \"\(pod)\" has no container \"\(container)\" (its containers: \(available.joined(separator: ", "))); check --container"
+        case .ambiguousContainer(let pod, let available):
+            return "pod \"\(pod)\" has several containers (\(available.joined(separator: ", "))): choose one with --container"
+        case .alreadyTakenOver(let workload, let session):
+            return "\(workload) is already redirected by kbridge session \(session): end it with `kbridge disconnect` (or wait for its owner) and try again"
+        case .changedMeanwhile(let workload):
+            return "\(workload) changed while kbridge was taking it over (someone else edited or redirected it); nothing was changed: try again"
+        case .agentNotReady(let pod, let reason, let message, let image):
+            let hint = reason.contains("Image") ? ": check that the cluster can pull \(image) (or pass --agent-image)" : ""
+            return "the agent pod \"\(pod)\" cannot start: \(reason)\(message.isEmpty ? "" : ": \(message)")\(hint); the workload was restored"
+        case .agentTimedOut(let workload, let waited, let lastSeen):
+            return "the agent pod of \(workload) was not ready after \(waited) (last seen: \(lastSeen)); the workload was restored (raise --timeout if the cluster is slow)"
+        case .portHeld(let holder, let hint):
+            return "\(holder): \(hint)"
+        case .tunnelLost(let detail):
+            return "lost the connection to the agent: \(detail)"
+        case .localEndpoints(let detail):
+            return detail
+        case .localCommandFailed(let detail):
+            return "cannot run the local command: \(detail)"
+        case .restoreFailed(let workload, let detail):
+            return "could not restore \(workload): \(detail); run `kbridge disconnect` once the cluster is reachable"
+        case .cluster(let error):
+            return error.description
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import KubernetesClient
+
+/// The agent image kbridge uses unless told otherwise: the one this repository's Containerfile builds.
+public enum AgentImage {
+    public static let version = "0.1.0"
+    public static let `default` = "ghcr.io/kbridge-dev/kbridge-agent:\(version)"
+}
+
+/// The ports the agent listens on beside the container's own: control (CLI → agent streams)
+/// and inbound (agent → CLI streams).
+public struct AgentPorts: Sendable, Hashable, Codable {
+    public var control: Int
+    public var inbound: Int
+
+    /// 7300 and 7301, or the next free pair when the container itself uses them.
+    public static func avoiding(_ used: [Int]) -> AgentPorts {
+        var port = 7300
+        while used.contains(port) || used.contains(port + 1) { port += 2 }
+        return AgentPorts(control: port, inbound: port + 1)
+    }
+}
+
+/// Builds the agent container that stands in for the target container.
+///
+/// It keeps what the agent must see exactly as the app did (env, envFrom, volumeMounts, ports,
+/// resources) and replaces what would start the app (image, command, args) and what the agent
+/// cannot answer (the app's probes: a readiness probe on the agent's control port replaces
+/// them). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session token
+/// from the session's Secret.
+public enum AgentContainer {
+    public static func build(
+        from original: JSONValue, image: String, ports: AgentPorts, servicePorts: [Int], secretName: String
+    ) -> JSONValue {
+        var container = original
+        container["image"] = .string(image)
+        container["imagePullPolicy"] = "IfNotPresent"
+        container["command"] = nil
+        container["workingDir"] = nil
+        container["lifecycle"] = nil
+        container["livenessProbe"] = nil
+        container["startupProbe"] = nil
+        container["args"] = .array([
+            "agent", "--control-port", .string(String(ports.control)), "--inbound-port", .string(String(ports.inbound)),
+            "--ports", .string(servicePorts.map(String.init).joined(separator: ",")),
+        ])
+        container["readinessProbe"] = ["tcpSocket": ["port": .integer(Int64(ports.control))], "periodSeconds": 1, "failureThreshold": 3]
+        var env = original["env"]?.arrayValue ?? []
+        env.removeAll { $0["name"]?.stringValue == ClusterNames.tokenVariable }
+        env.append([
+            "name": .string(ClusterNames.tokenVariable),
+            "valueFrom": ["secretKeyRef": ["name": .string(secretName), "key": .string(ClusterNames.tokenKey)]],
+        ])
+        container["env"] = .array(env)
+        var security = original["securityContext"]?.objectValue ?? [:]
+        security["runAsNonRoot"] = true
+        security["runAsUser"] = 65532
+        security["allowPrivilegeEscalation"] = false
+        security["privileged"] = nil
+        container["securityContext"] = .object(security)
+        return container
+    }
+}

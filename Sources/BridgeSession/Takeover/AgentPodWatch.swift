@@ -1,0 +1,70 @@
+import KubernetesClient
+
+/// Waits for the session's agent pod to be Ready, telling what it waits for, and gives up
+/// early with the pod's own reason when it cannot get there (image not pullable, crash loop).
+public struct AgentPodWatch: Sendable {
+    let client: KubernetesClient
+    var pollInterval: Duration = .milliseconds(250)
+
+    /// Container states that will not become Ready without someone changing something.
+    static let hopelessReasons: Set<String> = [
+        "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
+        "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+    ]
+
+    public init(client: KubernetesClient) {
+        self.client = client
+    }
+
+    /// The Ready agent pod of `session`. `progress` gets a line each time what it waits for changes.
+    public func waitUntilReady(
+        workload: WorkloadReference, session: String, container: String, image: String, timeout: Duration,
+        progress: @Sendable (String) -> Void
+    ) async throws(SessionError) -> Pod {
+        let deadline = ContinuousClock.now + timeout
+        var lastSeen = "no agent pod yet"
+        var reported = ""
+        while true {
+            let pods: [Pod]
+            do {
+                pods = try await client.list(Pod.self, namespace: workload.namespace, options: ListOptions(labelSelector: "\(ClusterNames.sessionLabel)=\(session)"))
+            } catch {
+                throw .cluster(error)
+            }
+            if let pod = pods.first(where: { $0.metadata.deletionTimestamp == nil }) {
+                let name = pod.metadata.nameOrEmpty
+                if pod.isReady, pod.status?.podIP != nil { return pod }
+                let status = pod.status?.containerStatuses?.first { $0.name == container }
+                if let waiting = status?.state?.waiting, let reason = waiting.reason, Self.hopelessReasons.contains(reason) {
+                    throw .agentNotReady(pod: name, reason: reason, message: waiting.message ?? "", image: image)
+                }
+                if let terminated = status?.state?.terminated, (status?.restartCount ?? 0) >= 2 {
+                    throw .agentNotReady(pod: name, reason: terminated.reason ?? "Error", message: "exited with code \(terminated.exitCode)", image: image)
+                }
+                let detail = status?.state?.waiting?.reason ?? (status?.state?.running != nil ? "running, not ready yet" : nil)
+                lastSeen = "pod \(name): \(pod.status?.phase ?? "Pending")" + (detail.map { " (\($0))" } ?? "")
+            }
+            if lastSeen != reported {
+                progress("waiting for the agent pod: \(lastSeen)")
+                reported = lastSeen
+            }
+            guard ContinuousClock.now < deadline else { throw .agentTimedOut(workload: workload.description, waited: timeout, lastSeen: lastSeen) }
+            try? await Task.sleep(for: pollInterval)
+            if Task.isCancelled { throw .agentTimedOut(workload: workload.description, waited: timeout, lastSeen: "interrupted; " + lastSeen) }
+        }
+    }
+
+    /// Waits until the service sends its traffic to the agent pod only (the old pods have left
+    /// its endpoints). Returns false if that did not happen within `timeout`.
+    public func waitForEndpoints(service: String, namespace: String, agentIP: String, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if let endpoints = try? await client.get(Endpoints.self, name: service, namespace: namespace) {
+                let ready = Set((endpoints.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip))
+                if ready == [agentIP] { return true }
+            }
+            try? await Task.sleep(for: pollInterval)
+        }
+        return false
+    }
+}

@@ -1,0 +1,116 @@
+import KubernetesClient
+
+/// What a session takes over for a service: the workload, its container, and the ports the
+/// agent must answer on in that container's place.
+public struct TakeoverTarget: Sendable {
+    public var service: Service
+    public var workload: WorkloadReference
+    /// One of the service's pods, for messages.
+    public var podName: String
+    public var container: String
+    public var containerIndex: Int
+    /// Every port the container answers on: its declared ports and the service's target ports.
+    public var containerPorts: [Int]
+    /// The target port of the service's first port: the one connected to `--local-port`.
+    public var primaryPort: Int
+}
+
+/// Finds the workload behind a service: service selector → pods → their controller
+/// (a Deployment through its ReplicaSet, a StatefulSet, or the pod itself).
+public struct TargetResolver: Sendable {
+    let client: KubernetesClient
+
+    public init(client: KubernetesClient) {
+        self.client = client
+    }
+
+    public func resolve(service name: String, namespace: String, container wanted: String?) async throws(SessionError) -> TakeoverTarget {
+        let service: Service
+        do {
+            try await client.requireNamespace(namespace)
+            service = try await client.get(Service.self, name: name, namespace: namespace)
+        } catch let error where error.isNotFound {
+            let available = (try? await client.list(Service.self, namespace: namespace).compactMap(\.metadata.name).sorted()) ?? []
+            throw .serviceNotFound(service: name, namespace: namespace, available: available)
+        } catch {
+            throw .cluster(error)
+        }
+        guard let selector = service.spec.selector, !selector.isEmpty else { throw .serviceWithoutSelector(service: name, namespace: namespace) }
+        let selectorText = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let pods: [Pod]
+        do {
+            pods = try await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: selectorText))
+                .filter { $0.metadata.deletionTimestamp == nil }
+                .sorted { ($0.metadata.creationTimestamp ?? "") < ($1.metadata.creationTimestamp ?? "") }
+        } catch {
+            throw .cluster(error)
+        }
+        guard let pod = pods.first else { throw .serviceWithoutPods(service: name, namespace: namespace, selector: selectorText) }
+        let podName = pod.metadata.nameOrEmpty
+        let workload = try await owner(of: pod, namespace: namespace)
+
+        let containers = pod.spec.containers
+        let index: Int
+        if let wanted {
+            guard let found = containers.firstIndex(where: { $0.name == wanted }) else {
+                throw .containerNotFound(container: wanted, pod: podName, available: containers.map(\.name))
+            }
+            index = found
+        } else if containers.count == 1 {
+            index = 0
+        } else if let first = service.spec.ports?.first, let found = containers.firstIndex(where: { container in
+            // The container that declares the port the service sends its traffic to.
+            guard let target = Self.targetPort(of: first, in: container) else { return false }
+            return (container.ports ?? []).contains { $0.containerPort == target }
+        }) {
+            index = found
+        } else {
+            throw .ambiguousContainer(pod: podName, available: containers.map(\.name))
+        }
+        let container = containers[index]
+        let targets = (service.spec.ports ?? []).compactMap { Self.targetPort(of: $0, in: container) }
+        let declared = (container.ports ?? []).filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.containerPort)
+        let ports = Array(Set(targets + declared)).sorted()
+        guard let primary = targets.first ?? declared.first else {
+            throw .serviceWithoutPods(service: name, namespace: namespace, selector: selectorText)
+        }
+        return TakeoverTarget(
+            service: service, workload: workload, podName: podName, container: container.name, containerIndex: index,
+            containerPorts: ports, primaryPort: primary
+        )
+    }
+
+    /// The port number a service port reaches in `container` (a named target port resolved
+    /// against the container's ports), or nil when the container does not have it.
+    static func targetPort(of port: ServicePort, in container: Container) -> Int? {
+        switch port.targetPort {
+        case .int(let number): return number
+        case .string(let portName): return container.ports?.first { $0.name == portName }?.containerPort
+        case nil: return port.port
+        }
+    }
+
+    private func owner(of pod: Pod, namespace: String) async throws(SessionError) -> WorkloadReference {
+        let podName = pod.metadata.nameOrEmpty
+        guard let controller = pod.metadata.ownerReferences?.first(where: { $0.controller == true }) else {
+            return WorkloadReference(kind: .pod, name: podName, namespace: namespace)
+        }
+        switch controller.kind {
+        case "StatefulSet":
+            return WorkloadReference(kind: .statefulSet, name: controller.name, namespace: namespace)
+        case "ReplicaSet":
+            let replicaSet: ReplicaSet
+            do {
+                replicaSet = try await client.get(ReplicaSet.self, name: controller.name, namespace: namespace)
+            } catch {
+                throw .cluster(error)
+            }
+            guard let deployment = replicaSet.metadata.ownerReferences?.first(where: { $0.controller == true && $0.kind == "Deployment" }) else {
+                throw .unsupportedOwner(pod: podName, kind: "ReplicaSet", name: controller.name)
+            }
+            return WorkloadReference(kind: .deployment, name: deployment.name, namespace: namespace)
+        default:
+            throw .unsupportedOwner(pod: podName, kind: controller.kind, name: controller.name)
+        }
+    }
+}
