@@ -83,7 +83,7 @@ public struct HostsFile: Sendable {
     static func endMarker(_ session: String) -> String { endPrefix + session }
 
     static func block(session: String, entries: [HostsEntry]) -> String {
-        var lines = [beginMarker(session), "# Added by kbridge for this session; removed when it ends (kbridge clean removes a leftover)."]
+        var lines = [beginMarker(session), "# Added by kbridge for this session; removed when it ends (`kbridge disconnect` removes a leftover)."]
         lines += entries.map { "\($0.address)\t\($0.names.joined(separator: " "))" }
         lines.append(endMarker(session))
         return lines.joined(separator: "\n") + "\n"

@@ -253,7 +253,10 @@ public final class ConnectSession: Sendable {
                     break
                 }
             }
+            // The relays end when their connections close, not on cancellation alone.
             group.cancelAll()
+            await connection.outbound.close()
+            await connection.tunnel.close()
             return outcome
         }
     }

@@ -33,7 +33,11 @@ struct DemoCommand: AsyncParsableCommand {
 
             console.step("1. starting a sandbox cluster in \(directory.path)", event: "step", fields: ["step": "sandbox"])
             let cluster = SandboxCluster(
-                options: .init(directory: directory, imageFiles: [sampleFolder.appendingPathComponent("sandbox-images.yaml").path]), logger: logger
+                options: .init(
+                    directory: directory,
+                    imageFiles: [sampleFolder.appendingPathComponent("sandbox-images.yaml").path] + [SandboxAgentImage.mapFile(in: directory)].compactMap { $0 }
+                ),
+                logger: logger
             )
             let (ready, readyContinuation) = AsyncThrowingStream<SandboxCluster.State, any Error>.makeStream()
             let running = Task {

@@ -60,7 +60,7 @@ struct SandboxUp: AsyncParsableCommand {
             }
             var logger = Logger(label: "kbridge.sandbox")
             logger.logLevel = ProcessInfo.processInfo.environment["KBRIDGE_SANDBOX_DEBUG"] == nil ? .info : .debug
-            var options = SandboxCluster.Options(directory: directory.url, imageFiles: images)
+            var options = SandboxCluster.Options(directory: directory.url, imageFiles: images + [SandboxAgentImage.mapFile(in: directory.url)].compactMap { $0 })
             options.port = port
             let cluster = SandboxCluster(options: options, logger: logger)
             let service = SandboxService(cluster: cluster) { state in report(state, console: console) }

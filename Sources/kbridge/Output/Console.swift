@@ -42,3 +42,15 @@ struct Console: Sendable {
         FileHandle.standardOutput.write(Data((JSONValue.object(object).jsonString + "\n").utf8))
     }
 }
+
+import BridgeSession
+
+extension Console {
+    /// A session's event: progress and warnings on stderr as text, or one JSON event each.
+    func event(_ event: SessionEvent) {
+        switch event.kind {
+        case .warning: step("warning: \(event.message)", event: "warning", fields: event.fields)
+        default: step(event.message, event: event.kind.rawValue, fields: event.fields)
+        }
+    }
+}

@@ -13,7 +13,11 @@ TOKEN = os.environ.get("INVENTORY_TOKEN", "")
 
 def catalog(headers):
     stock = call(f"{INVENTORY_URL}/stock", headers, {"Authorization": f"Bearer {TOKEN}"})
-    return 200, {"version": os.environ.get("API_VERSION", "1"), "inventory": stock}
+    return 200, {
+        "version": os.environ.get("API_VERSION", "1"),
+        "currency": os.environ.get("CATALOG_CURRENCY", "unset"),
+        "inventory": stock,
+    }
 
 
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,0 +1,125 @@
+import ArgumentParser
+import BridgeSession
+import Dispatch
+import Foundation
+import KubernetesClient
+import LocalEndpoints
+
+/// `kbridge connect`: the heart of kbridge.
+struct ConnectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Redirect a service's traffic to a local port and reach the cluster's services from this machine.",
+        discussion: """
+            The service's workload runs the kbridge agent instead of its container until the session ends; \
+            connections to the container's ports come to localhost:LOCAL-PORT (other ports to the same \
+            numbers, or as --map says). Cluster services get local addresses (127.1.x.y) with their names in \
+            the hosts file, or, with --no-hosts, through their *_SERVICE_HOST/*_SERVICE_PORT variables. \
+            With a COMMAND after --, it runs with the pod's environment and the session ends with it; \
+            without one, the session lasts until Ctrl-C.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The service whose traffic comes to this machine.")
+    var service: String
+
+    @Option(help: "The local port your code listens on.")
+    var localPort: Int
+
+    @Option(help: "The container to replace, when the pod has several.")
+    var container: String?
+
+    @Option(help: "The hosts file to write the cluster's service names into.")
+    var hostsFile: String = "/etc/hosts"
+
+    @Flag(help: "Leave the hosts file alone: reach services through their *_SERVICE_HOST/*_SERVICE_PORT variables.")
+    var noHosts = false
+
+    @Option(help: "Also write the pod's environment (as this machine sees it) to this dotenv file.")
+    var envFile: String?
+
+    @Option(help: "The agent image.")
+    var agentImage: String = AgentImage.default
+
+    @Option(name: .customLong("map"), help: "REMOTE:LOCAL — send the container's port REMOTE to local port LOCAL (repeatable).")
+    var portMappings: [PortMapping] = []
+
+    @Flag(help: "Stop the process that holds the local port instead of refusing.")
+    var freePort = false
+
+    @Option(help: "Seconds to wait for the agent pod to be ready.")
+    var timeout: Int = 120
+
+    @Option(help: "The loopback range for cluster services' local addresses.")
+    var loopbackRange: String = LoopbackRange.default.description
+
+    @Argument(parsing: .postTerminator, help: "The command to run with the pod's environment (after --).")
+    var command: [String] = []
+
+    func validate() throws {
+        guard (1...65535).contains(localPort) else { throw ValidationError("--local-port must be between 1 and 65535") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() async throws {
+        let console = Console(format: global.output)
+        let logger = DiagnosticLog.logger(command: "connect")
+        var exitCode: Int32 = 0
+        try await reportingErrors(console) {
+            let client = try global.client(logger: logger)
+            var options = ConnectSession.Options(service: service, namespace: global.namespace ?? client.defaultNamespace, localPort: localPort)
+            options.container = container
+            options.hostsFile = noHosts ? nil : URL(fileURLWithPath: hostsFile).standardizedFileURL.path
+            options.envFile = envFile
+            options.agentImage = agentImage
+            options.portMap = Dictionary(portMappings.map { ($0.remote, $0.local) }) { $1 }
+            options.freePort = freePort
+            options.timeout = .seconds(timeout)
+            options.loopbackRange = try LoopbackRange(loopbackRange)
+            options.command = command
+            options.kubeconfig = global.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            options.context = global.context
+
+            let stop = StopRequest()
+            let signals = SignalWatch(signals: [SIGINT, SIGTERM]) { stop.request(signal: $0) }
+            defer { signals.cancel() }
+            let session = ConnectSession(client: client, options: options, logger: logger) { event in console.event(event) }
+            exitCode = try await session.run(stop: stop)
+        }
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+}
+
+/// `--map REMOTE:LOCAL`.
+struct PortMapping: ExpressibleByArgument {
+    var remote: Int
+    var local: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ":")
+        guard parts.count == 2, let remote = Int(parts[0]), let local = Int(parts[1]), (1...65535).contains(remote), (1...65535).contains(local) else { return nil }
+        self.remote = remote
+        self.local = local
+    }
+}
+
+/// Turns SIGINT/SIGTERM into calls instead of the default (dying without giving anything back).
+final class SignalWatch {
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}
