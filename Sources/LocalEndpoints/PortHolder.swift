@@ -49,7 +49,7 @@ public struct PortHolder: Sendable, Equatable, CustomStringConvertible {
     static func listeningSocketInodes(port: Int, procRoot: String) -> [String] {
         var inodes: [String] = []
         for table in ["tcp", "tcp6"] {
-            guard let text = try? String(contentsOfFile: "\(procRoot)/net/\(table)", encoding: .utf8) else { continue }
+            guard let text = readWhole("\(procRoot)/net/\(table)").map({ String(decoding: $0, as: UTF8.self) }) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
@@ -62,7 +62,15 @@ public struct PortHolder: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func commandLine(of pid: Int32, procRoot: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: "\(procRoot)/\(pid)/cmdline"), !data.isEmpty else { return nil }
+        guard let data = readWhole("\(procRoot)/\(pid)/cmdline"), !data.isEmpty else { return nil }
         return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+    }
+
+    /// Reads a file to its end. (Foundation's `String(contentsOfFile:)` stops after the first
+    /// page of a /proc file, whose size reads as 0: a busy machine's socket table is longer.)
+    static func readWhole(_ path: String) -> Data? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return try? handle.readToEnd()
     }
 }

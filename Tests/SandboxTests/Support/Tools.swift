@@ -23,6 +23,11 @@ enum Tools {
         Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("kbridge").path
     }
 
+    /// The `kbridge-agent` binary built beside these tests.
+    static var kbridgeAgent: String {
+        Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("kbridge-agent").path
+    }
+
     static func locate(_ name: String) -> String? {
         ProcessSpawner.locate(name, path: ProcessInfo.processInfo.environment["PATH"])
     }

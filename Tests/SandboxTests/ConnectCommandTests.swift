@@ -1,0 +1,210 @@
+import BridgeSession
+import ChildProcesses
+import Foundation
+import KubernetesClient
+import SandboxTesting
+import Testing
+
+/// `kbridge connect` end to end: the real `kbridge` and `kbridge-agent` against a sandbox with
+/// the storefront, the local process being a copy of the storefront's api.
+@Suite struct ConnectCommandTests {
+    static let api = Tools.storefront.appendingPathComponent("app/api.py").path
+
+    static var canMountPrivateHostsFile: Bool {
+        getuid() == 0 && Tools.locate("unshare") != nil
+    }
+
+    /// Runs `kbridge connect` in the background until `body` returns, then stops it as Ctrl-C would.
+    static func whileConnected(
+        _ storefront: Storefront, _ arguments: [String], _ body: () async throws -> Void
+    ) async throws -> Tools.Result {
+        let connect = Task { try await storefront.kbridge(["connect"] + arguments) }
+        do {
+            try await body()
+        } catch {
+            connect.cancel()
+            _ = try? await connect.value
+            throw error
+        }
+        connect.cancel()
+        return try await connect.value
+    }
+
+    /// Waits for the front service to answer through a local api (version "local").
+    static func localAnswer(_ storefront: Storefront) async -> JSONValue? {
+        var answer: JSONValue?
+        _ = await TestSandbox.eventually(timeout: .seconds(120)) {
+            answer = await storefront.askFront()
+            return answer?[path: "api", "version"]?.stringValue == "local"
+        }
+        return answer
+    }
+
+    @Test(.enabled(if: canMountPrivateHostsFile, "needs root and unshare to give the local process a private /etc/hosts"))
+    func frontRequestsReachTheLocalProcessWhichReachesBackendsByClusterName() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let clusterBefore = try await storefront.clusterState()
+        let port = Storefront.freePort()
+
+        var answer: JSONValue?
+        // The local api resolves `inventory` through the hosts file copy, bind-mounted over
+        // /etc/hosts in a mount namespace of its own.
+        let result = try await Self.whileConnected(storefront, [
+            "--service", "api", "--local-port", String(port), "--hosts-file", hosts.path, "--",
+            "unshare", "--mount", "sh", "-c",
+            #"mount --bind "$0" /etc/hosts && INVENTORY_URL=http://inventory:8080 API_VERSION=local PORT=$1 exec python3 "$2""#,
+            hosts.path, String(port), Self.api,
+        ]) {
+            answer = await Self.localAnswer(storefront)
+            let block = try String(contentsOf: hosts, encoding: .utf8)
+            #expect(block.contains("inventory inventory.default inventory.default.svc inventory.default.svc.cluster.local"), "\(block)")
+        }
+        #expect(answer?[path: "api", "version"]?.stringValue == "local", "the front's request reached the local api: \(answer?.jsonString ?? "no answer")\n\(result.stderr)")
+        #expect(answer?[path: "api", "inventory", "service"]?.stringValue == "inventory", "the local api reached the inventory by name, with the Secret's token: \(answer?.jsonString ?? "")")
+        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
+        #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value reached the local api")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical after the session")
+        #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
+    }
+
+    @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let clusterBefore = try await storefront.clusterState()
+        let port = Storefront.freePort()
+        let envFile = NSTemporaryDirectory() + "kbridge-env-\(UUID().uuidString.prefix(8))"
+
+        var answer: JSONValue?
+        let result = try await Self.whileConnected(storefront, [
+            "--service", "api", "--local-port", String(port), "--no-hosts", "--env-file", envFile, "--",
+            "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), Self.api,
+        ]) {
+            answer = await Self.localAnswer(storefront)
+        }
+        #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)\n\(result.stdout)")
+        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2, "the local api reached the inventory through INVENTORY_URL: \(answer?.jsonString ?? "")")
+        #expect(answer?[path: "api", "currency"]?.stringValue == "EUR")
+        let environment = try String(contentsOfFile: envFile, encoding: .utf8)
+        #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#), "the Secret's value is in the env file")
+        #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#), "the ConfigMap's value is in the env file")
+        #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#), "service variables point at local listeners")
+        #expect(environment.contains(#"GRPC_DNS_RESOLVER="native""#))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
+    }
+
+    @Test func theCommandsExitCodeBecomesKbridgesAndStatusListsTheSession() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let clusterBefore = try await storefront.clusterState()
+        let result = try await storefront.kbridge([
+            "connect", "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts", "--",
+            "sh", "-c", #"exec "$0" status | grep -q inventory && exit 7"#, Tools.kbridge,
+        ])
+        #expect(result.status == 7, "the command's own exit code: \(result.stderr)")
+        #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
+        #expect(try await storefront.clusterState() == clusterBefore)
+    }
+
+    // MARK: Bad input: a clear message, a non-zero exit, nothing changed
+
+    /// Runs `kbridge connect ARGS` that must fail, and checks that neither the cluster nor the hosts file changed.
+    static func refused(_ storefront: Storefront, _ arguments: [String]) async throws -> Tools.Result {
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let clusterBefore = try await storefront.clusterState()
+        let result = try await storefront.kbridge(["connect", "--hosts-file", hosts.path] + arguments)
+        #expect(result.status != 0, "kbridge failed: \(result.stderr)")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is unchanged")
+        #expect(try await storefront.clusterState() == clusterBefore, "the cluster is unchanged")
+        return result
+    }
+
+    @Test func anUnknownServiceIsRefusedNamingTheServicesThatExist() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let result = try await Self.refused(storefront, ["--service", "nope", "--local-port", String(Storefront.freePort())])
+        #expect(result.stderr.contains(#"error: service "nope" not found in namespace "default" (its services: api, inventory, kubernetes, web)"#), "\(result.stderr)")
+    }
+
+    @Test func aServiceWithoutPodsIsRefusedSayingWhatToDo() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        _ = try await storefront.client.createRaw(.services, ["metadata": ["name": "lonely"], "spec": ["selector": ["app": "nothing"], "ports": [["port": 80]]]])
+        let result = try await Self.refused(storefront, ["--service", "lonely", "--local-port", String(Storefront.freePort())])
+        #expect(result.stderr.contains(#"service "lonely" in namespace "default" selects no pods (selector app=nothing)"#), "\(result.stderr)")
+    }
+
+    @Test func aHeldLocalPortIsRefusedNamingItsHolder() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let port = Storefront.freePort()
+        let holder = try await LocalHolder.start(port: port)
+        defer { holder.stop() }
+        let result = try await Self.refused(storefront, ["--service", "api", "--local-port", String(port)])
+        #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid) ("), "\(result.stderr)")
+        #expect(result.stderr.contains("python3 -m http.server \(port)"), "the holder's command line")
+        #expect(result.stderr.contains("--free-port"), "the message says how to go on")
+        #expect(holder.isRunning, "the holder was left alone")
+    }
+
+    @Test func freePortStopsTheHolderAndTheSessionGoesOn() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let clusterBefore = try await storefront.clusterState()
+        let port = Storefront.freePort()
+        let holder = try await LocalHolder.start(port: port)
+        defer { holder.stop() }
+        let result = try await storefront.kbridge(["connect", "--service", "api", "--local-port", String(port), "--no-hosts", "--free-port", "--", "true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid)"), "\(result.stderr)")
+        #expect(!holder.isRunning, "the holder was stopped")
+        #expect(try await storefront.clusterState() == clusterBefore)
+    }
+
+    @Test func anAgentImageTheClusterCannotPullIsReportedWithThePodsReasonAndTheWorkloadRestored() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let result = try await Self.refused(storefront, [
+            "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60",
+        ])
+        #expect(result.stderr.contains("cannot start: ErrImagePull"), "\(result.stderr)")
+        #expect(result.stderr.contains("example.com/no-such/agent:0"), "\(result.stderr)")
+        #expect(result.stderr.contains("the workload was restored"), "\(result.stderr)")
+    }
+}
+
+/// A local process that holds a port, as a developer's forgotten server would.
+struct LocalHolder {
+    let pid: pid_t
+
+    static func start(port: Int) async throws -> LocalHolder {
+        let python = try #require(Tools.locate("python3"))
+        let log = NSTemporaryDirectory() + "kbridge-holder-\(port).log"
+        let pid = try ProcessSpawner.spawn(.init(executable: python, arguments: ["-m", "http.server", String(port), "--bind", "127.0.0.1"], environment: ProcessInfo.processInfo.environment, output: log))
+        let holder = LocalHolder(pid: pid)
+        #expect(await TestSandbox.eventually { holder.listens(on: port) }, "the holder listens on \(port)")
+        return holder
+    }
+
+    func listens(on port: Int) -> Bool {
+        // Read to the end: Foundation's String(contentsOfFile:) stops after a /proc file's first page.
+        let table = (try? FileHandle(forReadingAtPath: "/proc/net/tcp")?.readToEnd()).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+        return table?.contains(String(format: ":%04X 00000000:0000 0A", port)) == true
+    }
+
+    var isRunning: Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    func stop() {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+}

@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import BridgeSession
+import Foundation
+import KubernetesClient
+import NIOFoundationCompat
+import SandboxTesting
+import Synchronization
+import Testing
+
+/// A sandbox with the storefront sample deployed and answering, and the agent image mapped to
+/// the `kbridge-agent` built beside the tests: what the `kbridge connect` tests start from.
+struct Storefront {
+    let sandbox: TestSandbox
+    let client: KubernetesClient
+
+    static func start() async throws -> Storefront {
+        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages, try agentImageFile()])
+        let client = try sandbox.client()
+        for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
+        for name in ["web", "api", "inventory"] {
+            let ready = await TestSandbox.eventually(timeout: .seconds(90)) {
+                try await client.get(Endpoints.self, name: name).subsets?.contains { !($0.addresses ?? []).isEmpty } == true
+            }
+            try #require(ready, "service \(name) has a ready endpoint")
+        }
+        return Storefront(sandbox: sandbox, client: client)
+    }
+
+    /// The image map that makes the default agent image the built `kbridge-agent`.
+    static func agentImageFile() throws -> String {
+        let file = NSTemporaryDirectory() + "kbridge-agent-image-\(UUID().uuidString.prefix(8)).yaml"
+        try "images:\n  \(AgentImage.default):\n    command: [\(Tools.kbridgeAgent)]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func stop() async {
+        await sandbox.stop()
+    }
+
+    /// `kbridge SUBCOMMAND --kubeconfig K ARGS...`.
+    func kbridge(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> Tools.Result {
+        try await Tools.run(Tools.kbridge, Array(arguments.prefix(1)) + ["--kubeconfig", sandbox.kubeconfigPath] + arguments.dropFirst(), timeout: timeout)
+    }
+
+    /// What kbridge may change in the cluster: the workloads' specs and the Secrets.
+    func clusterState() async throws -> [String] {
+        var state: [String] = []
+        for name in ["web", "api", "inventory"] {
+            let deployment = try await client.getRaw(.deployments, name: name)
+            state.append("\(name): \(deployment["spec"]?.jsonString ?? "") \(deployment[path: "metadata", "annotations"]?.jsonString ?? "")")
+        }
+        let secrets = try await client.listRaw(.secrets).items
+        state.append("secrets: " + secrets.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
+        return state
+    }
+
+    /// One GET through the front service; the JSON answer, or nil when it did not answer.
+    func askFront() async -> JSONValue? {
+        guard let web = try? await client.get(Service.self, name: "web"), let address = web.spec.clusterIP else { return nil }
+        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address):8080/"), timeout: .seconds(15)),
+              let body = try? await response.body.collect(upTo: 1 << 20) else { return nil }
+        return try? JSONValue.parse(Data(buffer: body))
+    }
+
+    /// A copy of this machine's hosts file for a test to hand to `--hosts-file`.
+    static func hostsCopy() throws -> URL {
+        let copy = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-hosts-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.copyItem(atPath: "/etc/hosts", toPath: copy.path)
+        return copy
+    }
+
+    /// A local TCP port nobody listens on (different for each call in this process).
+    static func freePort() -> Int {
+        portCounter.withLock { next in
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    private static let portCounter = Mutex(20000 + Int(getpid() % 1000) * 20)
+}
