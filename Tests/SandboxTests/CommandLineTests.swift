@@ -10,8 +10,12 @@ import Testing
         let demo = try await Tools.run(Tools.kbridge, ["demo", "--sample", Tools.storefront.path, "--output", "json"])
         #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
         let events = demo.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
-        #expect(events.compactMap { $0["step"]?.stringValue } == ["sandbox", "deploy", "wait", "request", "teardown"])
+        #expect(events.compactMap { $0["step"]?.stringValue } == ["sandbox", "deploy", "wait", "request", "connect", "request-redirected", "disconnect", "restored", "teardown"])
         #expect(events.contains { $0[path: "answer", "api", "inventory", "routeAs"] == "demo" })
+        let answers = events.filter { $0["event"] == "answer" }.compactMap { $0[path: "answer", "api", "version"]?.stringValue }
+        #expect(answers == ["1", "local"], "the cluster's api answered, then the local one")
+        #expect(events.contains { $0["event"] == "connected" }, "the session reported it was connected")
+        #expect(events.contains { $0["event"] == "restored" }, "the session reported everything given back")
         #expect(events.last?["event"] == "demo-passed")
     }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// `kbridge connect` end to end: the real `kbridge` and `kbridge-agent` against a sandbox with
 /// the storefront, the local process being a copy of the storefront's api.
-@Suite struct ConnectCommandTests {
+@Suite(.serialized) struct ConnectCommandTests {
     static let api = Tools.storefront.appendingPathComponent("app/api.py").path
 
     static var canMountPrivateHostsFile: Bool {
