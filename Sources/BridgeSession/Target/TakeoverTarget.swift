@@ -29,6 +29,8 @@ public struct TargetResolver: Sendable {
         do {
             try await client.requireNamespace(namespace)
             service = try await client.get(Service.self, name: name, namespace: namespace)
+        } catch .namespaceNotFound(let missing) {
+            throw .cluster(.namespaceNotFound(missing))
         } catch let error where error.isNotFound {
             let available = (try? await client.list(Service.self, namespace: namespace).compactMap(\.metadata.name).sorted()) ?? []
             throw .serviceNotFound(service: name, namespace: namespace, available: available)

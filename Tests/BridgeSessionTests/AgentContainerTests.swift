@@ -1,0 +1,55 @@
+@testable import BridgeSession
+import KubernetesClient
+import Testing
+
+@Suite struct AgentContainerTests {
+    let original: JSONValue = [
+        "name": "api", "image": "shop/api:1", "command": ["python3"], "args": ["api.py"], "workingDir": "/app",
+        "ports": [["containerPort": 8080, "name": "http"]],
+        "env": [["name": "A", "value": "1"]], "envFrom": [["configMapRef": ["name": "api-config"]]],
+        "volumeMounts": [["name": "config", "mountPath": "/etc/api"]],
+        "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]], "livenessProbe": ["tcpSocket": ["port": 8080]],
+        "resources": ["limits": ["memory": "128Mi"]], "securityContext": ["runAsUser": 0, "readOnlyRootFilesystem": true],
+    ]
+
+    var agent: JSONValue {
+        AgentContainer.build(from: original, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080, 9090], secretName: "kbridge-session-x")
+    }
+
+    @Test func keepsWhatTheAgentMustSeeAsTheAppDid() {
+        for field in ["name", "ports", "envFrom", "volumeMounts", "resources"] {
+            #expect(agent[field] == original[field], "\(field)")
+        }
+        #expect(agent["env"]?[0] == original["env"]?[0])
+    }
+
+    @Test func replacesWhatWouldStartTheAppAndItsProbes() {
+        #expect(agent["image"] == "agent:1")
+        #expect(agent["imagePullPolicy"] == "IfNotPresent")
+        #expect(agent["command"] == nil)
+        #expect(agent["workingDir"] == nil)
+        #expect(agent["livenessProbe"] == nil)
+        #expect(agent["args"] == ["agent", "--control-port", "7300", "--inbound-port", "7301", "--ports", "8080,9090"])
+        #expect(agent[path: "readinessProbe", "tcpSocket", "port"] == 7300)
+    }
+
+    @Test func getsTheTokenFromTheSessionsSecretAndRunsAsNonRoot() {
+        #expect(agent["env"]?[1] == ["name": "KBRIDGE_SESSION_TOKEN", "valueFrom": ["secretKeyRef": ["name": "kbridge-session-x", "key": "token"]]])
+        #expect(agent[path: "securityContext", "runAsNonRoot"] == true)
+        #expect(agent[path: "securityContext", "runAsUser"] == 65532)
+        #expect(agent[path: "securityContext", "readOnlyRootFilesystem"] == true)
+    }
+
+    @Test func agentPortsAvoidTheContainersOwn() {
+        #expect(AgentPorts.avoiding([8080]) == AgentPorts(control: 7300, inbound: 7301))
+        #expect(AgentPorts.avoiding([7301]) == AgentPorts(control: 7302, inbound: 7303))
+    }
+
+    @Test func sessionIdentitiesAreFreshEachTime() {
+        let first = SessionIdentity.generate()
+        let second = SessionIdentity.generate()
+        #expect(first.id.count == 8 && first.token.count >= 24)
+        #expect(first != second)
+        #expect(first.secretName == "kbridge-session-\(first.id)")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+@testable import LocalEndpoints
+import Testing
+
+@Suite struct LoopbackAllocatorTests {
+    @Test func rangesAreParsedAndHandedOutInOrder() throws {
+        let range = try LoopbackRange("127.1.0.0/16")
+        #expect(range.count == 65534)
+        #expect(range.address(at: 0) == "127.1.0.1")
+        #expect(range.address(at: 255) == "127.1.1.0")
+        #expect(range.address(at: 65534) == nil)
+        #expect(try LoopbackRange("127.9.9.9/30").address(at: 0) == "127.9.9.9")
+    }
+
+    @Test func rangesOutsideLoopbackAreRefused() {
+        for text in ["10.0.0.0/8", "127.1.0.0", "127.1.0.0/31", "127.300.0.0/16", "nonsense"] {
+            #expect(throws: LoopbackRange.Failure.invalid(text)) { try LoopbackRange(text) }
+        }
+    }
+
+    @Test func anAddressWhosePortIsTakenIsSkipped() async throws {
+        let range = try LoopbackRange("127.42.\(Int.random(in: 0...255)).0/24")
+        let squatter = try await LocalListener.bind(host: range.address(at: 0) ?? "", port: 0)
+        var allocator = LoopbackAllocator(range: range)
+        let first = try await allocator.allocate(ports: [squatter.port])
+        #expect(first.address == range.address(at: 1), "the squatted address was skipped")
+        let second = try await allocator.allocate(ports: [squatter.port])
+        #expect(second.address == range.address(at: 2))
+        for listener in [squatter] + Array(first.listeners.values) + Array(second.listeners.values) { await listener.close() }
+    }
+
+    @Test func aListenersHolderIsFoundWithItsCommandLine() async throws {
+        let listener = try await LocalListener.bind(host: "127.0.0.1", port: 0)
+        let holder = try #require(PortHolder.find(port: listener.port))
+        #expect(holder.pid == getpid())
+        #expect(holder.commandLine?.contains("kbridgePackageTests") == true)
+        await listener.close()
+        #expect(PortHolder.find(port: listener.port) == nil)
+    }
+}
+
+@Suite struct ServiceEnvironmentTests {
+    @Test func variablesAreTheOnesAKubeletGivesPointingAtTheLocalListener() {
+        let variables = ServiceEnvironment.variables(service: "redis-main", host: "127.1.0.3", ports: [
+            .init(name: "redis", port: 6379, localPort: 6379),
+            .init(name: "metrics", port: 443, localPort: 40001),
+        ])
+        #expect(variables["REDIS_MAIN_SERVICE_HOST"] == "127.1.0.3")
+        #expect(variables["REDIS_MAIN_SERVICE_PORT"] == "6379")
+        #expect(variables["REDIS_MAIN_SERVICE_PORT_METRICS"] == "40001")
+        #expect(variables["REDIS_MAIN_PORT"] == "tcp://127.1.0.3:6379")
+        #expect(variables["REDIS_MAIN_PORT_443_TCP"] == "tcp://127.1.0.3:40001")
+        #expect(variables["REDIS_MAIN_PORT_443_TCP_PORT"] == "40001")
+        #expect(variables["REDIS_MAIN_PORT_6379_TCP_ADDR"] == "127.1.0.3")
+        #expect(variables["REDIS_MAIN_PORT_6379_TCP_PROTO"] == "tcp")
+    }
+}
