@@ -72,6 +72,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel"]),
+        .executableTarget(
+            name: "kbridge-bench",
+            dependencies: ["BridgeTunnel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .target(
             name: "Sandbox",
             dependencies: [

@@ -24,6 +24,14 @@ public struct TunnelConfiguration: Sendable {
         http2.stream.targetWindowSize = 16 << 20
         http2.stream.outboundBufferSizeHighWatermark = 1 << 20
         http2.stream.outboundBufferSizeLowWatermark = 512 << 10
+        // A reset stream is a tunnelled connection that ended abruptly: routine for a busy service.
+        // The library's DoS limits (200 resets or "glitches" per 30 s, 32 remembered resets) would
+        // tear the whole tunnel down under that churn (measured: after ~330 quick connections),
+        // and only the two authenticated ends of a session speak on this connection.
+        http2.connection.maximumRecentlyResetStreams = 8192
+        http2.connection.maximumConnectionGlitches = 1 << 30
+        http2.stream.streamResetFrameRateLimit.maximumCount = 1 << 30
+        http2.stream.streamErrorRateLimit.maximumCount = 1 << 30
         self.http2 = http2
     }
 }

@@ -104,6 +104,23 @@ import Testing
         }
     }
 
+    /// Each stream is closed before the other end finished (a client dropping its connection),
+    /// which resets it: a busy service does that all the time, and the tunnel must outlive it.
+    @Test func manyAbruptlyClosedConnectionsDoNotBreakTheTunnel() async throws {
+        try await withTunnel { dialer in
+            for index in 0..<600 {
+                let stream = try await dialer.open("abrupt-\(index):1")
+                try await stream.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(string: "ping"))
+                    var iterator = inbound.makeAsyncIterator()
+                    _ = try await iterator.next()
+                }
+            }
+            let last = try await Self.roundTrip(try await dialer.open("after:1"), ByteBuffer(string: "still here"))
+            #expect(String(buffer: last) == "still here")
+        }
+    }
+
     @Test func eightMebibytesArriveIntactAndInOrder() async throws {
         try await withTunnel { dialer in
             var payload = ByteBuffer()
