@@ -110,6 +110,27 @@ import Testing
         #expect(try await storefront.clusterState() == clusterBefore)
     }
 
+    @Test func aClusterGoneMidSessionEndsItWithAMessageAndTheHostsFileRestored() async throws {
+        let storefront = try await Storefront.start()
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let connect = Task {
+            try await Tools.run(Tools.kbridge, [
+                "connect", "--kubeconfig", storefront.sandbox.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--hosts-file", hosts.path,
+            ], timeout: .seconds(180), environment: ["TMPDIR": records])
+        }
+        let connected = await TestSandbox.eventually(timeout: .seconds(90)) { try String(contentsOf: hosts, encoding: .utf8).contains("# BEGIN kbridge") }
+        #expect(connected, "the session wrote its block")
+        await storefront.stop()
+        let result = try await connect.value
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
+        #expect(result.stderr.contains("run `kbridge disconnect` once the cluster is reachable"), "\(result.stderr)")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
+    }
+
     // MARK: Bad input: a clear message, a non-zero exit, nothing changed
 
     /// Runs `kbridge connect ARGS` that must fail, and checks that neither the cluster nor the hosts file changed.
