@@ -1,6 +1,5 @@
 import ChildProcesses
 import Foundation
-import Synchronization
 
 /// One run of a container: a local process with the container's argv and environment, its
 /// output appended to a log file.
@@ -19,13 +18,8 @@ final class ContainerProcess: Sendable {
         }
     }
 
-    private struct State {
-        var exitCode: Int32?
-        var waiters: [CheckedContinuation<Int32, Never>] = []
-    }
-
-    private let state = Mutex(State())
-    let processIdentifier: pid_t
+    private let process: ChildProcess
+    var processIdentifier: pid_t { process.pid }
 
     /// Starts the process now, in a process group of its own.
     init(argv: [String], environment: [String: String], workingDirectory: URL, logFile: URL) throws(Failure) {
@@ -33,55 +27,28 @@ final class ContainerProcess: Sendable {
             throw .executableNotFound(argv.first ?? "")
         }
         try? FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let pid: pid_t
         do {
-            pid = try ProcessSpawner.spawn(.init(
+            process = try ChildProcess(spawning: .init(
                 executable: executable, arguments: Array(argv.dropFirst()), environment: environment,
                 workingDirectory: workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
             ))
         } catch {
             throw .spawnFailed(error.description)
         }
-        processIdentifier = pid
-        Thread.detachNewThread { [self, pid] in
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            finish(ProcessSpawner.exitCode(fromWaitStatus: status))
-        }
     }
 
-    private func finish(_ code: Int32) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Int32, Never>] in
-            state.exitCode = code
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: code) }
-    }
-
-    var isRunning: Bool { state.withLock { $0.exitCode == nil } }
+    var isRunning: Bool { process.isRunning }
 
     /// Waits until the process ends; returns its exit code (128 + signal when killed).
     func waitForExit() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            let code = state.withLock { state -> Int32? in
-                if let code = state.exitCode { return code }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let code { continuation.resume(returning: code) }
-        }
+        await process.waitForExit()
     }
 
     /// SIGTERM, then SIGKILL to the whole process group if it is still running after the grace period.
     func terminate(grace: Duration) async {
         guard isRunning else { return }
         kill(processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        if isRunning { kill(-processIdentifier, SIGKILL) }
+        if await !process.waitForExit(within: grace) { kill(-processIdentifier, SIGKILL) }
         _ = await waitForExit()
         kill(-processIdentifier, SIGKILL)
     }

@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+
+/// A process this process started and reaps: its exit code can be awaited by any number of tasks.
+public final class ChildProcess: Sendable {
+    private struct State {
+        var exitCode: Int32?
+        var waiters: [CheckedContinuation<Int32, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    public let pid: pid_t
+
+    /// Starts the process (see `ProcessSpawner`) and a thread that reaps it.
+    public init(spawning request: ProcessSpawner.Request) throws(ProcessSpawner.Failure) {
+        let pid = try ProcessSpawner.spawn(request)
+        self.pid = pid
+        Thread.detachNewThread { [self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            finish(ProcessSpawner.exitCode(fromWaitStatus: status))
+        }
+    }
+
+    private func finish(_ code: Int32) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int32, Never>] in
+            state.exitCode = code
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: code) }
+    }
+
+    public var isRunning: Bool { state.withLock { $0.exitCode == nil } }
+
+    /// Its exit code (128 + signal when a signal ended it), once it has ended.
+    public func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let code = state.withLock { state -> Int32? in
+                if let code = state.exitCode { return code }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let code { continuation.resume(returning: code) }
+        }
+    }
+
+    /// Waits up to `grace` for the process to end; returns whether it did.
+    public func waitForExit(within grace: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + grace
+        while isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return !isRunning
+    }
+}
