@@ -110,6 +110,34 @@ import Testing
         #expect(try await storefront.clusterState() == clusterBefore)
     }
 
+    @Test func disconnectFromAnotherTerminalEndsTheSessionAndGivesEverythingBack() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let clusterBefore = try await storefront.clusterState()
+        // A private folder of session records, so that only this test's session is seen.
+        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let connect = Task {
+            try await Tools.run(Tools.kbridge, [
+                "connect", "--kubeconfig", storefront.sandbox.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts",
+            ], environment: ["TMPDIR": records])
+        }
+        var status = Tools.Result(status: -1, stdout: "", stderr: "")
+        let listed = await TestSandbox.eventually(timeout: .seconds(90)) {
+            status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+            return status.stdout.contains("deployment/api") && status.stdout.contains("connected")
+        }
+        #expect(listed, "kbridge status lists the session: \(status.stdout)")
+        let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
+        #expect(disconnect.status == 0, "\(disconnect.stderr)")
+        #expect(disconnect.stdout.contains("is back as it was"), "\(disconnect.stdout)")
+        let result = try await connect.value
+        #expect(result.status == 0, "the session ended normally: \(result.stderr)")
+        #expect(try await storefront.clusterState() == clusterBefore)
+        let after = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+        #expect(after.stdout.contains("no kbridge sessions"), "\(after.stdout)")
+    }
+
     @Test func aClusterGoneMidSessionEndsItWithAMessageAndTheHostsFileRestored() async throws {
         let storefront = try await Storefront.start()
         let hosts = try Storefront.hostsCopy()

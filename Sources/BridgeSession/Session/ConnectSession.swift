@@ -99,6 +99,9 @@ public final class ConnectSession: Sendable {
             outcome = .failure(error)
         case .some(.success(let up)):
             connection = up
+            var connectedRecord = record
+            connectedRecord.connectedAt = Timestamp.format(Date())
+            try? registry.save(connectedRecord)
             outcome = await serve(up, target: target, stop: stop)
         }
         let connectionToClose = connection

@@ -13,6 +13,8 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var hostsFile: String?
     public var localPort: Int
     public var startedAt: String
+    /// When traffic started to flow; nil while the session is still starting.
+    public var connectedAt: String?
 
     public init(id: String, pid: Int32, service: String, workload: WorkloadReference, kubeconfig: String?, context: String?, hostsFile: String?, localPort: Int, startedAt: String) {
         self.id = id

@@ -22,7 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             let rows = records.map { record in
                 [record.id, record.service, record.workload.namespace, "\(record.workload.kind.rawValue.lowercased())/\(record.workload.name)",
-                 String(record.localPort), String(record.pid), record.isRunning ? "connected" : "stale (its process is gone: kbridge disconnect gives back)", record.startedAt]
+                 String(record.localPort), String(record.pid), record.isRunning ? (record.connectedAt == nil ? "starting" : "connected") : "stale (its process is gone: kbridge disconnect gives back)", record.startedAt]
             }
             console.result(TextTable.render(header: ["SESSION", "SERVICE", "NAMESPACE", "WORKLOAD", "LOCAL PORT", "PID", "STATE", "STARTED"], rows: rows), event: "sessions", fields: [:])
         case .json:
@@ -30,7 +30,8 @@ struct StatusCommand: AsyncParsableCommand {
                 console.result("", event: "session", fields: [
                     "session": .string(record.id), "service": .string(record.service), "namespace": .string(record.workload.namespace),
                     "workload": .string("\(record.workload.kind.rawValue.lowercased())/\(record.workload.name)"), "localPort": .integer(Int64(record.localPort)),
-                    "pid": .integer(Int64(record.pid)), "running": .bool(record.isRunning), "startedAt": .string(record.startedAt),
+                    "pid": .integer(Int64(record.pid)), "running": .bool(record.isRunning), "connected": .bool(record.isRunning && record.connectedAt != nil),
+                    "startedAt": .string(record.startedAt),
                 ])
             }
         }
