@@ -78,10 +78,32 @@ struct SandboxCredentials: Codable, Sendable {
         {
             return ("127.\(second)", "127.\(second + 78)")
         }
-        var candidates = Array(100..<178).shuffled()
+        // A range where something still listens (processes of a sandbox that was killed) is
+        // not free, whatever the registry says: its pods would answer for ours.
+        let busy = listeningSecondOctets()
+        let shuffled = Array(100..<178).shuffled()
+        let isBusy = { (second: Int) in busy.contains(second) || busy.contains(second + 78) }
+        var candidates = shuffled.filter { !isBusy($0) } + shuffled.filter(isBusy)
         var second = candidates.removeFirst()
-        while !claim(second), let next = candidates.popLast() { second = next }
+        while !claim(second), !candidates.isEmpty { second = candidates.removeFirst() }
         try? JSONEncoder().encode(["services": second]).write(to: file)
         return ("127.\(second)", "127.\(second + 78)")
+    }
+
+    /// The second octets of the 127.x.0.0/16 ranges with a listening TCP socket on this machine.
+    static func listeningSecondOctets() -> Set<Int> {
+        // Read to the end: Foundation's String(contentsOfFile:) stops after a /proc file's first page.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/net/tcp"), let data = try? handle.readToEnd() else { return [] }
+        try? handle.close()
+        var octets: Set<Int> = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            // local_address is little-endian hex: 127.X.Y.Z is "ZZYYXX7F:PORT"; state 0A is LISTEN.
+            guard fields.count > 3, fields[3] == "0A", fields[1].count >= 8 else { continue }
+            let address = fields[1].prefix(8)
+            guard address.hasSuffix("7F"), let second = Int(address.dropFirst(4).prefix(2), radix: 16) else { continue }
+            octets.insert(second)
+        }
+        return octets
     }
 }
