@@ -157,6 +157,15 @@ import Testing
         #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
         #expect(result.stderr.contains("run `kbridge disconnect` once the cluster is reachable"), "\(result.stderr)")
         #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
+
+        // The record stays for `kbridge disconnect`; with the cluster gone for good, --forget drops it.
+        let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
+        #expect(disconnect.status != 0)
+        #expect(disconnect.stderr.contains("--forget"), "\(disconnect.stderr)")
+        let forget = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api", "--forget"], environment: ["TMPDIR": records])
+        #expect(forget.status == 0, "\(forget.stderr)")
+        let status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+        #expect(status.stdout.contains("no kbridge sessions"), "\(status.stdout)")
     }
 
     // MARK: Bad input: a clear message, a non-zero exit, nothing changed

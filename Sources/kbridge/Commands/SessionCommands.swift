@@ -52,6 +52,9 @@ struct DisconnectCommand: AsyncParsableCommand {
     @Flag(help: "End every session of this machine.")
     var all = false
 
+    @Flag(help: "For a session whose process is gone and whose cluster no longer exists: drop its record and hosts-file block without restoring the workload.")
+    var forget = false
+
     @Option(name: [.short, .long], help: "Output format: text, or json (one JSON event per line).")
     var output: OutputFormat = .text
 
@@ -83,11 +86,23 @@ struct DisconnectCommand: AsyncParsableCommand {
                 }
                 if registry.all().contains(where: { $0.id == record.id }) {
                     // Its process is gone without giving back: do it here.
-                    console.step("giving back what session \(record.id) left: \(record.workload)")
-                    let client = try KubernetesClient(kubeconfig: record.kubeconfig, context: record.context, namespace: record.workload.namespace, logger: logger)
-                    try await WorkloadTakeover(client: client).restore(record.workload, session: record.id)
                     if let path = record.hostsFile { try HostsFile(path: path).remove(session: record.id) }
+                    if forget {
+                        console.step("forgetting session \(record.id): \(record.workload) is left as it is")
+                    } else {
+                        console.step("giving back what session \(record.id) left: \(record.workload)")
+                        do {
+                            let client = try KubernetesClient(kubeconfig: record.kubeconfig, context: record.context, namespace: record.workload.namespace, logger: logger)
+                            try await WorkloadTakeover(client: client).restore(record.workload, session: record.id)
+                        } catch {
+                            throw Failure(description: "\(error) (if that cluster is gone for good, `kbridge disconnect --session \(record.id) --forget` drops the record)")
+                        }
+                    }
                     registry.remove(record.id)
+                    if forget {
+                        console.result("session \(record.id) forgotten", event: "forgotten", fields: ["session": .string(record.id)])
+                        continue
+                    }
                 }
                 console.result("session \(record.id) ended: \(record.workload) is back as it was", event: "disconnected", fields: ["session": .string(record.id)])
             }
