@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import BridgeSession
 import ChildProcesses
 import Foundation
 import KubernetesClient
+import NIOCore
 import SandboxTesting
 import Testing
 
@@ -108,6 +110,58 @@ import Testing
         #expect(result.status == 7, "the command's own exit code: \(result.stderr)")
         #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
         #expect(try await storefront.clusterState() == clusterBefore)
+    }
+
+    @Test func mapSendsAnotherContainerPortToTheLocalPortItNames() async throws {
+        let storefront = try await Storefront.start()
+        defer { Task { await storefront.stop() } }
+        let client = storefront.client
+        _ = try await client.createRaw(.services, [
+            "metadata": ["name": "two-ports"],
+            "spec": ["selector": ["app": "two-ports"], "ports": [["name": "main", "port": 80, "targetPort": 8080], ["name": "admin", "port": 90, "targetPort": 9090]]],
+        ])
+        _ = try await client.createRaw(.deployments, [
+            "metadata": ["name": "two-ports"],
+            "spec": [
+                "selector": ["matchLabels": ["app": "two-ports"]],
+                "template": ["metadata": ["labels": ["app": "two-ports"]], "spec": ["containers": [[
+                    "name": "app", "image": "storefront/web:1", "ports": [["containerPort": 8080], ["containerPort": 9090]],
+                ]]]],
+            ],
+        ])
+        let main = Storefront.freePort()
+        let admin = Storefront.freePort()
+        let address = try #require(try await client.get(Service.self, name: "two-ports").spec.clusterIP)
+        var answer = ""
+        let result = try await Self.whileConnected(storefront, [
+            "--service", "two-ports", "--local-port", String(main), "--map", "9090:\(admin)", "--no-hosts", "--",
+            "python3", "-c", Self.twoFolderServers,
+            String(main), Tools.storefront.appendingPathComponent("k8s").path, String(admin), Tools.storefront.appendingPathComponent("app").path,
+        ]) {
+            _ = await TestSandbox.eventually(timeout: .seconds(120)) {
+                answer = try await Self.get("http://\(address):90/")
+                return answer.contains("api.py")
+            }
+            #expect(answer.contains("api.py"), "port 90 → container 9090 → local \(admin) (serving app/): \(answer)")
+            let mainAnswer = try await Self.get("http://\(address):80/")
+            #expect(mainAnswer.contains("api.yaml"), "port 80 → container 8080 → local \(main) (serving k8s/): \(mainAnswer)")
+        }
+        #expect(result.status == 128 + SIGTERM, "the local command ended by the SIGTERM kbridge passed on: \(result.stderr)")
+    }
+
+    /// One process serving two folders on two local ports: `PORT1 FOLDER1 PORT2 FOLDER2`.
+    static let twoFolderServers = """
+        import functools, http.server, sys, threading
+        def serve(port, folder):
+            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+            http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), handler).serve_forever()
+        threading.Thread(target=serve, args=(sys.argv[1], sys.argv[2]), daemon=True).start()
+        serve(sys.argv[3], sys.argv[4])
+        """
+
+    static func get(_ url: String) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 
     @Test func disconnectFromAnotherTerminalEndsTheSessionAndGivesEverythingBack() async throws {
