@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "KubernetesClient", "ChildProcesses",
+                "KubernetesClient", "ChildProcesses", "LocalEndpoints",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

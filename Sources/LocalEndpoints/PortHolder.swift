@@ -1,7 +1,7 @@
 import Foundation
 
 /// Who listens on a TCP port of this machine, found the way `ss -ltnp` finds it: the listening
-/// sockets in `/proc/net/tcp` and `tcp6`, and the process whose file descriptors hold one of them.
+/// sockets (`ListeningSocket`), and the process whose file descriptors hold one of them.
 public struct PortHolder: Sendable, Equatable, CustomStringConvertible {
     /// Nil when the socket belongs to a process this user cannot see.
     public var pid: Int32?
@@ -15,7 +15,7 @@ public struct PortHolder: Sendable, Equatable, CustomStringConvertible {
 
     /// The process listening on `port`, on any local address, or nil when nobody listens there.
     public static func find(port: Int, procRoot: String = "/proc") -> PortHolder? {
-        let inodes = listeningSocketInodes(port: port, procRoot: procRoot)
+        let inodes = ListeningSocket.all(procRoot: procRoot).filter { $0.port == port }.map(\.inode)
         guard !inodes.isEmpty else { return nil }
         let targets = Set(inodes.map { "socket:[\($0)]" })
         let processes = (try? FileManager.default.contentsOfDirectory(atPath: procRoot))?.compactMap { Int32($0) } ?? []
@@ -46,31 +46,8 @@ public struct PortHolder: Sendable, Equatable, CustomStringConvertible {
         return Self.find(port: port) == nil
     }
 
-    static func listeningSocketInodes(port: Int, procRoot: String) -> [String] {
-        var inodes: [String] = []
-        for table in ["tcp", "tcp6"] {
-            guard let text = readWhole("\(procRoot)/net/\(table)").map({ String(decoding: $0, as: UTF8.self) }) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-                guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
-                      Int(fields[1][fields[1].index(after: colon)...], radix: 16) == port else { continue }
-                inodes.append(String(fields[9]))
-            }
-        }
-        return inodes
-    }
-
     static func commandLine(of pid: Int32, procRoot: String) -> String? {
-        guard let data = readWhole("\(procRoot)/\(pid)/cmdline"), !data.isEmpty else { return nil }
+        guard let data = ProcFile.read("\(procRoot)/\(pid)/cmdline"), !data.isEmpty else { return nil }
         return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-    }
-
-    /// Reads a file to its end. (Foundation's `String(contentsOfFile:)` stops after the first
-    /// page of a /proc file, whose size reads as 0: a busy machine's socket table is longer.)
-    static func readWhole(_ path: String) -> Data? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        return try? handle.readToEnd()
     }
 }

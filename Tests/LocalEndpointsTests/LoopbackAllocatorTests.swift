@@ -31,6 +31,7 @@ import Testing
 
     @Test func aListenersHolderIsFoundWithItsCommandLine() async throws {
         let listener = try await LocalListener.bind(host: "127.0.0.1", port: 0)
+        #expect(ListeningSocket.all().contains { $0.ipv4Address == "127.0.0.1" && $0.port == listener.port })
         let holder = try #require(PortHolder.find(port: listener.port))
         #expect(holder.pid == getpid())
         #expect(holder.commandLine?.contains("kbridgePackageTests") == true)

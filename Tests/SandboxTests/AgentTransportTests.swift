@@ -1,3 +1,4 @@
+import BridgeSession
 import BridgeTunnel
 import Foundation
 import KubernetesClient
@@ -8,17 +9,8 @@ import Testing
 /// The transport of `kbridge connect`, end to end: the real `kbridge-agent` in a sandbox pod,
 /// reached through the API server's port-forward, with the HTTP/2 tunnel running directly on it.
 @Suite struct AgentTransportTests {
-    static var agentImages: String {
-        get throws {
-            let file = NSTemporaryDirectory() + "kbridge-agent-images-\(UUID().uuidString.prefix(8)).yaml"
-            let agent = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("kbridge-agent").path
-            try "images:\n  kbridge/agent:test:\n    command: [\(agent)]\n".write(toFile: file, atomically: true, encoding: .utf8)
-            return file
-        }
-    }
-
     @Test func theTunnelThroughAPortForwardReachesClusterServicesAndTheAgentsEnvironment() async throws {
-        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages, try Self.agentImages])
+        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()])
         defer { Task { await sandbox.stop() } }
         let client = try sandbox.client()
         for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
@@ -26,7 +18,7 @@ import Testing
         try await client.createRaw(.pods, [
             "metadata": ["name": "agent"],
             "spec": ["containers": [[
-                "name": "agent", "image": "kbridge/agent:test", "args": ["agent", "--ports", "8080"],
+                "name": "agent", "image": .string(AgentImage.default), "args": ["agent", "--ports", "8080"],
                 "env": [["name": "KBRIDGE_SESSION_TOKEN", "valueFrom": ["secretKeyRef": ["name": "kbridge-session", "key": "token"]]]],
                 "readinessProbe": ["tcpSocket": ["port": 7300], "periodSeconds": 1],
             ]]],

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 
 /// What this machine remembers of a running session, so that `kbridge status` can list it and
@@ -30,9 +31,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
 
     /// Whether the process that runs the session is still alive (not a zombie).
     public var isRunning: Bool {
-        guard kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(close, offsetBy: 2)] != "Z"
+        ProcessLiveness.isAlive(pid)
     }
 }
 

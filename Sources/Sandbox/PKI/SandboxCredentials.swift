@@ -1,4 +1,5 @@
 import Foundation
+import LocalEndpoints
 
 /// The sandbox's certificates and tokens, made on first start and kept in `DIR/pki/credentials.json`
 /// so that a restarted sandbox keeps working with kubeconfigs written earlier.
@@ -92,18 +93,9 @@ struct SandboxCredentials: Codable, Sendable {
 
     /// The second octets of the 127.x.0.0/16 ranges with a listening TCP socket on this machine.
     static func listeningSecondOctets() -> Set<Int> {
-        // Read to the end: Foundation's String(contentsOfFile:) stops after a /proc file's first page.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/net/tcp"), let data = try? handle.readToEnd() else { return [] }
-        try? handle.close()
-        var octets: Set<Int> = []
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            // local_address is little-endian hex: 127.X.Y.Z is "ZZYYXX7F:PORT"; state 0A is LISTEN.
-            guard fields.count > 3, fields[3] == "0A", fields[1].count >= 8 else { continue }
-            let address = fields[1].prefix(8)
-            guard address.hasSuffix("7F"), let second = Int(address.dropFirst(4).prefix(2), radix: 16) else { continue }
-            octets.insert(second)
-        }
-        return octets
+        Set(ListeningSocket.all().compactMap { socket in
+            let octets = socket.ipv4Address?.split(separator: ".") ?? []
+            return octets.count == 4 && octets[0] == "127" ? Int(octets[1]) : nil
+        })
     }
 }
