@@ -5,8 +5,6 @@ import KubernetesClient
 public struct TakeoverTarget: Sendable {
     public var service: Service
     public var workload: WorkloadReference
-    /// One of the service's pods, for messages.
-    public var podName: String
     public var container: String
     public var containerIndex: Int
     /// Every port the container answers on: its declared ports and the service's target ports.
@@ -77,7 +75,7 @@ public struct TargetResolver: Sendable {
             throw .serviceWithoutPods(service: name, namespace: namespace, selector: selectorText)
         }
         return TakeoverTarget(
-            service: service, workload: workload, podName: podName, container: container.name, containerIndex: index,
+            service: service, workload: workload, container: container.name, containerIndex: index,
             containerPorts: ports, primaryPort: primary
         )
     }
