@@ -16,7 +16,7 @@ import NIOPosix
 public final class BridgeAgent: Sendable {
     public struct Configuration: Sendable {
         public var token: String
-        /// Where to listen: the pod's IP, or every address.
+        /// Where to listen: every address (a pod), or the one address a platform gave the pod.
         public var host: String
         public var controlPort: Int
         public var inboundPort: Int
@@ -34,6 +34,10 @@ public final class BridgeAgent: Sendable {
             self.environment = environment
         }
     }
+
+    /// The variable that names the one address to listen on, where a platform runs pods on a
+    /// shared network; unset in a real pod, where the agent listens on every address.
+    public static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
 
     /// The control stream target that answers with the agent's environment.
     public static let environmentTarget = "kbridge-agent:environment"
@@ -60,13 +64,7 @@ public final class BridgeAgent: Sendable {
             services.append(
                 try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .bind(host: configuration.host, port: port) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try TunnelRelay.Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        }
-                    }
+                    .bind(host: configuration.host, port: port) { channel in TunnelRelay.accepted(channel) }
             )
         }
         let bound = [control.channel.localAddress?.port, inbound.channel.localAddress?.port] + services.map { $0.channel.localAddress?.port }

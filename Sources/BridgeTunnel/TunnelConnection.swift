@@ -135,6 +135,6 @@ extension TunnelDialer: TunnelCarrier {}
 extension Channel {
     /// Latency over batching on the tunnel's carrier, when it is a TCP socket.
     fileprivate func configureTunnelSocket() {
-        try? syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
+        try? syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
     }
 }

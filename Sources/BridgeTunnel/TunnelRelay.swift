@@ -21,10 +21,9 @@ public enum TunnelRelay {
         await splice(request.stream, connection)
     }
 
-    /// Opens a TCP connection with half-closure enabled and Nagle off.
+    /// Opens a TCP connection with half-closure enabled and Nagle off (NIO's default for clients).
     public static func connect(host: String, port: Int) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in
@@ -32,6 +31,22 @@ public enum TunnelRelay {
                     try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
+    }
+
+    /// Wraps a connection a listener accepted: half-closure on, Nagle off.
+    ///
+    /// Use it as the listener's child initializer instead of child channel options: a child option
+    /// that fails (the peer reset the connection at once) ends the whole listener, while a failed
+    /// initializer drops only that connection.
+    public static func accepted(_ channel: any Channel) -> EventLoopFuture<Connection> {
+        channel.eventLoop.makeCompletedFuture { () throws -> Connection in
+            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+            try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+            return try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }.flatMapErrorThrowing { error in
+            channel.close(promise: nil)
+            throw error
+        }
     }
 
     /// Copies bytes both ways, in order and with back-pressure; when one side ends its output,

@@ -40,11 +40,15 @@ public struct LocalListener: Sendable {
         do {
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    // Options set here, not as child options: a failing child option would end the listener.
+                    channel.eventLoop.makeCompletedFuture { () throws -> Connection in
+                        try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                        try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                        return try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    }.flatMapErrorThrowing { error in
+                        channel.close(promise: nil)
+                        throw error
                     }
                 }
             return LocalListener(host: host, port: server.channel.localAddress?.port ?? port, server: server)

@@ -134,9 +134,13 @@ public final class SandboxCluster: Sendable {
             "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
             "spec": ["clusterIP": .string(serviceIP), "ports": [["name": "https", "port": 443, "targetPort": .integer(Int64(port)), "protocol": "TCP"]]],
         ])
-        _ = try? await api.createObject(.endpoints, namespace: "default", [
-            "metadata": ["name": "kubernetes"],
-            "subsets": [["addresses": [["ip": "127.0.0.1"]], "ports": [["name": "https", "port": .integer(Int64(port)), "protocol": "TCP"]]]],
+        // The API server's own address is loopback here, which Endpoints refuse: a slice only, as
+        // kube-apiserver's endpoint reconciler also writes one.
+        _ = try? await api.createObject(.endpointSlices, namespace: "default", [
+            "metadata": ["name": "kubernetes", "labels": .object([EndpointSlice.serviceNameLabel: "kubernetes"])],
+            "addressType": "IPv4",
+            "endpoints": [["addresses": ["127.0.0.1"], "conditions": ["ready": true]]],
+            "ports": [["name": "https", "port": .integer(Int64(port)), "protocol": "TCP"]],
         ])
     }
 

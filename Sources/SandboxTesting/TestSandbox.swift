@@ -3,13 +3,31 @@ import KubernetesClient
 import Logging
 import Sandbox
 
-/// A sandbox cluster for tests, in this process: one call starts it, one stops it.
+/// Runs `body` with a sandbox cluster of its own, in this process, and stops the sandbox and
+/// every process it started before returning, whether `body` returned or threw.
 ///
 /// ```swift
-/// let sandbox = try await TestSandbox.start(imageFiles: [storefrontImages])
-/// defer { Task { await sandbox.stop() } }
-/// let client = try sandbox.client()
+/// try await withTestSandbox(imageFiles: [storefrontImages]) { sandbox in
+///     let client = try sandbox.client()
+///     ...
+/// }
 /// ```
+public func withTestSandbox<Result: Sendable>(
+    imageFiles: [String] = [], watchHistory: Int = 5000, logLevel: Logger.Level = .critical,
+    _ body: (TestSandbox) async throws -> Result
+) async throws -> Result {
+    let sandbox = try await TestSandbox.start(imageFiles: imageFiles, watchHistory: watchHistory, logLevel: logLevel)
+    do {
+        let result = try await body(sandbox)
+        await sandbox.stop()
+        return result
+    } catch {
+        await sandbox.stop()
+        throw error
+    }
+}
+
+/// A sandbox cluster for tests, in this process. Use `withTestSandbox`, which owns its lifetime.
 public final class TestSandbox: Sendable {
     public let directory: URL
     public let state: SandboxCluster.State
@@ -24,6 +42,7 @@ public final class TestSandbox: Sendable {
     public var kubeconfigPath: String { state.kubeconfig }
 
     /// Starts a sandbox in a new temporary directory and returns once its node is registered.
+    /// The caller must `stop()` it; `withTestSandbox` does.
     public static func start(imageFiles: [String] = [], watchHistory: Int = 5000, logLevel: Logger.Level = .critical) async throws -> TestSandbox {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-test-\(UUID().uuidString.prefix(8))")
         var options = SandboxCluster.Options(directory: directory, imageFiles: imageFiles)

@@ -14,7 +14,9 @@ import Darwin
 /// kbridge-agent agent [--control-port 7300] [--inbound-port 7301] [--ports 8080,9090]
 /// ```
 /// The session token comes from `KBRIDGE_SESSION_TOKEN` (a Secret the pod spec references).
-/// The agent listens on `POD_IP` when it is set (the sandbox's convention), else on every address.
+/// The agent listens on every address of the pod, where a kubelet's port-forward (the pod's
+/// loopback) and the cluster's callers (the pod IP) both reach it; a platform that gives each
+/// pod one address of a shared network (the sandbox) names it in `KBRIDGE_LISTEN_ADDRESS`.
 @main
 struct AgentMain {
     static func main() async {
@@ -44,7 +46,7 @@ struct AgentMain {
         var reported = environment
         reported["KBRIDGE_SESSION_TOKEN"] = nil
         let agent = BridgeAgent(configuration: .init(
-            token: token, host: environment["POD_IP"] ?? "0.0.0.0", controlPort: controlPort, inboundPort: inboundPort,
+            token: token, host: environment[BridgeAgent.listenAddressVariable] ?? "0.0.0.0", controlPort: controlPort, inboundPort: inboundPort,
             servicePorts: ports, environment: reported
         ))
         do {

@@ -150,13 +150,7 @@ enum BenchServer {
     static func start() async throws -> Running {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                }
-            }
+            .bind(host: "127.0.0.1", port: 0) { channel in TunnelRelay.accepted(channel) }
         let port = server.channel.localAddress?.port ?? 0
         Task {
             try await server.executeThenClose { connections in

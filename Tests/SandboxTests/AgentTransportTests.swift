@@ -10,45 +10,43 @@ import Testing
 /// reached through the API server's port-forward, with the HTTP/2 tunnel running directly on it.
 @Suite struct AgentTransportTests {
     @Test func theTunnelThroughAPortForwardReachesClusterServicesAndTheAgentsEnvironment() async throws {
-        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()])
-        defer { Task { await sandbox.stop() } }
-        let client = try sandbox.client()
-        for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
-        try await client.createRaw(.secrets, ["metadata": ["name": "kbridge-session"], "stringData": ["token": "t0ken"]])
-        try await client.createRaw(.pods, [
-            "metadata": ["name": "agent"],
-            "spec": ["containers": [[
-                "name": "agent", "image": .string(AgentImage.default), "args": ["agent", "--ports", "8080"],
-                "env": [["name": "KBRIDGE_SESSION_TOKEN", "valueFrom": ["secretKeyRef": ["name": "kbridge-session", "key": "token"]]]],
-                "readinessProbe": ["tcpSocket": ["port": 7300], "periodSeconds": 1],
-            ]]],
-        ])
-        #expect(await TestSandbox.eventually { try await client.get(Pod.self, name: "agent").isReady })
-        let inventoryReady = await TestSandbox.eventually(timeout: .seconds(90)) {
-            try await client.get(Endpoints.self, name: "inventory").subsets?.contains { !($0.addresses ?? []).isEmpty } == true
-        }
-        #expect(inventoryReady, "the inventory service has a ready endpoint")
-        let inventory = try #require(try await client.get(Service.self, name: "inventory").spec.clusterIP)
+        try await withTestSandbox(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()]) { sandbox in
+            let client = try sandbox.client()
+            for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
+            try await client.createRaw(.secrets, ["metadata": ["name": "kbridge-session"], "stringData": ["token": "t0ken"]])
+            try await client.createRaw(.pods, [
+                "metadata": ["name": "agent"],
+                "spec": ["containers": [[
+                    "name": "agent", "image": .string(AgentImage.default), "args": ["agent", "--ports", "8080"],
+                    "env": [["name": "KBRIDGE_SESSION_TOKEN", "valueFrom": ["secretKeyRef": ["name": "kbridge-session", "key": "token"]]]],
+                    "readinessProbe": ["tcpSocket": ["port": 7300], "periodSeconds": 1],
+                ]]],
+            ])
+            #expect(await TestSandbox.eventually { try await client.get(Pod.self, name: "agent").isReady })
+            let inventoryReady = await TestSandbox.eventually(timeout: .seconds(90)) { try await Storefront.hasReadyEndpoint(client, service: "inventory") }
+            #expect(inventoryReady, "the inventory service has a ready endpoint")
+            let inventory = try #require(try await client.get(Service.self, name: "inventory").spec.clusterIP)
 
-        let dialer = try await client.portForwardChannel(pod: "agent", port: 7300) { channel in
-            TunnelDialer.configure(channel, configuration: TunnelConfiguration(token: "t0ken"))
-        }
-        let answer = try await dialer.open("\(inventory):8080").executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.0\r\nHost: inventory\r\n\r\n"))
-            var text = ""
-            for try await bytes in inbound { text += String(buffer: bytes) }
-            return text
-        }
-        #expect(answer.hasPrefix("HTTP/1.0 200"), "\(answer)")
-        #expect(answer.contains(#"{"status": "ok"}"#))
+            let dialer = try await client.portForwardChannel(pod: "agent", port: 7300) { channel in
+                TunnelDialer.configure(channel, configuration: TunnelConfiguration(token: "t0ken"))
+            }
+            let answer = try await dialer.open("\(inventory):8080").executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.0\r\nHost: inventory\r\n\r\n"))
+                var text = ""
+                for try await bytes in inbound { text += String(buffer: bytes) }
+                return text
+            }
+            #expect(answer.hasPrefix("HTTP/1.0 200"), "\(answer)")
+            #expect(answer.contains(#"{"status": "ok"}"#))
 
-        let environment = try await dialer.open(BridgeAgent.environmentTarget).executeThenClose { inbound, outbound in
-            outbound.finish()
-            var text = ""
-            for try await bytes in inbound { text += String(buffer: bytes) }
-            return text
+            let environment = try await dialer.open(BridgeAgent.environmentTarget).executeThenClose { inbound, outbound in
+                outbound.finish()
+                var text = ""
+                for try await bytes in inbound { text += String(buffer: bytes) }
+                return text
+            }
+            #expect(environment.contains("INVENTORY_SERVICE_HOST=\"\(inventory)\""), "the agent reports the service variables the app would see")
+            #expect(!environment.contains("t0ken"), "the session token is not reported")
         }
-        #expect(environment.contains("INVENTORY_SERVICE_HOST=\"\(inventory)\""), "the agent reports the service variables the app would see")
-        #expect(!environment.contains("t0ken"), "the session token is not reported")
     }
 }

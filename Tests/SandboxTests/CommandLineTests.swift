@@ -20,34 +20,34 @@ import Testing
     }
 
     @Test func listServicesPrintsATableAndJSON() async throws {
-        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages])
-        defer { Task { await sandbox.stop() } }
-        let apply = try await Tools.kubectl(sandbox.kubeconfigPath, ["apply", "-f", Tools.storefrontManifests])
-        #expect(apply.status == 0, "\(apply.stderr)")
-        _ = try await Tools.kubectl(sandbox.kubeconfigPath, ["wait", "--for=condition=Available", "deployment", "--all", "--timeout=90s"])
+        try await withTestSandbox(imageFiles: [Tools.storefrontImages]) { sandbox in
+            let apply = try await Tools.kubectl(sandbox.kubeconfigPath, ["apply", "-f", Tools.storefrontManifests])
+            #expect(apply.status == 0, "\(apply.stderr)")
+            _ = try await Tools.kubectl(sandbox.kubeconfigPath, ["wait", "--for=condition=Available", "deployment", "--all", "--timeout=90s"])
 
-        let text = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath])
-        #expect(text.status == 0, "\(text.stderr)")
-        let lines = text.stdout.split(separator: "\n")
-        #expect(lines.first?.hasPrefix("NAME") == true)
-        let web = try #require(lines.first { $0.hasPrefix("web ") })
-        #expect(web.contains("8080→http/TCP") && web.contains("app=storefront,component=web") && web.hasSuffix("1"))
+            let text = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath])
+            #expect(text.status == 0, "\(text.stderr)")
+            let lines = text.stdout.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("NAME") == true)
+            let web = try #require(lines.first { $0.hasPrefix("web ") })
+            #expect(web.contains("8080→http/TCP") && web.contains("app=storefront,component=web") && web.hasSuffix("1"))
 
-        let json = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath, "--output", "json"])
-        #expect(json.status == 0, "\(json.stderr)")
-        let document = try JSONValue.parse(json.stdout)
-        #expect(document["event"] == "services")
-        let names = document["services"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
-        #expect(names == ["api", "inventory", "kubernetes", "web"])
+            let json = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath, "--output", "json"])
+            #expect(json.status == 0, "\(json.stderr)")
+            let document = try JSONValue.parse(json.stdout)
+            #expect(document["event"] == "services")
+            let names = document["services"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+            #expect(names == ["api", "inventory", "kubernetes", "web"])
+        }
     }
 
     @Test func listServicesInAMissingNamespaceFailsWithOneLine() async throws {
-        let sandbox = try await TestSandbox.start()
-        defer { Task { await sandbox.stop() } }
-        let result = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath, "-n", "nope"])
-        #expect(result.status == 1)
-        #expect(result.stderr == "error: namespace \"nope\" not found: check -n/--namespace or the context's namespace\n")
-        #expect(result.stdout.isEmpty)
+        try await withTestSandbox() { sandbox in
+            let result = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", sandbox.kubeconfigPath, "-n", "nope"])
+            #expect(result.status == 1)
+            #expect(result.stderr == "error: namespace \"nope\" not found: check -n/--namespace or the context's namespace\n")
+            #expect(result.stdout.isEmpty)
+        }
     }
 
     /// Processes whose environment contains `text`: how a sandbox's container processes are recognised.

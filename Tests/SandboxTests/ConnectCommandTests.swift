@@ -44,109 +44,109 @@ import Testing
 
     @Test(.enabled(if: canMountPrivateHostsFile, "needs root and unshare to give the local process a private /etc/hosts"))
     func frontRequestsReachTheLocalProcessWhichReachesBackendsByClusterName() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let hosts = try Storefront.hostsCopy()
-        let hostsBefore = try Data(contentsOf: hosts)
-        let clusterBefore = try await storefront.clusterState()
-        let port = Storefront.freePort()
+        try await withStorefront() { storefront in
+            let hosts = try Storefront.hostsCopy()
+            let hostsBefore = try Data(contentsOf: hosts)
+            let clusterBefore = try await storefront.clusterState()
+            let port = Storefront.freePort()
 
-        var answer: JSONValue?
-        // The local api resolves `inventory` through the hosts file copy, bind-mounted over
-        // /etc/hosts in a mount namespace of its own.
-        let result = try await Self.whileConnected(storefront, [
-            "--service", "api", "--local-port", String(port), "--hosts-file", hosts.path, "--",
-            "unshare", "--mount", "sh", "-c",
-            #"mount --bind "$0" /etc/hosts && INVENTORY_URL=http://inventory:8080 API_VERSION=local PORT=$1 exec python3 "$2""#,
-            hosts.path, String(port), Self.api,
-        ]) {
-            answer = await Self.localAnswer(storefront)
-            let block = try String(contentsOf: hosts, encoding: .utf8)
-            #expect(block.contains("inventory inventory.default inventory.default.svc inventory.default.svc.cluster.local"), "\(block)")
+            var answer: JSONValue?
+            // The local api resolves `inventory` through the hosts file copy, bind-mounted over
+            // /etc/hosts in a mount namespace of its own.
+            let result = try await Self.whileConnected(storefront, [
+                "--service", "api", "--local-port", String(port), "--hosts-file", hosts.path, "--",
+                "unshare", "--mount", "sh", "-c",
+                #"mount --bind "$0" /etc/hosts && INVENTORY_URL=http://inventory:8080 API_VERSION=local PORT=$1 exec python3 "$2""#,
+                hosts.path, String(port), Self.api,
+            ]) {
+                answer = await Self.localAnswer(storefront)
+                let block = try String(contentsOf: hosts, encoding: .utf8)
+                #expect(block.contains("inventory inventory.default inventory.default.svc inventory.default.svc.cluster.local"), "\(block)")
+            }
+            #expect(answer?[path: "api", "version"]?.stringValue == "local", "the front's request reached the local api: \(answer?.jsonString ?? "no answer")\n\(result.stderr)")
+            #expect(answer?[path: "api", "inventory", "service"]?.stringValue == "inventory", "the local api reached the inventory by name, with the Secret's token: \(answer?.jsonString ?? "")")
+            #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
+            #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value reached the local api")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical after the session")
+            #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
         }
-        #expect(answer?[path: "api", "version"]?.stringValue == "local", "the front's request reached the local api: \(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-        #expect(answer?[path: "api", "inventory", "service"]?.stringValue == "inventory", "the local api reached the inventory by name, with the Secret's token: \(answer?.jsonString ?? "")")
-        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
-        #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value reached the local api")
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical after the session")
-        #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
     }
 
     @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let clusterBefore = try await storefront.clusterState()
-        let port = Storefront.freePort()
-        let envFile = NSTemporaryDirectory() + "kbridge-env-\(UUID().uuidString.prefix(8))"
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            let port = Storefront.freePort()
+            let envFile = NSTemporaryDirectory() + "kbridge-env-\(UUID().uuidString.prefix(8))"
 
-        var answer: JSONValue?
-        let result = try await Self.whileConnected(storefront, [
-            "--service", "api", "--local-port", String(port), "--no-hosts", "--env-file", envFile, "--",
-            "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), Self.api,
-        ]) {
-            answer = await Self.localAnswer(storefront)
+            var answer: JSONValue?
+            let result = try await Self.whileConnected(storefront, [
+                "--service", "api", "--local-port", String(port), "--no-hosts", "--env-file", envFile, "--",
+                "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), Self.api,
+            ]) {
+                answer = await Self.localAnswer(storefront)
+            }
+            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)\n\(result.stdout)")
+            #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2, "the local api reached the inventory through INVENTORY_URL: \(answer?.jsonString ?? "")")
+            #expect(answer?[path: "api", "currency"]?.stringValue == "EUR")
+            let environment = try String(contentsOfFile: envFile, encoding: .utf8)
+            #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#), "the Secret's value is in the env file")
+            #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#), "the ConfigMap's value is in the env file")
+            #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#), "service variables point at local listeners")
+            #expect(environment.contains(#"GRPC_DNS_RESOLVER="native""#))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
         }
-        #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)\n\(result.stdout)")
-        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2, "the local api reached the inventory through INVENTORY_URL: \(answer?.jsonString ?? "")")
-        #expect(answer?[path: "api", "currency"]?.stringValue == "EUR")
-        let environment = try String(contentsOfFile: envFile, encoding: .utf8)
-        #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#), "the Secret's value is in the env file")
-        #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#), "the ConfigMap's value is in the env file")
-        #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#), "service variables point at local listeners")
-        #expect(environment.contains(#"GRPC_DNS_RESOLVER="native""#))
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
     }
 
     @Test func theCommandsExitCodeBecomesKbridgesAndStatusListsTheSession() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let clusterBefore = try await storefront.clusterState()
-        let result = try await storefront.kbridge([
-            "connect", "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts", "--",
-            "sh", "-c", #"exec "$0" status | grep -q inventory && exit 7"#, Tools.kbridge,
-        ])
-        #expect(result.status == 7, "the command's own exit code: \(result.stderr)")
-        #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
-        #expect(try await storefront.clusterState() == clusterBefore)
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            let result = try await storefront.kbridge([
+                "connect", "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts", "--",
+                "sh", "-c", #"exec "$0" status | grep -q inventory && exit 7"#, Tools.kbridge,
+            ])
+            #expect(result.status == 7, "the command's own exit code: \(result.stderr)")
+            #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
+            #expect(try await storefront.clusterState() == clusterBefore)
+        }
     }
 
     @Test func mapSendsAnotherContainerPortToTheLocalPortItNames() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let client = storefront.client
-        _ = try await client.createRaw(.services, [
-            "metadata": ["name": "two-ports"],
-            "spec": ["selector": ["app": "two-ports"], "ports": [["name": "main", "port": 80, "targetPort": 8080], ["name": "admin", "port": 90, "targetPort": 9090]]],
-        ])
-        _ = try await client.createRaw(.deployments, [
-            "metadata": ["name": "two-ports"],
-            "spec": [
-                "selector": ["matchLabels": ["app": "two-ports"]],
-                "template": ["metadata": ["labels": ["app": "two-ports"]], "spec": ["containers": [[
-                    "name": "app", "image": "storefront/web:1", "ports": [["containerPort": 8080], ["containerPort": 9090]],
-                ]]]],
-            ],
-        ])
-        let main = Storefront.freePort()
-        let admin = Storefront.freePort()
-        let address = try #require(try await client.get(Service.self, name: "two-ports").spec.clusterIP)
-        var answer = ""
-        let result = try await Self.whileConnected(storefront, [
-            "--service", "two-ports", "--local-port", String(main), "--map", "9090:\(admin)", "--no-hosts", "--",
-            "python3", "-c", Self.twoFolderServers,
-            String(main), Tools.storefront.appendingPathComponent("k8s").path, String(admin), Tools.storefront.appendingPathComponent("app").path,
-        ]) {
-            _ = await TestSandbox.eventually(timeout: .seconds(120)) {
-                answer = try await Self.get("http://\(address):90/")
-                return answer.contains("api.py")
+        try await withStorefront() { storefront in
+            let client = storefront.client
+            _ = try await client.createRaw(.services, [
+                "metadata": ["name": "two-ports"],
+                "spec": ["selector": ["app": "two-ports"], "ports": [["name": "main", "port": 80, "targetPort": 8080], ["name": "admin", "port": 90, "targetPort": 9090]]],
+            ])
+            _ = try await client.createRaw(.deployments, [
+                "metadata": ["name": "two-ports"],
+                "spec": [
+                    "selector": ["matchLabels": ["app": "two-ports"]],
+                    "template": ["metadata": ["labels": ["app": "two-ports"]], "spec": ["containers": [[
+                        "name": "app", "image": "storefront/web:1", "ports": [["containerPort": 8080], ["containerPort": 9090]],
+                    ]]]],
+                ],
+            ])
+            let main = Storefront.freePort()
+            let admin = Storefront.freePort()
+            let address = try #require(try await client.get(Service.self, name: "two-ports").spec.clusterIP)
+            var answer = ""
+            let result = try await Self.whileConnected(storefront, [
+                "--service", "two-ports", "--local-port", String(main), "--map", "9090:\(admin)", "--no-hosts", "--",
+                "python3", "-c", Self.twoFolderServers,
+                String(main), Tools.storefront.appendingPathComponent("k8s").path, String(admin), Tools.storefront.appendingPathComponent("app").path,
+            ]) {
+                _ = await TestSandbox.eventually(timeout: .seconds(120)) {
+                    answer = try await Self.get("http://\(address):90/")
+                    return answer.contains("api.py")
+                }
+                #expect(answer.contains("api.py"), "port 90 → container 9090 → local \(admin) (serving app/): \(answer)")
+                let mainAnswer = try await Self.get("http://\(address):80/")
+                #expect(mainAnswer.contains("api.yaml"), "port 80 → container 8080 → local \(main) (serving k8s/): \(mainAnswer)")
             }
-            #expect(answer.contains("api.py"), "port 90 → container 9090 → local \(admin) (serving app/): \(answer)")
-            let mainAnswer = try await Self.get("http://\(address):80/")
-            #expect(mainAnswer.contains("api.yaml"), "port 80 → container 8080 → local \(main) (serving k8s/): \(mainAnswer)")
+            #expect(result.status == 128 + SIGTERM, "the local command ended by the SIGTERM kbridge passed on: \(result.stderr)")
         }
-        #expect(result.status == 128 + SIGTERM, "the local command ended by the SIGTERM kbridge passed on: \(result.stderr)")
     }
 
     /// One process serving two folders on two local ports: `PORT1 FOLDER1 PORT2 FOLDER2`.
@@ -165,61 +165,144 @@ import Testing
     }
 
     @Test func disconnectFromAnotherTerminalEndsTheSessionAndGivesEverythingBack() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let clusterBefore = try await storefront.clusterState()
-        // A private folder of session records, so that only this test's session is seen.
-        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
-        let connect = Task {
-            try await Tools.run(Tools.kbridge, [
-                "connect", "--kubeconfig", storefront.sandbox.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts",
-            ], environment: ["TMPDIR": records])
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            // A private folder of session records, so that only this test's session is seen.
+            let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+            let connect = Task {
+                try await Tools.run(Tools.kbridge, [
+                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts",
+                ], environment: ["TMPDIR": records])
+            }
+            var status = Tools.Result(status: -1, stdout: "", stderr: "")
+            let listed = await TestSandbox.eventually(timeout: .seconds(90)) {
+                status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+                return status.stdout.contains("deployment/api") && status.stdout.contains("connected")
+            }
+            #expect(listed, "kbridge status lists the session: \(status.stdout)")
+            let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
+            #expect(disconnect.status == 0, "\(disconnect.stderr)")
+            #expect(disconnect.stdout.contains("is back as it was"), "\(disconnect.stdout)")
+            let result = try await connect.value
+            #expect(result.status == 0, "the session ended normally: \(result.stderr)")
+            #expect(try await storefront.clusterState() == clusterBefore)
+            let after = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+            #expect(after.stdout.contains("no kbridge sessions"), "\(after.stdout)")
         }
-        var status = Tools.Result(status: -1, stdout: "", stderr: "")
-        let listed = await TestSandbox.eventually(timeout: .seconds(90)) {
-            status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
-            return status.stdout.contains("deployment/api") && status.stdout.contains("connected")
-        }
-        #expect(listed, "kbridge status lists the session: \(status.stdout)")
-        let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
-        #expect(disconnect.status == 0, "\(disconnect.stderr)")
-        #expect(disconnect.stdout.contains("is back as it was"), "\(disconnect.stdout)")
-        let result = try await connect.value
-        #expect(result.status == 0, "the session ended normally: \(result.stderr)")
-        #expect(try await storefront.clusterState() == clusterBefore)
-        let after = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
-        #expect(after.stdout.contains("no kbridge sessions"), "\(after.stdout)")
     }
 
     @Test func aClusterGoneMidSessionEndsItWithAMessageAndTheHostsFileRestored() async throws {
-        let storefront = try await Storefront.start()
-        let hosts = try Storefront.hostsCopy()
-        let hostsBefore = try Data(contentsOf: hosts)
-        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
-        let connect = Task {
-            try await Tools.run(Tools.kbridge, [
-                "connect", "--kubeconfig", storefront.sandbox.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--hosts-file", hosts.path,
-            ], timeout: .seconds(180), environment: ["TMPDIR": records])
-        }
-        let connected = await TestSandbox.eventually(timeout: .seconds(90)) { try String(contentsOf: hosts, encoding: .utf8).contains("# BEGIN kbridge") }
-        #expect(connected, "the session wrote its block")
-        await storefront.stop()
-        let result = try await connect.value
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
-        #expect(result.stderr.contains("run `kbridge disconnect` once the cluster is reachable"), "\(result.stderr)")
-        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
+        try await withTestSandbox(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()]) { sandbox in
+            let storefront = try await Storefront.deploy(kubeconfig: sandbox.kubeconfigPath)
+            let hosts = try Storefront.hostsCopy()
+            let hostsBefore = try Data(contentsOf: hosts)
+            let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+            let connect = Task {
+                try await Tools.run(Tools.kbridge, [
+                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--hosts-file", hosts.path,
+                ], timeout: .seconds(180), environment: ["TMPDIR": records])
+            }
+            let connected = await TestSandbox.eventually(timeout: .seconds(90)) { try String(contentsOf: hosts, encoding: .utf8).contains("# BEGIN kbridge") }
+            #expect(connected, "the session wrote its block")
+            await sandbox.stop()
+            let result = try await connect.value
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
+            #expect(result.stderr.contains("run `kbridge disconnect` once the cluster is reachable"), "\(result.stderr)")
+            #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
 
-        // The record stays for `kbridge disconnect`; with the cluster gone for good, --forget drops it.
-        let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
-        #expect(disconnect.status != 0)
-        #expect(disconnect.stderr.contains("--forget"), "\(disconnect.stderr)")
-        let forget = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api", "--forget"], environment: ["TMPDIR": records])
-        #expect(forget.status == 0, "\(forget.stderr)")
-        let status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
-        #expect(status.stdout.contains("no kbridge sessions"), "\(status.stdout)")
+            // The record stays for `kbridge disconnect`; with the cluster gone for good, --forget drops it.
+            let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
+            #expect(disconnect.status != 0)
+            #expect(disconnect.stderr.contains("--forget"), "\(disconnect.stderr)")
+            let forget = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api", "--forget"], environment: ["TMPDIR": records])
+            #expect(forget.status == 0, "\(forget.stderr)")
+            let status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+            #expect(status.stdout.contains("no kbridge sessions"), "\(status.stdout)")
+        }
+    }
+
+    @Test func anAppThatDefinesItsOwnPodIPStillHasItsAgentReached() async throws {
+        try await withStorefront() { storefront in
+            // Apps often define POD_IP themselves (downward API, or by hand); the agent keeps the app's
+            // environment and must not take it for where to listen.
+            try await storefront.client.patchRaw(.deployments, name: "api", .strategicMerge([
+                "spec": ["template": ["spec": ["containers": [["name": "api", "env": [["name": "POD_IP", "value": "10.123.45.67"]]]]]]],
+            ]))
+            #expect(await TestSandbox.eventually(timeout: .seconds(90)) {
+                let pods = try await storefront.client.list(Pod.self, options: ListOptions(labelSelector: "component=api"))
+                return pods.count == 1 && pods.allSatisfy { $0.isReady && $0.spec.containers.first?.env?.contains { $0.name == "POD_IP" } == true }
+            })
+            let clusterBefore = try await storefront.clusterState()
+            let port = Storefront.freePort()
+            var answer: JSONValue?
+            let result = try await Self.whileConnected(storefront, [
+                "--service", "api", "--local-port", String(port), "--no-hosts", "--",
+                "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), Self.api,
+            ]) {
+                answer = await Self.localAnswer(storefront)
+            }
+            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try await storefront.clusterState() == clusterBefore)
+        }
+    }
+
+    /// A kubeconfig for a service account of `namespace` bound to the built-in ClusterRole `role` there.
+    static func namespaceScopedKubeconfig(_ storefront: Storefront, role: String, namespace: String = "default") async throws -> String {
+        let client = storefront.client
+        let account = "developer-\(role)"
+        try await client.createRaw(.serviceAccounts, ["metadata": ["name": .string(account)]], namespace: namespace)
+        try await client.createRaw(.roleBindings, [
+            "metadata": ["name": .string(account)],
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role)],
+            "subjects": [["kind": "ServiceAccount", "name": .string(account), "namespace": .string(namespace)]],
+        ], namespace: namespace)
+        let token = try await client.requestToken(serviceAccount: account, namespace: namespace)
+        var config = try #require(try KubeconfigLoader().load(explicitPath: storefront.kubeconfigPath))
+        config.users[account] = .init(token: token)
+        let cluster = try #require(config.currentContext.flatMap { config.contexts[$0]?.cluster })
+        config.contexts[account] = .init(cluster: cluster, user: account, namespace: namespace)
+        config.currentContext = account
+        let file = NSTemporaryDirectory() + "kbridge-\(account)-\(UUID().uuidString.prefix(8)).kubeconfig"
+        try config.yaml().write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test(arguments: ["edit", "view"])
+    func aNamespaceScopedUserIsToldWhenANamespaceIsMissingOrNotTheirs(role: String) async throws {
+        try await withStorefront() { storefront in
+            let kubeconfig = try await Self.namespaceScopedKubeconfig(storefront, role: role)
+            let list = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", kubeconfig, "-n", "nope"])
+            #expect(list.status == 1)
+            #expect(list.stderr.contains(#"cannot list services in namespace "nope": either the namespace does not exist or you have no access to it there"#), "\(list.stderr)")
+            #expect(!list.stderr.contains("namespaces"), "no cluster-scoped read was needed: \(list.stderr)")
+
+            let connect = try await Tools.run(Tools.kbridge, ["connect", "--kubeconfig", kubeconfig, "-n", "nope", "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts"])
+            #expect(connect.status == 1)
+            #expect(connect.stderr.contains(#"cannot get services in namespace "nope": either the namespace does not exist or you have no access to it there"#), "\(connect.stderr)")
+
+            // In its own namespace it lists with ready pods, though 1.20's built-in roles cannot read EndpointSlices.
+            let own = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", kubeconfig])
+            #expect(own.status == 0, "\(own.stderr)")
+            let web = own.stdout.split(separator: "\n").first { $0.hasPrefix("web ") }
+            #expect(web?.hasSuffix(" 1") == true, "\(own.stdout)")
+        }
+    }
+
+    @Test func aUserWithTheEditRoleInTheNamespaceConnectsWithoutAnyClusterScopedRight() async throws {
+        try await withStorefront() { storefront in
+            let kubeconfig = try await Self.namespaceScopedKubeconfig(storefront, role: "edit")
+            let clusterBefore = try await storefront.clusterState()
+            let result = try await Tools.run(Tools.kbridge, [
+                "connect", "--kubeconfig", kubeconfig, "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts", "--", "true",
+            ], timeout: .seconds(180))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
+            #expect(try await storefront.clusterState() == clusterBefore)
+        }
     }
 
     // MARK: Bad input: a clear message, a non-zero exit, nothing changed
@@ -237,56 +320,56 @@ import Testing
     }
 
     @Test func anUnknownServiceIsRefusedNamingTheServicesThatExist() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let result = try await Self.refused(storefront, ["--service", "nope", "--local-port", String(Storefront.freePort())])
-        #expect(result.stderr.contains(#"error: service "nope" not found in namespace "default" (its services: api, inventory, kubernetes, web)"#), "\(result.stderr)")
+        try await withStorefront() { storefront in
+            let result = try await Self.refused(storefront, ["--service", "nope", "--local-port", String(Storefront.freePort())])
+            #expect(result.stderr.contains(#"error: service "nope" not found in namespace "default" (its services: api, inventory, kubernetes, web)"#), "\(result.stderr)")
+        }
     }
 
     @Test func aServiceWithoutPodsIsRefusedSayingWhatToDo() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        _ = try await storefront.client.createRaw(.services, ["metadata": ["name": "lonely"], "spec": ["selector": ["app": "nothing"], "ports": [["port": 80]]]])
-        let result = try await Self.refused(storefront, ["--service", "lonely", "--local-port", String(Storefront.freePort())])
-        #expect(result.stderr.contains(#"service "lonely" in namespace "default" selects no pods (selector app=nothing)"#), "\(result.stderr)")
+        try await withStorefront() { storefront in
+            _ = try await storefront.client.createRaw(.services, ["metadata": ["name": "lonely"], "spec": ["selector": ["app": "nothing"], "ports": [["port": 80]]]])
+            let result = try await Self.refused(storefront, ["--service", "lonely", "--local-port", String(Storefront.freePort())])
+            #expect(result.stderr.contains(#"service "lonely" in namespace "default" selects no pods (selector app=nothing)"#), "\(result.stderr)")
+        }
     }
 
     @Test func aHeldLocalPortIsRefusedNamingItsHolder() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let port = Storefront.freePort()
-        let holder = try await LocalHolder.start(port: port)
-        defer { holder.stop() }
-        let result = try await Self.refused(storefront, ["--service", "api", "--local-port", String(port)])
-        #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid) ("), "\(result.stderr)")
-        #expect(result.stderr.contains("python3 -m http.server \(port)"), "the holder's command line")
-        #expect(result.stderr.contains("--free-port"), "the message says how to go on")
-        #expect(holder.isRunning, "the holder was left alone")
+        try await withStorefront() { storefront in
+            let port = Storefront.freePort()
+            let holder = try await LocalHolder.start(port: port)
+            defer { holder.stop() }
+            let result = try await Self.refused(storefront, ["--service", "api", "--local-port", String(port)])
+            #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid) ("), "\(result.stderr)")
+            #expect(result.stderr.contains("python3 -m http.server \(port)"), "the holder's command line")
+            #expect(result.stderr.contains("--free-port"), "the message says how to go on")
+            #expect(holder.isRunning, "the holder was left alone")
+        }
     }
 
     @Test func freePortStopsTheHolderAndTheSessionGoesOn() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let clusterBefore = try await storefront.clusterState()
-        let port = Storefront.freePort()
-        let holder = try await LocalHolder.start(port: port)
-        defer { holder.stop() }
-        let result = try await storefront.kbridge(["connect", "--service", "api", "--local-port", String(port), "--no-hosts", "--free-port", "--", "true"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid)"), "\(result.stderr)")
-        #expect(!holder.isRunning, "the holder was stopped")
-        #expect(try await storefront.clusterState() == clusterBefore)
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            let port = Storefront.freePort()
+            let holder = try await LocalHolder.start(port: port)
+            defer { holder.stop() }
+            let result = try await storefront.kbridge(["connect", "--service", "api", "--local-port", String(port), "--no-hosts", "--free-port", "--", "true"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid)"), "\(result.stderr)")
+            #expect(!holder.isRunning, "the holder was stopped")
+            #expect(try await storefront.clusterState() == clusterBefore)
+        }
     }
 
     @Test func anAgentImageTheClusterCannotPullIsReportedWithThePodsReasonAndTheWorkloadRestored() async throws {
-        let storefront = try await Storefront.start()
-        defer { Task { await storefront.stop() } }
-        let result = try await Self.refused(storefront, [
-            "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60",
-        ])
-        #expect(result.stderr.contains("cannot start: ErrImagePull"), "\(result.stderr)")
-        #expect(result.stderr.contains("example.com/no-such/agent:0"), "\(result.stderr)")
-        #expect(result.stderr.contains("the workload was restored"), "\(result.stderr)")
+        try await withStorefront() { storefront in
+            let result = try await Self.refused(storefront, [
+                "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60",
+            ])
+            #expect(result.stderr.contains("cannot start: ErrImagePull"), "\(result.stderr)")
+            #expect(result.stderr.contains("example.com/no-such/agent:0"), "\(result.stderr)")
+            #expect(result.stderr.contains("the workload was restored"), "\(result.stderr)")
+        }
     }
 }
 

@@ -26,13 +26,14 @@ public final class OutboundEndpoints: Sendable {
     }
 
     /// Allocates addresses and binds listeners for `services` (those without ports are skipped).
-    public static func open(services: [Service], endpoints: [Endpoints], range: LoopbackRange) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
+    /// `readyAddresses` holds the ready pod addresses of the headless ones, by service name.
+    public static func open(services: [Service], readyAddresses: [String: [String]], range: LoopbackRange) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
         var allocator = LoopbackAllocator(range: range)
         var entries: [Entry] = []
         do {
             for service in services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }) {
                 let name = service.metadata.nameOrEmpty
-                guard let ports = service.spec.ports, !ports.isEmpty, let host = dialHost(of: service, endpoints: endpoints.first { $0.metadata.name == name }) else { continue }
+                guard let ports = service.spec.ports, !ports.isEmpty, let host = dialHost(of: service, readyAddresses: readyAddresses[name] ?? []) else { continue }
                 let allocation = try await allocator.allocate(ports: ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port))
                 entries.append(Entry(
                     service: name, namespace: service.metadata.namespace ?? "", clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP,
@@ -46,11 +47,9 @@ public final class OutboundEndpoints: Sendable {
         return OutboundEndpoints(entries: entries)
     }
 
-    static func dialHost(of service: Service, endpoints: Endpoints?) -> String? {
+    static func dialHost(of service: Service, readyAddresses: [String]) -> String? {
         if service.spec.type == "ExternalName" { return service.spec.externalName }
-        if service.spec.isHeadless {
-            return endpoints?.subsets?.lazy.compactMap { $0.addresses?.first?.ip }.first
-        }
+        if service.spec.isHeadless { return readyAddresses.first }
         return service.spec.clusterIP.flatMap { $0.isEmpty ? nil : $0 }
     }
 

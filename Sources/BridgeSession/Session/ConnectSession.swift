@@ -134,7 +134,7 @@ public final class ConnectSession: Sendable {
         let podName = pod.metadata.nameOrEmpty
         let podIP = pod.status?.podIP ?? ""
         report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only"))
-        if await !watch.waitForEndpoints(service: target.service.metadata.nameOrEmpty, namespace: options.namespace, agentIP: podIP, timeout: .seconds(60)) {
+        if await !watch.waitForEndpoints(service: target.service, agentIP: podIP, timeout: .seconds(60)) {
             report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
         }
 
@@ -143,16 +143,17 @@ public final class ConnectSession: Sendable {
         do {
             let podEnvironment = try await tunnel.environment()
             let services: [Service]
-            let endpoints: [Endpoints]
+            let backends: ServiceEndpointsReader.Answer
             do {
                 services = try await client.list(Service.self, namespace: options.namespace)
-                endpoints = try await client.list(Endpoints.self, namespace: options.namespace)
+                let headless = services.filter(\.spec.isHeadless)
+                backends = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: headless, namespace: options.namespace)
             } catch {
                 throw SessionError.cluster(error)
             }
             let outbound: OutboundEndpoints
             do {
-                outbound = try await OutboundEndpoints.open(services: services, endpoints: endpoints, range: options.loopbackRange)
+                outbound = try await OutboundEndpoints.open(services: services, readyAddresses: backends.readyAddresses, range: options.loopbackRange)
             } catch {
                 throw SessionError.localEndpoints(error.description)
             }

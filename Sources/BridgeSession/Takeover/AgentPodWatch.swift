@@ -56,12 +56,13 @@ public struct AgentPodWatch: Sendable {
 
     /// Waits until the service sends its traffic to the agent pod only (the old pods have left
     /// its endpoints). Returns false if that did not happen within `timeout`.
-    public func waitForEndpoints(service: String, namespace: String, agentIP: String, timeout: Duration) async -> Bool {
+    public func waitForEndpoints(service: Service, agentIP: String, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
+        let reader = await ServiceEndpointsReader.discover(client: client)
+        let namespace = service.metadata.namespace ?? client.defaultNamespace
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            if let endpoints = try? await client.get(Endpoints.self, name: service, namespace: namespace) {
-                let ready = Set((endpoints.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip))
-                if ready == [agentIP] { return true }
+            if let answer = try? await reader.readyAddresses(of: [service], namespace: namespace), answer.readyAddresses[service.metadata.nameOrEmpty] == [agentIP] {
+                return true
             }
             try? await Task.sleep(for: pollInterval)
         }

@@ -25,7 +25,7 @@ public struct TargetResolver: Sendable {
     public func resolve(service name: String, namespace: String, container wanted: String?) async throws(SessionError) -> TakeoverTarget {
         let service: Service
         do {
-            try await client.requireNamespace(namespace)
+            // A missing namespace is told apart by the client from the 404 itself; no cluster-scoped read needed.
             service = try await client.get(Service.self, name: name, namespace: namespace)
         } catch .namespaceNotFound(let missing) {
             throw .cluster(.namespaceNotFound(missing))

@@ -37,6 +37,8 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
     case unencodable(String)
     /// A watch was asked to resume from a version the server no longer has (410 Gone).
     case expired(RequestSummary)
+    /// A port-forward to a pod could not be opened, for `reason`.
+    case portForward(pod: String, namespace: String, port: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
             return "\(context.server) answered \(status) to \(context.verb) \(context.resource?.qualifiedName ?? "request"): \(detail)"
         case .unencodable(let detail):
             return detail
+        case .portForward(let pod, let namespace, let port, let reason):
+            return "port-forward to port \(port) of pod \"\(pod)\" in namespace \"\(namespace)\" failed: \(reason)"
         case .expired(let context):
             return "the watch on \(context.resource?.qualifiedName ?? "resources") expired (410 Gone); list again"
         }
@@ -94,7 +98,15 @@ public enum KubernetesError: Error, CustomStringConvertible, Sendable {
         case "Forbidden":
             let who = status.message.flatMap(userInMessage) ?? "you"
             let what = context.resource.map { [$0.qualifiedName, context.subresource].compactMap { $0 }.joined(separator: "/") } ?? "this"
-            return "forbidden: \(who) cannot \(context.verb) \(what)\(place) (ask a cluster admin for a Role that allows it)"
+            guard let namespace = context.namespace else {
+                return "forbidden: \(who) cannot \(context.verb) \(what) (ask a cluster admin for a ClusterRole that allows it)"
+            }
+            // RBAC answers before existence: a namespace nobody gave you access to may not exist at
+            // all, and a namespace-scoped user cannot find out. Reads come first, so say it there.
+            guard ["get", "list", "watch"].contains(context.verb) else {
+                return "forbidden: \(who) cannot \(context.verb) \(what) in namespace \"\(namespace)\" (ask a cluster admin for a Role that allows it)"
+            }
+            return "forbidden: \(who) cannot \(context.verb) \(what) in namespace \"\(namespace)\": either the namespace does not exist or you have no access to it there (check -n/--namespace, or ask a cluster admin for a Role)"
         case "Unauthorized":
             return "\(context.server) rejected the credentials (401 Unauthorized): the token or client certificate of the current context is wrong or expired"
         case "Conflict":

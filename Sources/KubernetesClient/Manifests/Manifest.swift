@@ -89,7 +89,7 @@ public enum Manifest {
 extension ResourceType {
     /// The resource types this client knows by name.
     public static let known: [ResourceType] = [
-        .namespaces, .nodes, .pods, .services, .endpoints, .configMaps, .secrets, .serviceAccounts, .events,
+        .namespaces, .nodes, .pods, .services, .endpoints, .endpointSlices, .configMaps, .secrets, .serviceAccounts, .events,
         .deployments, .replicaSets, .statefulSets, .ingresses, .jobs, .leases, .roles, .roleBindings,
     ]
 

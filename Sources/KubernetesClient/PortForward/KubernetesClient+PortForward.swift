@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 extension KubernetesClient {
@@ -22,20 +23,37 @@ extension KubernetesClient {
         return isAddress ? "kubernetes" : nil
     }
 
-    /// Explains a refused port-forward: a missing pod or namespace, RBAC, or the reason the server gave.
+    /// Explains a failed port-forward: RBAC, a missing pod or namespace, the answer the server
+    /// gave, or why the connection could not be made.
     func portForwardFailure(_ error: any Error, pod: String, namespace: String, port: Int, context: RequestSummary) async -> KubernetesError {
         if let error = error as? KubernetesError { return error }
-        do {
-            _ = try await getRaw(.pods, name: pod, namespace: namespace)
-        } catch {
-            return error
-        }
-        if error is PortForwardRefused {
-            return .unexpectedResponse(
-                status: 0, detail: "the server refused to port-forward to port \(port) of pod \"\(pod)\" in namespace \"\(namespace)\"", context
+        if let refused = error as? PortForwardRefused {
+            let status = try? JSONDecoder().decode(APIStatus.self, from: Data(refused.body.utf8))
+            if let status, ["Forbidden", "Unauthorized", "NotFound"].contains(status.reason ?? "") {
+                if status.reason == "NotFound" {
+                    do {
+                        _ = try await getRaw(.namespaces, name: namespace)
+                    } catch where error.isNotFound {
+                        return .namespaceNotFound(namespace)
+                    } catch {}
+                }
+                return .api(status, context)
+            }
+            if status == nil {
+                // An answer without a Status (a proxy's, or a WebSocket server's bare 400): the pod may explain it.
+                do {
+                    _ = try await getRaw(.pods, name: pod, namespace: namespace)
+                } catch {
+                    return error
+                }
+            }
+            let said = status?.message ?? refused.body.trimmingCharacters(in: .whitespacesAndNewlines)
+            return .portForward(
+                pod: pod, namespace: namespace, port: port,
+                reason: "the server answered \(refused.status.code) \(refused.status.reasonPhrase)\(said.isEmpty ? "" : ": \(said)")"
             )
         }
-        return .unreachable(server: connection.serverDescription, reason: TransportFailure.describe(error))
+        return .portForward(pod: pod, namespace: namespace, port: port, reason: "cannot reach \(connection.serverDescription): \(TransportFailure.describe(error))")
     }
 
     /// The logs of a pod's container, whole.

@@ -38,7 +38,6 @@ extension KubernetesClient {
 
         do {
             let upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
                 .connect(host: host, port: serverPort) { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -51,7 +50,13 @@ extension KubernetesClient {
                         var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
                             upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration(
                                 upgradeRequestHead: requestHead, upgraders: [upgrader],
-                                notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) }
+                                notUpgradingCompletionHandler: { channel in
+                                    channel.eventLoop.makeCompletedFuture {
+                                        let answer = RefusedUpgradeAnswer(promise: channel.eventLoop.makePromise())
+                                        try channel.pipeline.syncOperations.addHandler(answer)
+                                        return .refused(answer.promise.futureResult)
+                                    }
+                                }
                             )
                         )
                         configuration.leftOverBytesStrategy = .forwardBytes
@@ -61,7 +66,13 @@ extension KubernetesClient {
                         return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
                     }
                 }
-            guard case .upgraded(let channel) = try await upgrade.get() else { throw PortForwardRefused() }
+            let channel: any Channel
+            switch try await upgrade.get() {
+            case .upgraded(let upgraded):
+                channel = upgraded
+            case .refused(let answer):
+                throw try await answer.get()
+            }
             // The caller's handlers go in only once the upgrade is over: what they write straight away
             // (an HTTP/2 preface) must not meet the HTTP/1 handlers still being removed.
             return try await channel.eventLoop.flatSubmit {
@@ -78,8 +89,47 @@ extension KubernetesClient {
 /// How the port-forward request ended: switched to WebSocket, or answered without switching.
 enum PortForwardUpgrade: Sendable {
     case upgraded(any Channel)
-    case refused
+    /// The answer, once it has been read whole.
+    case refused(EventLoopFuture<PortForwardRefused>)
 }
 
 /// The API server answered the port-forward request without switching to WebSocket.
-struct PortForwardRefused: Error {}
+struct PortForwardRefused: Error {
+    var status: HTTPResponseStatus
+    var body: String
+}
+
+/// Reads the answer of a server that did not switch protocols, so that the error can quote it.
+final class RefusedUpgradeAnswer: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+
+    let promise: EventLoopPromise<PortForwardRefused>
+    private var status: HTTPResponseStatus = .badGateway
+    private var body = ByteBuffer()
+
+    init(promise: EventLoopPromise<PortForwardRefused>) {
+        self.promise = promise
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = head.status
+        case .body(var bytes):
+            if body.readableBytes < 16 << 10 { body.writeBuffer(&bytes) }
+        case .end:
+            promise.succeed(PortForwardRefused(status: status, body: String(buffer: body)))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.succeed(PortForwardRefused(status: status, body: String(buffer: body)))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.succeed(PortForwardRefused(status: status, body: String(buffer: body)))
+        context.close(promise: nil)
+    }
+}

@@ -61,3 +61,10 @@ extension ResourceType {
     public static let roles = ResourceType(group: "rbac.authorization.k8s.io", version: "v1", name: "roles", kind: "Role", namespaced: true)
     public static let roleBindings = ResourceType(group: "rbac.authorization.k8s.io", version: "v1", name: "rolebindings", kind: "RoleBinding", namespaced: true)
 }
+
+extension ResourceType {
+    /// EndpointSlices as servers since 1.21 serve them.
+    public static let endpointSlices = ResourceType(group: "discovery.k8s.io", version: "v1", name: "endpointslices", kind: "EndpointSlice", namespaced: true)
+    /// EndpointSlices as 1.17–1.24 serve them (the only version of 1.20).
+    public static let endpointSlicesV1beta1 = ResourceType(group: "discovery.k8s.io", version: "v1beta1", name: "endpointslices", kind: "EndpointSlice", namespaced: true)
+}

@@ -154,14 +154,17 @@ public final class KubernetesClient: Sendable {
         _ = try await json(APIRequest(method: .DELETE, path: type.objectPath(name: name, namespace: ns), body: options, context: context))
     }
 
-    /// Fails with `namespaceNotFound` unless the namespace exists.
+    /// Fails with `namespaceNotFound` when the server says the namespace does not exist.
     ///
-    /// Needed because listing in a missing namespace succeeds with an empty list.
+    /// Needed because listing in a missing namespace succeeds with an empty list. A user who may
+    /// not read namespaces (most namespace-scoped users) gets no error: the list stands as it is.
     public func requireNamespace(_ namespace: String) async throws(KubernetesError) {
         do {
             _ = try await getRaw(.namespaces, name: namespace)
         } catch where error.isNotFound {
             throw .namespaceNotFound(namespace)
+        } catch where error.isForbidden {
+            return
         }
     }
 

@@ -62,14 +62,24 @@ struct APIServer {
     }
 
     static func query(_ text: String?) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in (text ?? "").split(separator: "&") {
+        Dictionary(queryItems(text), uniquingKeysWith: { _, last in last })
+    }
+
+    /// Every `key=value` of a query in order, repeated keys included (`port=80&port=443`).
+    static func queryItems(_ text: String?) -> [(key: String, value: String)] {
+        (text ?? "").split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0].removingPercentEncoding ?? parts[0]
             let value = parts.count > 1 ? (parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? parts[1]) : ""
-            result[key] = value
+            return (key, value)
         }
-        return result
+    }
+
+    /// The ports of a `pods/portforward` request: `ports` repeated or comma-separated, as
+    /// `PodPortForwardOptions` is encoded in a query.
+    static func portForwardPorts(_ text: String?) -> [Int] {
+        queryItems(text).filter { $0.key == "ports" }.flatMap { $0.value.split(separator: ",") }
+            .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     static func authenticate(headers: HTTPFields, channel: any Channel, api: KubernetesAPI) async -> UserInfo? {
@@ -117,8 +127,10 @@ struct APIServer {
             let node = await api.store.find(.nodes, namespace: nil, name: nodeName),
             let base = try? api.kubelets.baseURL(of: node)
         else { return .dontUpgrade }
-        let ports = query(target.query)["ports"] ?? ""
-        let url = "\(base)/portForward/\(namespace)/\(podName)?ports=\(ports)"
+        let ports = portForwardPorts(target.query)
+        guard !ports.isEmpty else { return .dontUpgrade }
+        // As kube-apiserver passes it on: one `port` key per port.
+        let url = "\(base)/portForward/\(namespace)/\(podName)?" + ports.map { "port=\($0)" }.joined(separator: "&")
         let tls = api.kubelets.tls
         var headers = HTTPFields()
         headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol

@@ -141,6 +141,8 @@ final class KubernetesAPI: Sendable {
         case ("create", "binding"):
             return .json(try await bind(path, try decodeBody(request)), status: 201)
         case ("create", "portforward"):
+            // A port-forward that reached here was not upgraded: the pod is missing, or the request was not a WebSocket.
+            _ = try await store.get(.pods, namespace: path.namespace, name: path.name ?? "")
             throw .badRequest("Upgrade request required")
         default:
             throw .methodNotAllowed()

@@ -51,8 +51,14 @@ struct RBACAuthorizer: Sendable {
     static func builtInClusterRoleRules(_ name: String) -> [JSONValue] {
         let read: JSONValue = ["get", "list", "watch"]
         switch name {
-        case "cluster-admin", "admin":
+        case "cluster-admin":
             return [["apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]]]
+        case "admin":
+            // As on 1.20: the namespace's workloads and RBAC, but not discovery.k8s.io (EndpointSlices).
+            return [
+                ["apiGroups": ["", "apps", "batch", "networking.k8s.io", "coordination.k8s.io"], "resources": ["*"], "verbs": ["*"]],
+                ["apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["*"]],
+            ]
         case "edit":
             return [
                 ["apiGroups": ["", "apps", "batch", "networking.k8s.io", "coordination.k8s.io"], "resources": ["*"], "verbs": ["*"]],

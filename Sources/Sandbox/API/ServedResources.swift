@@ -22,6 +22,7 @@ enum ServedResources {
         ServedResource(type: .pods, singularName: "pod", shortNames: ["po"], subresources: ["status", "log", "portforward", "binding"], categories: ["all"]),
         ServedResource(type: .services, singularName: "service", shortNames: ["svc"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], subresources: ["status"], categories: ["all"]),
         ServedResource(type: .endpoints, singularName: "endpoints", shortNames: ["ep"]),
+        ServedResource(type: .endpointSlices, singularName: "endpointslice"),
         ServedResource(type: .configMaps, singularName: "configmap", shortNames: ["cm"]),
         ServedResource(type: .secrets, singularName: "secret"),
         ServedResource(type: .serviceAccounts, singularName: "serviceaccount", shortNames: ["sa"], subresources: ["token"]),

@@ -8,7 +8,7 @@ struct NamespaceController: Controller {
 
     /// Namespaced kinds emptied when their namespace goes, dependents before owners.
     private static let contents: [ResourceType] = [
-        .deployments, .statefulSets, .jobs, .replicaSets, .pods, .services, .endpoints, .configMaps, .secrets,
+        .deployments, .statefulSets, .jobs, .replicaSets, .pods, .services, .endpoints, .endpointSlices, .configMaps, .secrets,
         .serviceAccounts, .events, .ingresses, .leases, .roles, .roleBindings,
     ]
 
@@ -83,86 +83,11 @@ struct Scheduler: Controller {
     }
 }
 
-/// Service → Endpoints: the IPs of the pods its selector matches, ready ones in `addresses`,
-/// the others in `notReadyAddresses`, with named target ports resolved per pod.
-struct EndpointsController: Controller {
-    func reconcile(_ context: ControllerContext) async {
-        for service in await context.store.all(.services) {
-            guard let selectorLabels = service[path: "spec", "selector"]?.objectValue, !selectorLabels.isEmpty else { continue }
-            let selector = LabelSelector(labels: selectorLabels.compactMapValues(\.stringValue))
-            let pods = await context.store.all(.pods, namespace: service.namespace).filter {
-                selector.matches(object: $0) && !$0.isTerminating && $0[path: "status", "podIP"]?.stringValue != nil && $0.podPhase != "Succeeded" && $0.podPhase != "Failed"
-            }
-            let servicePorts = service[path: "spec", "ports"]?.arrayValue ?? []
-            var subsets: [[JSONValue]: (ready: [JSONValue], notReady: [JSONValue])] = [:]
-            for pod in pods {
-                let ports: [JSONValue] = servicePorts.compactMap { port in
-                    guard let number = Self.resolve(port["targetPort"] ?? port["port"] ?? .null, in: pod) else { return nil }
-                    var endpointPort: [String: JSONValue] = ["port": .integer(Int64(number)), "protocol": port["protocol"] ?? "TCP"]
-                    if let name = port["name"] { endpointPort["name"] = name }
-                    return .object(endpointPort)
-                }
-                let address: JSONValue = [
-                    "ip": pod[path: "status", "podIP"] ?? "", "nodeName": pod[path: "spec", "nodeName"] ?? .null,
-                    "targetRef": ["kind": "Pod", "namespace": .string(pod.namespace ?? ""), "name": .string(pod.name), "uid": .string(pod.uid), "resourceVersion": pod[path: "metadata", "resourceVersion"] ?? ""],
-                ]
-                if pod.isPodReady { subsets[ports, default: ([], [])].ready.append(address) } else { subsets[ports, default: ([], [])].notReady.append(address) }
-            }
-            let subsetValues: [JSONValue] = subsets.sorted { $0.key.jsonKey < $1.key.jsonKey }.map { ports, addresses in
-                var subset: [String: JSONValue] = ["ports": .array(ports)]
-                let byIP = { (lhs: JSONValue, rhs: JSONValue) in (lhs["ip"]?.stringValue ?? "") < (rhs["ip"]?.stringValue ?? "") }
-                if !addresses.ready.isEmpty { subset["addresses"] = .array(addresses.ready.sorted(by: byIP)) }
-                if !addresses.notReady.isEmpty { subset["notReadyAddresses"] = .array(addresses.notReady.sorted(by: byIP)) }
-                return .object(subset)
-            }
-            await write(service, subsets: subsetValues, context)
-        }
-        for endpoints in await context.store.all(.endpoints) where endpoints[path: "metadata", "labels", "endpoints.kbridge.dev/managed-by"] != nil {
-            if await context.store.find(.services, namespace: endpoints.namespace, name: endpoints.name) == nil {
-                await context.delete(.endpoints, endpoints)
-            }
-        }
-    }
-
-    private func write(_ service: JSONValue, subsets: [JSONValue], _ context: ControllerContext) async {
-        var labels = service[path: "metadata", "labels"]?.objectValue ?? [:]
-        labels["endpoints.kbridge.dev/managed-by"] = "endpoint-controller"
-        if var existing = await context.store.find(.endpoints, namespace: service.namespace, name: service.name) {
-            let wanted: JSONValue = subsets.isEmpty ? .null : .array(subsets)
-            guard (existing["subsets"] ?? .null) != wanted || existing[path: "metadata", "labels"] != .object(labels) else { return }
-            existing["subsets"] = subsets.isEmpty ? nil : .array(subsets)
-            existing["metadata"]?["labels"] = .object(labels)
-            await context.update(.endpoints, existing)
-        } else {
-            var endpoints: JSONValue = ["metadata": ["name": .string(service.name), "labels": .object(labels)]]
-            if !subsets.isEmpty { endpoints["subsets"] = .array(subsets) }
-            await context.create(.endpoints, namespace: service.namespace, endpoints)
-        }
-    }
-
-    /// A service's target port on one pod: a number, or a container port looked up by name.
-    static func resolve(_ target: JSONValue, in pod: JSONValue) -> Int? {
-        if let number = target.intValue { return number }
-        guard let name = target.stringValue else { return nil }
-        if let number = Int(name) { return number }
-        for container in pod[path: "spec", "containers"]?.arrayValue ?? [] {
-            for port in container["ports"]?.arrayValue ?? [] where port["name"]?.stringValue == name {
-                return port["containerPort"]?.intValue
-            }
-        }
-        return nil
-    }
-}
-
-private extension Array where Element == JSONValue {
-    var jsonKey: String { JSONValue.array(self).jsonString }
-}
-
 /// Deletes objects whose owners are gone, and finishes foreground and orphan deletions.
 struct GarbageCollector: Controller {
     private static let kinds: [ResourceType] = [
-        .deployments, .replicaSets, .statefulSets, .jobs, .pods, .services, .endpoints, .configMaps, .secrets, .serviceAccounts,
-        .ingresses, .leases, .events, .roles, .roleBindings,
+        .deployments, .replicaSets, .statefulSets, .jobs, .pods, .services, .endpoints, .endpointSlices, .configMaps, .secrets,
+        .serviceAccounts, .ingresses, .leases, .events, .roles, .roleBindings,
     ]
 
     func reconcile(_ context: ControllerContext) async {

@@ -21,6 +21,17 @@ struct ControllerContext: Sendable {
         _ = try? await store.update(type, object, tracksGeneration: ServedResources.find(type)?.tracksGeneration ?? false)
     }
 
+    /// Replaces an object after the API's validation, as a controller's write through the API is.
+    func updateValidated(_ type: ResourceType, _ object: JSONValue) async {
+        do {
+            try Admission.validate(type, object)
+        } catch {
+            logger.debug("update refused", metadata: ["type": "\(type)", "error": "\(error.status.message ?? "")"])
+            return
+        }
+        await update(type, object)
+    }
+
     func create(_ type: ResourceType, namespace: String?, _ object: JSONValue) async {
         do {
             _ = try await api.createObject(type, namespace: namespace, object)
@@ -61,6 +72,7 @@ struct ControllerManager: Sendable {
             StatefulSetController(),
             JobController(),
             EndpointsController(),
+            EndpointSliceController(),
             GarbageCollector(),
         ]
     }

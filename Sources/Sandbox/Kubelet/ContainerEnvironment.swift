@@ -2,9 +2,13 @@ import Foundation
 import KubernetesClient
 
 /// The environment a kubelet gives a container: service links, `envFrom`, `env` with
-/// `$(VAR)` references and `valueFrom`, plus the sandbox's conventions (`POD_IP`,
-/// `CONTAINER_ROOT`).
+/// `$(VAR)` references and `valueFrom`, plus the sandbox's conventions (`KBRIDGE_LISTEN_ADDRESS`,
+/// `POD_IP`, `CONTAINER_ROOT`).
 struct ContainerEnvironment {
+    /// Where a container must listen: its pod's own address on the shared loopback. Always set,
+    /// whatever the pod defines, under a name no app defines by chance.
+    static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
+
     enum Failure: Error, Equatable, CustomStringConvertible {
         /// A referenced ConfigMap, Secret or key is missing: `CreateContainerConfigError`.
         case missingReference(String)
@@ -69,6 +73,7 @@ struct ContainerEnvironment {
                 set(name, "")
             }
         }
+        set(listenAddressVariable, inputs.podIP)
         if values["POD_IP"] == nil { set("POD_IP", inputs.podIP) }
         if values["HOSTNAME"] == nil { set("HOSTNAME", inputs.pod[path: "spec", "hostname"]?.stringValue ?? inputs.pod.name) }
         set("CONTAINER_ROOT", containerRoot)

@@ -30,6 +30,16 @@ struct KubeletServer {
             let segments = request.uri.path.split(separator: "/").map(String.init)
             let query = APIServer.query(request.uri.query)
             if segments == ["healthz"] { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+            if segments.first == "portForward" {
+                // Not upgraded: the request or the pod was wrong, answered as a kubelet does.
+                guard segments.count == 3, await lookup(segments[1], segments[2]) != nil else {
+                    return Self.text(.notFound, "pod \"\(segments.dropFirst(2).first ?? "")\" is not running on this node")
+                }
+                guard Self.forwardedPorts(request.uri.query) != nil else {
+                    return Self.text(.badRequest, "query parameter \"port\" is required, once per port (e.g. ?port=8080&port=9090)")
+                }
+                return Self.text(.badRequest, "port-forward needs a WebSocket upgrade (\(KubernetesClient.portForwardProtocol))")
+            }
             guard segments.count == 4, segments[0] == "containerLogs" else {
                 return Self.text(.notFound, "404 page not found")
             }
@@ -41,8 +51,7 @@ struct KubeletServer {
             guard segments.count == 3, segments[0] == "portForward", let worker = await lookup(segments[1], segments[2]), let ip = await worker.ip else {
                 return .dontUpgrade
             }
-            let ports = (APIServer.query(target.query)["ports"] ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !ports.isEmpty else { return .dontUpgrade }
+            guard let ports = Self.forwardedPorts(target.query) else { return .dontUpgrade }
             var headers = HTTPFields()
             headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
             return .upgrade(headers) { inbound, outbound, _ in
@@ -56,6 +65,14 @@ struct KubeletServer {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The ports of a `/portForward` request: one `port` key per port, as kube-apiserver sends
+    /// them; nil when there is none or one is not a port number.
+    static func forwardedPorts(_ query: String?) -> [Int]? {
+        let values = APIServer.queryItems(query).filter { $0.key == "port" }.map(\.value)
+        let ports = values.compactMap { UInt16($0) }.map(Int.init)
+        return ports.isEmpty || ports.count != values.count || ports.contains(0) ? nil : ports
     }
 
     /// The last `count` lines of a log.
@@ -141,7 +158,6 @@ struct PortForwardSession {
         let connection: Connection
         do {
             connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .connect(host: podIP, port: ports[index]) { channel in
                     channel.eventLoop.makeCompletedFuture {

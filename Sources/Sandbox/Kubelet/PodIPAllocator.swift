@@ -18,6 +18,9 @@ actor PodIPAllocator {
         prefix = Self.prefix(of: podCIDR)
     }
 
+    /// The first address of the range, which pods never get: the node's cluster DNS listens there.
+    var nodeAddress: String { "\(prefix).0.1" }
+
     func allocate(uid: String) throws(Failure) -> String {
         if let address = byPod[uid] { return address }
         let taken = Set(byPod.values)

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import KubernetesClient
 import Logging
@@ -14,6 +15,10 @@ struct KubeletRuntime: Sendable {
     /// First delay before restarting a container that exited; doubles up to `maxRestartBackoff`.
     let restartBackoff: Duration
     let maxRestartBackoff: Duration
+    /// How containers are isolated; nil when the kubelet cannot (not root).
+    let launch: ContainerLaunch?
+    /// The cluster DNS server's address, when the kubelet runs one.
+    let clusterDNS: String?
 
     func podDirectory(uid: String) -> URL { root.appendingPathComponent("pods").appendingPathComponent(uid) }
 
@@ -56,6 +61,7 @@ actor PodWorker {
     private var loop: Task<Void, Never>?
     private var volumeError: String?
     private var lastVolumeSync = ContinuousClock.now - .seconds(60)
+    private var networkFiles: PodNetworkFiles?
 
     init(pod: JSONValue, runtime: KubeletRuntime) {
         self.pod = pod
@@ -116,6 +122,7 @@ actor PodWorker {
             logger.error("no pod IP left", metadata: ["pod": "\(pod.namespace ?? "")/\(pod.name)"])
             return
         }
+        writeNetworkFiles()
         while !Task.isCancelled && !deleting {
             await syncVolumes()
             if volumeError == nil { await startDueContainers() }
@@ -133,6 +140,44 @@ actor PodWorker {
             logger.debug("final delete failed", metadata: ["pod": "\(pod.name)", "error": "\(error)"])
         }
         await release()
+    }
+
+    /// Writes the pod's resolver and hosts files; they are bind-mounted into its containers.
+    private func writeNetworkFiles() {
+        let files = PodNetworkFiles(pod: pod, podIP: podIP ?? "", clusterDNS: runtime.clusterDNS)
+        let folder = runtime.podDirectory(uid: uid).appendingPathComponent("etc")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? Data(files.hosts.utf8).write(to: folder.appendingPathComponent("hosts"))
+        if let resolvConf = files.resolvConf {
+            try? Data(resolvConf.utf8).write(to: folder.appendingPathComponent("resolv.conf"))
+        }
+        networkFiles = files
+    }
+
+    /// How a container of this pod is started: isolated as its runtime would (when the kubelet
+    /// can), as the user its security context names.
+    private func isolation(for spec: JSONValue, executable: String?) throws(ContainerEnvironment.Failure) -> ContainerProcess.Isolation? {
+        let podContext = pod[path: "spec", "securityContext"] ?? .null
+        let context = spec["securityContext"] ?? .null
+        let runAsUser = (context["runAsUser"] ?? podContext["runAsUser"])?.intValue
+        let runAsGroup = (context["runAsGroup"] ?? podContext["runAsGroup"])?.intValue
+        if (context["runAsNonRoot"] ?? podContext["runAsNonRoot"])?.boolValue == true, (runAsUser ?? 0) == 0 {
+            throw .missingReference("container has runAsNonRoot and image will run as root (pod: \"\(pod.name)_\(pod.namespace ?? "")(\(uid))\", container: \(spec["name"]?.stringValue ?? ""))")
+        }
+        guard let launch = runtime.launch else { return nil }
+        var user = runAsUser.map { ContainerLaunch.User(uid: UInt32(clamping: $0), gid: UInt32(clamping: runAsGroup ?? 0)) }
+        if let wanted = user, let executable, !ContainerLaunch.canExecute(executable, user: wanted) {
+            runtime.logger.warning("runAsUser not applied: the user cannot reach the container's executable; it runs as root with a container's default capabilities", metadata: [
+                "pod": "\(pod.namespace ?? "")/\(pod.name)", "uid": "\(wanted.uid)", "executable": "\(executable)",
+            ])
+            user = nil
+        }
+        let folder = runtime.podDirectory(uid: uid).appendingPathComponent("etc")
+        var files = [(target: "/etc/hosts", source: folder.appendingPathComponent("hosts").path)]
+        if networkFiles?.resolvConf != nil {
+            files.append((target: "/etc/resolv.conf", source: folder.appendingPathComponent("resolv.conf").path))
+        }
+        return ContainerProcess.Isolation(launch: launch, user: user, files: files)
     }
 
     private func release() async {
@@ -226,10 +271,18 @@ actor PodWorker {
             return
         }
         let values = Dictionary(variables, uniquingKeysWith: { _, last in last })
+        let isolation: ContainerProcess.Isolation?
         let command = state.spec["command"]?.arrayValue?.compactMap(\.stringValue)
         let args = state.spec["args"]?.arrayValue?.compactMap(\.stringValue)
         let argv = ((command ?? image.command) + (args ?? (command == nil ? image.args : []))).map { ContainerEnvironment.expand($0, with: values) }
         var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "LANG", "LC_ALL", "TMPDIR", "SWIFT_BACKTRACE"].contains($0.key) }
+        do {
+            isolation = try self.isolation(for: state.spec, executable: argv.first.flatMap { ProcessSpawner.locate($0, path: environment["PATH"]) })
+        } catch {
+            state.waiting = ("CreateContainerConfigError", error.description)
+            state.nextStart = .now + .seconds(2)
+            return
+        }
         environment["HOME"] = root.path
         for (key, value) in variables { environment[key] = value }
         var workingDirectory = root
@@ -241,7 +294,7 @@ actor PodWorker {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             let process = try ContainerProcess(
                 argv: argv, environment: environment, workingDirectory: workingDirectory,
-                logFile: runtime.logFile(uid: uid, container: name, restart: state.restartCount)
+                logFile: runtime.logFile(uid: uid, container: name, restart: state.restartCount), isolation: isolation
             )
             state.process = process
             state.started = true

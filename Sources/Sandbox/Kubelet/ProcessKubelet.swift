@@ -71,10 +71,6 @@ public actor ProcessKubelet {
             tls.certificateVerification = .noHostnameVerification
         }
         let addresses = PodIPAllocator(podCIDR: configuration.fallbackPodCIDR)
-        let runtime = KubeletRuntime(
-            client: client, images: images, root: configuration.root, nodeName: configuration.nodeName, hostIP: configuration.address,
-            addresses: addresses, logger: logger, restartBackoff: configuration.restartBackoff, maxRestartBackoff: configuration.maxRestartBackoff
-        )
         let (ports, portReady) = AsyncStream<Int>.makeStream()
         let server = try KubeletServer(tls: tls, host: configuration.address, port: configuration.port, lookup: { namespace, name in
             await self.worker(namespace: namespace, name: name)
@@ -90,8 +86,27 @@ public actor ProcessKubelet {
             try await register(port: port)
             await assignPodCIDR(addresses)
             group.addTask { await self.heartbeat(port: port) }
-            await proxy.prime()
-            group.addTask { await proxy.run() }
+            let sliceType = await proxy.prime()
+            group.addTask { await proxy.run(sliceType: sliceType) }
+            let launch = ContainerLaunch.isolating(path: ProcessInfo.processInfo.environment["PATH"])
+            var clusterDNS: String?
+            if launch != nil {
+                let dns = try await ClusterDNS.bind(
+                    address: await addresses.nodeAddress,
+                    zone: ClusterDNSZone { service, namespace in proxy.dnsRecord(service: service, namespace: namespace) },
+                    upstreams: ClusterDNS.nameservers(resolvConf: (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""),
+                    logger: logger
+                )
+                clusterDNS = dns.address
+                group.addTask { try await dns.run() }
+            } else {
+                logger.warning("not running as root: containers share this machine's resolver (no cluster DNS) and its user and capabilities")
+            }
+            let runtime = KubeletRuntime(
+                client: client, images: images, root: configuration.root, nodeName: configuration.nodeName, hostIP: configuration.address,
+                addresses: addresses, logger: logger, restartBackoff: configuration.restartBackoff, maxRestartBackoff: configuration.maxRestartBackoff,
+                launch: launch, clusterDNS: clusterDNS
+            )
             group.addTask { try await self.watchPods(runtime) }
             do {
                 try await group.next()

@@ -18,18 +18,30 @@ final class ContainerProcess: Sendable {
         }
     }
 
+    /// How a container is isolated when the kubelet can (see `ContainerLaunch`).
+    struct Isolation: Sendable {
+        var launch: ContainerLaunch
+        var user: ContainerLaunch.User?
+        /// Files bind-mounted over the container's view of the machine's (`/etc/resolv.conf`, `/etc/hosts`).
+        var files: [(target: String, source: String)]
+    }
+
     private let process: ChildProcess
     var processIdentifier: pid_t { process.pid }
 
-    /// Starts the process now, in a process group of its own.
-    init(argv: [String], environment: [String: String], workingDirectory: URL, logFile: URL) throws(Failure) {
-        guard let first = argv.first, let executable = ProcessSpawner.locate(first, path: environment["PATH"]) else {
+    /// Starts the process now, in a process group of its own; isolated by `isolation` when given.
+    init(argv: [String], environment: [String: String], workingDirectory: URL, logFile: URL, isolation: Isolation? = nil) throws(Failure) {
+        guard let first = argv.first, let located = ProcessSpawner.locate(first, path: environment["PATH"]) else {
             throw .executableNotFound(argv.first ?? "")
+        }
+        var command = [located] + argv.dropFirst()
+        if let isolation {
+            command = isolation.launch.wrap(command, user: isolation.user, files: isolation.files)
         }
         try? FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         do {
             process = try ChildProcess(spawning: .init(
-                executable: executable, arguments: Array(argv.dropFirst()), environment: environment,
+                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
                 workingDirectory: workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
             ))
         } catch {

@@ -6,11 +6,14 @@ import Synchronization
 
 /// The kube-proxy part of the process kubelet: for every service with a cluster IP it listens
 /// on `clusterIP:port` and relays each connection to a ready endpoint (round robin), using
-/// only what it watches through the API (Services and Endpoints).
+/// only what it watches through the API: Services and, as kube-proxy, EndpointSlices (Endpoints
+/// refuse the loopback pod IPs of a process kubelet).
 final class ServiceProxy: Sendable {
     private struct Backends {
-        /// `namespace/service` → port name → endpoint addresses.
-        var endpoints: [String: [String: [(ip: String, port: Int)]]] = [:]
+        /// `namespace/slice` → the slice's service (`namespace/service`), its ready addresses, and them by port name.
+        var slices: [String: (service: String, ready: [String], byPort: [String: [(ip: String, port: Int)]])] = [:]
+        /// `namespace/service` → what its name resolves to (ready addresses of headless ones come from `slices`).
+        var services: [String: ClusterDNSZone.Record] = [:]
         var turn = 0
     }
 
@@ -32,17 +35,20 @@ final class ServiceProxy: Sendable {
 
     /// Serves what exists now, before the kubelet starts any pod: a pod's first call to a service
     /// that already exists (the API server's `kubernetes`, say) must not find nothing listening.
-    func prime() async {
-        let endpoints = (try? await client.listRaw(.endpoints, allNamespaces: true).items) ?? []
-        for object in endpoints { apply(endpoints: WatchEvent(type: .added, object: object)) }
+    /// Returns the EndpointSlice version to watch.
+    func prime() async -> ResourceType {
+        let sliceType = await client.endpointSliceType() ?? .endpointSlices
+        let slices = (try? await client.listRaw(sliceType, allNamespaces: true).items) ?? []
+        for object in slices { apply(slice: WatchEvent(type: .added, object: object)) }
         let services = (try? await client.listRaw(.services, allNamespaces: true).items) ?? []
         for object in services { await apply(service: WatchEvent(type: .added, object: object)) }
+        return sliceType
     }
 
-    /// Watches services and endpoints until cancelled, then closes every listener.
-    func run() async {
+    /// Watches services and endpoint slices until cancelled, then closes every listener.
+    func run(sliceType: ResourceType) async {
         let services = ResourceWatcher(client: client, type: .services, allNamespaces: true)
-        let endpoints = ResourceWatcher(client: client, type: .endpoints, allNamespaces: true)
+        let slices = ResourceWatcher(client: client, type: sliceType, allNamespaces: true)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -51,7 +57,7 @@ final class ServiceProxy: Sendable {
             }
             group.addTask {
                 do {
-                    for try await event in endpoints.events() { self.apply(endpoints: event) }
+                    for try await event in slices.events() { self.apply(slice: event) }
                 } catch {}
             }
             await group.waitForAll()
@@ -64,23 +70,47 @@ final class ServiceProxy: Sendable {
         "\(object[path: "metadata", "namespace"]?.stringValue ?? "")/\(object[path: "metadata", "name"]?.stringValue ?? "")"
     }
 
-    private func apply(endpoints event: WatchEvent<JSONValue>) {
+    private func apply(slice event: WatchEvent<JSONValue>) {
         let key = Self.key(event.object)
-        var byPort: [String: [(ip: String, port: Int)]] = [:]
-        if event.type != .deleted {
-            for subset in event.object["subsets"]?.arrayValue ?? [] {
-                let addresses = (subset["addresses"]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue }
-                for port in subset["ports"]?.arrayValue ?? [] {
-                    guard let number = port["port"]?.intValue else { continue }
-                    byPort[port["name"]?.stringValue ?? "", default: []] += addresses.map { ($0, number) }
-                }
-            }
+        guard event.type != .deleted, let service = event.object[path: "metadata", "labels", EndpointSlice.serviceNameLabel]?.stringValue else {
+            backends.withLock { _ = $0.slices.removeValue(forKey: key) }
+            return
         }
-        backends.withLock { $0.endpoints[key] = byPort }
+        let ready = (event.object["endpoints"]?.arrayValue ?? []).filter { $0[path: "conditions", "ready"]?.boolValue ?? true }
+        let addresses = ready.flatMap { $0["addresses"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        var byPort: [String: [(ip: String, port: Int)]] = [:]
+        for port in event.object["ports"]?.arrayValue ?? [] {
+            guard let number = port["port"]?.intValue else { continue }
+            byPort[port["name"]?.stringValue ?? "", default: []] += addresses.map { ($0, number) }
+        }
+        let owner = "\(event.object[path: "metadata", "namespace"]?.stringValue ?? "")/\(service)"
+        backends.withLock { $0.slices[key] = (owner, addresses, byPort) }
+    }
+
+    /// What the name of a service stands for, for cluster DNS.
+    func dnsRecord(service: String, namespace: String) -> ClusterDNSZone.Record? {
+        backends.withLock { state in
+            let key = "\(namespace)/\(service)"
+            guard let record = state.services[key] else { return nil }
+            guard case .headless = record else { return record }
+            let ready = state.slices.values.filter { $0.service == key }.flatMap(\.ready)
+            return .headless(Array(Set(ready)).sorted())
+        }
     }
 
     private func apply(service event: WatchEvent<JSONValue>) async {
         let key = Self.key(event.object)
+        let record: ClusterDNSZone.Record?
+        if event.type == .deleted {
+            record = nil
+        } else if event.object[path: "spec", "type"]?.stringValue == "ExternalName" {
+            record = .externalName
+        } else if let ip = event.object[path: "spec", "clusterIP"]?.stringValue, !ip.isEmpty, ip != "None" {
+            record = .clusterIP(ip)
+        } else {
+            record = .headless([])
+        }
+        backends.withLock { $0.services[key] = record }
         var wanted: [String: String] = [:]
         if event.type != .deleted, let ip = event.object[path: "spec", "clusterIP"]?.stringValue, ip != "None", !ip.isEmpty {
             for port in event.object[path: "spec", "ports"]?.arrayValue ?? [] where (port["protocol"]?.stringValue ?? "TCP") == "TCP" {
@@ -109,7 +139,8 @@ final class ServiceProxy: Sendable {
     /// The next ready endpoint of a service port, round robin.
     private func pickBackend(service: String, portName: String) -> (ip: String, port: Int)? {
         backends.withLock { state in
-            guard let candidates = state.endpoints[service]?[portName], !candidates.isEmpty else { return nil }
+            let candidates = state.slices.values.filter { $0.service == service }.flatMap { $0.byPort[portName] ?? [] }
+            guard !candidates.isEmpty else { return nil }
             state.turn &+= 1
             return candidates[state.turn % candidates.count]
         }
@@ -134,7 +165,6 @@ final class ServiceProxy: Sendable {
         let (inboundGlue, outboundGlue) = GlueHandler.matchedPair()
         return ClientBootstrap(group: inbound.eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port)
             .flatMap { outbound in
                 outbound.pipeline.addHandler(outboundGlue).flatMap {

@@ -52,9 +52,34 @@ enum Admission {
                     throw .invalid(type, name, field: "spec.ports[\(index)].port", detail: "\(port["port"]?.jsonString ?? "null"): must be between 1 and 65535, inclusive")
                 }
             }
+        case .endpoints:
+            for (subsetIndex, subset) in (object["subsets"]?.arrayValue ?? []).enumerated() {
+                for list in ["addresses", "notReadyAddresses"] {
+                    for (index, address) in (subset[list]?.arrayValue ?? []).enumerated() {
+                        let ip = address["ip"]?.stringValue ?? ""
+                        if let problem = endpointAddressProblem(ip) {
+                            throw .invalid(type, name, field: "subsets[\(subsetIndex)].\(list)[\(index)].ip", detail: "\"\(ip)\": \(problem)")
+                        }
+                    }
+                }
+            }
         default:
             break
         }
+    }
+
+    /// Why an Endpoints address is refused, as kube-apiserver's validation says it; nil when it is
+    /// fine. Loopback, link-local and unspecified addresses cannot be reached from another node.
+    static func endpointAddressProblem(_ ip: String) -> String? {
+        let octets = ip.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
+        guard octets.count == 4 else {
+            return ip.contains(":") ? nil : "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+        }
+        if octets == [0, 0, 0, 0] { return "may not be unspecified (0.0.0.0)" }
+        if octets[0] == 127 { return "may not be in the loopback range (127.0.0.0/8)" }
+        if octets[0] == 169 && octets[1] == 254 { return "may not be in the link-local range (169.254.0.0/16)" }
+        if octets[0] == 224 && octets[1] == 0 && octets[2] == 0 { return "may not be in the link-local multicast range (224.0.0.0/24)" }
+        return nil
     }
 
     private static func validatePodSpec(_ spec: JSONValue?, type: ResourceType, name: String, field: String) throws(APIError) {

@@ -18,12 +18,10 @@ struct ListServices: AsyncParsableCommand {
         try await reportingErrors(console) {
             let client = try global.client(logger: logger)
             let namespace = client.defaultNamespace
-            try await client.requireNamespace(namespace)
             let services = try await client.list(Service.self, namespace: namespace)
-            let endpoints = Dictionary(
-                try await client.list(Endpoints.self, namespace: namespace).map { ($0.metadata.nameOrEmpty, $0) }, uniquingKeysWith: { first, _ in first }
-            )
-            let rows = services.map { ServiceRow(service: $0, endpoints: endpoints[$0.metadata.nameOrEmpty]) }
+            if services.isEmpty { try await client.requireNamespace(namespace) }
+            let backends = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: services, namespace: namespace)
+            let rows = services.map { ServiceRow(service: $0, readyAddresses: backends.readyAddresses[$0.metadata.nameOrEmpty]) }
             console.result(
                 ServiceRow.table(rows, namespace: namespace), event: "services",
                 fields: ["namespace": .string(namespace), "services": .array(rows.map(\.json))]
@@ -41,13 +39,13 @@ struct ServiceRow {
     var selector: [String: String]?
     var readyPods: Int?
 
-    init(service: Service, endpoints: Endpoints?) {
+    init(service: Service, readyAddresses: [String]?) {
         name = service.metadata.nameOrEmpty
         type = service.spec.type ?? "ClusterIP"
         clusterIP = service.spec.clusterIP ?? ""
         ports = service.spec.ports ?? []
         selector = service.spec.selector
-        readyPods = selector == nil ? nil : Set((endpoints?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip)).count
+        readyPods = selector == nil ? nil : (readyAddresses ?? []).count
     }
 
     var portsText: String {

@@ -7,23 +7,39 @@ import SandboxTesting
 import Synchronization
 import Testing
 
-/// A sandbox with the storefront sample deployed and answering, and the agent image mapped to
-/// the `kbridge-agent` built beside the tests: what the `kbridge connect` tests start from.
-struct Storefront {
-    let sandbox: TestSandbox
-    let client: KubernetesClient
+/// Runs `body` with the storefront deployed on a sandbox of its own, stopped before returning.
+func withStorefront<Result: Sendable>(_ body: (Storefront) async throws -> Result) async throws -> Result {
+    try await withTestSandbox(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()]) { sandbox in
+        try await body(try await Storefront.deploy(kubeconfig: sandbox.kubeconfigPath))
+    }
+}
 
-    static func start() async throws -> Storefront {
-        let sandbox = try await TestSandbox.start(imageFiles: [Tools.storefrontImages, try agentImageFile()])
-        let client = try sandbox.client()
+/// The storefront sample deployed and answering in the namespace of a kubeconfig's context (on
+/// a sandbox, or on a real cluster), with the agent image mapped to the `kbridge-agent` built
+/// beside the tests: what the `kbridge connect` tests start from.
+struct Storefront {
+    let kubeconfigPath: String
+    /// A client in the storefront's namespace.
+    let client: KubernetesClient
+    var namespace: String { client.defaultNamespace }
+
+    /// Deploys the storefront in the namespace of the kubeconfig's context and waits until each
+    /// service has a ready pod.
+    static func deploy(kubeconfig: String) async throws -> Storefront {
+        let client = try KubernetesClient(kubeconfig: kubeconfig)
         for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
         for name in ["web", "api", "inventory"] {
-            let ready = await TestSandbox.eventually(timeout: .seconds(90)) {
-                try await client.get(Endpoints.self, name: name).subsets?.contains { !($0.addresses ?? []).isEmpty } == true
-            }
+            let ready = await TestSandbox.eventually(timeout: .seconds(90)) { try await hasReadyEndpoint(client, service: name) }
             try #require(ready, "service \(name) has a ready endpoint")
         }
-        return Storefront(sandbox: sandbox, client: client)
+        return Storefront(kubeconfigPath: kubeconfig, client: client)
+    }
+
+    /// Whether a service of the client's namespace sends its traffic to at least one ready pod.
+    static func hasReadyEndpoint(_ client: KubernetesClient, service name: String) async throws -> Bool {
+        let service = try await client.get(Service.self, name: name)
+        let answer = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: [service], namespace: client.defaultNamespace)
+        return answer.readyAddresses[name]?.isEmpty == false
     }
 
     /// The image map that makes the default agent image the built `kbridge-agent`.
@@ -33,13 +49,9 @@ struct Storefront {
         return file
     }
 
-    func stop() async {
-        await sandbox.stop()
-    }
-
     /// `kbridge SUBCOMMAND --kubeconfig K ARGS...`.
     func kbridge(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> Tools.Result {
-        try await Tools.run(Tools.kbridge, Array(arguments.prefix(1)) + ["--kubeconfig", sandbox.kubeconfigPath] + arguments.dropFirst(), timeout: timeout)
+        try await Tools.run(Tools.kbridge, Array(arguments.prefix(1)) + ["--kubeconfig", kubeconfigPath] + arguments.dropFirst(), timeout: timeout)
     }
 
     /// What kbridge may change in the cluster: the workloads' specs and the Secrets.

@@ -41,7 +41,8 @@ def mounted(path):
 
 def serve(name, routes):
     """Serves `routes` ({path: handler(headers) -> (status, dict)}) on $PORT (default 8080),
-    bound to $POD_IP when set (the sandbox gives each pod its own loopback address)."""
+    on every address, or on $KBRIDGE_LISTEN_ADDRESS when a platform sets it (the sandbox gives
+    each pod its own loopback address there)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -70,7 +71,7 @@ def serve(name, routes):
             if "/healthz" not in (args[0] if args else ""):
                 log(f"{name}: {self.address_string()} {format % args}")
 
-    host = os.environ.get("POD_IP", "0.0.0.0")
+    host = os.environ.get("KBRIDGE_LISTEN_ADDRESS") or "0.0.0.0"
     port = int(os.environ.get("PORT", "8080"))
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True

@@ -1,0 +1,150 @@
+import BridgeTunnel
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The options on the agent's sockets, read back from the kernel: Nagle off at the TCP level,
+/// nothing set at the socket level by mistake (option 1 there is SO_DEBUG, which needs
+/// CAP_NET_ADMIN: a pod refuses it and, once, that stopped the agent at its first connection).
+@Suite struct SocketOptionsTests {
+    struct Options: Equatable, CustomStringConvertible {
+        var noDelay: Int32
+        var debug: Int32
+        var description: String { "TCP_NODELAY=\(noDelay) SO_DEBUG=\(debug)" }
+    }
+
+    /// The options of every TCP socket of this process whose local port is one of `ports`.
+    static func options(ofSocketsOnLocalPorts ports: Set<Int>) -> [Int: [Options]] {
+        var found: [Int: [Options]] = [:]
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for name in descriptors {
+            guard let fd = Int32(name) else { continue }
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            guard named == 0, address.sin_family == sa_family_t(AF_INET) else { continue }
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            guard ports.contains(port), Self.isConnected(fd) else { continue }
+            found[port, default: []].append(Options(noDelay: Self.option(fd, Int32(IPPROTO_TCP), TCP_NODELAY), debug: Self.option(fd, SOL_SOCKET, SO_DEBUG)))
+        }
+        return found
+    }
+
+    private static func isConnected(_ fd: Int32) -> Bool {
+        var peer = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) } } == 0
+    }
+
+    private static func option(_ fd: Int32, _ level: Int32, _ name: Int32) -> Int32 {
+        var value: Int32 = -1
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, level, name, &value, &length) == 0 ? value : -1
+    }
+
+    @Test func agentSocketsHaveNagleOffAtTheTCPLevelAndNoSocketLevelDebugFlag() async throws {
+        let echo = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { channel in TunnelRelay.accepted(channel) }
+        let echoPort = try #require(echo.channel.localAddress?.port)
+        let agent = BridgeAgent(configuration: .init(token: "t", host: "127.0.0.1", controlPort: 0, inboundPort: 0, servicePorts: [0], environment: [:]))
+        let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await echo.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { echoes in
+                        for try await connection in connections {
+                            echoes.addTask {
+                                try? await connection.executeThenClose { inbound, outbound in
+                                    for try await bytes in inbound { try await outbound.write(bytes) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            group.addTask { try await agent.run { portsContinuation.yield($0) } }
+            var iterator = ports.makeAsyncIterator()
+            let bound = try #require(await iterator.next())
+            let tunnel = TunnelConfiguration(token: "t")
+            let control = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: bound[0]) { TunnelDialer.configure($0, configuration: tunnel) }
+            let carrier = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: bound[1]) { TunnelListener.configure($0, configuration: tunnel) }
+            group.addTask {
+                try await carrier.serve { request in await TunnelRelay.relay(request, toHost: "127.0.0.1", port: echoPort) }
+            }
+            // An outbound stream (the agent dials the echo server) and an inbound caller, both held open.
+            let outbound = try await control.open("127.0.0.1:\(echoPort)")
+            var caller: TunnelRelay.Connection?
+            for _ in 0..<100 where caller == nil {
+                let attempt = try await TunnelRelay.connect(host: "127.0.0.1", port: bound[2])
+                let answered = try await attempt.executeThenClose { inbound, writer in
+                    try await writer.write(ByteBuffer(string: "x"))
+                    var iterator = inbound.makeAsyncIterator()
+                    return try await iterator.next() != nil
+                }
+                if answered {
+                    caller = try await TunnelRelay.connect(host: "127.0.0.1", port: bound[2])
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            try #require(caller != nil, "the agent relays callers once the carrier is up")
+            try await Task.sleep(for: .milliseconds(200))
+
+            let seen = Self.options(ofSocketsOnLocalPorts: Set(bound + [echoPort]))
+            for port in bound + [echoPort] {
+                let sockets = seen[port] ?? []
+                #expect(!sockets.isEmpty, "accepted sockets on port \(port)")
+                for options in sockets {
+                    #expect(options == Options(noDelay: 1, debug: 0), "port \(port): \(options)")
+                }
+            }
+            try? await outbound.channel.close()
+            try? await caller?.channel.close()
+            await control.close()
+            await carrier.close()
+            group.cancelAll()
+        }
+    }
+
+    @Test func aConnectionResetAtOnceDoesNotStopTheAgent() async throws {
+        let agent = BridgeAgent(configuration: .init(token: "t", host: "127.0.0.1", controlPort: 0, inboundPort: 0, servicePorts: [0], environment: [:]))
+        let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await agent.run { portsContinuation.yield($0) } }
+            var iterator = ports.makeAsyncIterator()
+            let bound = try #require(await iterator.next())
+            // Connections that reset right away (SO_LINGER 0), on every port the agent listens on.
+            for port in bound {
+                for _ in 0..<50 {
+                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    var address = sockaddr_in()
+                    address.sin_family = sa_family_t(AF_INET)
+                    address.sin_port = UInt16(port).bigEndian
+                    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                    var linger = Foundation.linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Foundation.linger>.size))
+                    close(fd)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            // The agent still serves its control port.
+            let control = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: bound[0]) { TunnelDialer.configure($0, configuration: TunnelConfiguration(token: "t")) }
+            let environment = try await control.open(BridgeAgent.environmentTarget).executeThenClose { inbound, outbound in
+                outbound.finish()
+                var text = ""
+                for try await bytes in inbound { text += String(buffer: bytes) }
+                return text
+            }
+            #expect(environment.isEmpty, "an empty environment, answered")
+            await control.close()
+            group.cancelAll()
+        }
+    }
+}
