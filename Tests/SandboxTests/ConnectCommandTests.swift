@@ -69,7 +69,7 @@ import Testing
             #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value reached the local api")
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical after the session")
-            #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 
@@ -95,7 +95,7 @@ import Testing
             #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#), "service variables point at local listeners")
             #expect(environment.contains(#"GRPC_DNS_RESOLVER="native""#))
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(try await storefront.clusterState() == clusterBefore, "the deployment is as it was")
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 
@@ -108,7 +108,7 @@ import Testing
             ])
             #expect(result.status == 7, "the command's own exit code: \(result.stderr)")
             #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
-            #expect(try await storefront.clusterState() == clusterBefore)
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 
@@ -186,7 +186,7 @@ import Testing
             #expect(disconnect.stdout.contains("is back as it was"), "\(disconnect.stdout)")
             let result = try await connect.value
             #expect(result.status == 0, "the session ended normally: \(result.stderr)")
-            #expect(try await storefront.clusterState() == clusterBefore)
+            try await storefront.expectUnchanged(since: clusterBefore)
             let after = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
             #expect(after.stdout.contains("no kbridge sessions"), "\(after.stdout)")
         }
@@ -246,7 +246,7 @@ import Testing
             }
             #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(try await storefront.clusterState() == clusterBefore)
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 
@@ -301,7 +301,7 @@ import Testing
             ], timeout: .seconds(180))
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
-            #expect(try await storefront.clusterState() == clusterBefore)
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 
@@ -315,7 +315,7 @@ import Testing
         let result = try await storefront.kbridge(["connect", "--hosts-file", hosts.path] + arguments)
         #expect(result.status != 0, "kbridge failed: \(result.stderr)")
         #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is unchanged")
-        #expect(try await storefront.clusterState() == clusterBefore, "the cluster is unchanged")
+        try await storefront.expectUnchanged(since: clusterBefore)
         return result
     }
 
@@ -357,7 +357,7 @@ import Testing
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid)"), "\(result.stderr)")
             #expect(!holder.isRunning, "the holder was stopped")
-            #expect(try await storefront.clusterState() == clusterBefore)
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 

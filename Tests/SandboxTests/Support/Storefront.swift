@@ -49,9 +49,19 @@ struct Storefront {
         return file
     }
 
-    /// `kbridge SUBCOMMAND --kubeconfig K ARGS...`.
+    /// `kbridge COMMAND --kubeconfig K ARGS...` for the commands that talk to a cluster (`connect`,
+    /// `list services`); `status` and `disconnect` read the session records instead.
     func kbridge(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> Tools.Result {
-        try await Tools.run(Tools.kbridge, Array(arguments.prefix(1)) + ["--kubeconfig", kubeconfigPath] + arguments.dropFirst(), timeout: timeout)
+        let command = arguments.first == "list" ? 2 : 1
+        let cluster = ["connect", "list"].contains(arguments.first ?? "") ? ["--kubeconfig", kubeconfigPath] : []
+        return try await Tools.run(Tools.kbridge, Array(arguments.prefix(command)) + cluster + arguments.dropFirst(command), timeout: timeout)
+    }
+
+    /// Expects what kbridge may change in the cluster to be as `before`, naming what differs.
+    func expectUnchanged(since before: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let after = try await clusterState()
+        let changed = zip(before, after).filter { $0 != $1 }.map { "before: \($0)\nafter:  \($1)" }
+        #expect(after == before, "the cluster changed:\n\(changed.joined(separator: "\n"))", sourceLocation: sourceLocation)
     }
 
     /// What kbridge may change in the cluster: the workloads' specs and the Secrets.
@@ -59,7 +69,10 @@ struct Storefront {
         var state: [String] = []
         for name in ["web", "api", "inventory"] {
             let deployment = try await client.getRaw(.deployments, name: name)
-            state.append("\(name): \(deployment["spec"]?.jsonString ?? "") \(deployment[path: "metadata", "annotations"]?.jsonString ?? "")")
+            // The revision is the deployment controller's: a real one counts the rollback to the original template too.
+            var annotations = deployment[path: "metadata", "annotations"]?.objectValue ?? [:]
+            annotations["deployment.kubernetes.io/revision"] = nil
+            state.append("\(name): \(deployment["spec"]?.jsonString ?? "") \(JSONValue.object(annotations).jsonString)")
         }
         let secrets = try await client.listRaw(.secrets).items
         state.append("secrets: " + secrets.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
