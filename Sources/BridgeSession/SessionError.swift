@@ -14,6 +14,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case agentTimedOut(workload: String, waited: Duration, lastSeen: String)
     case portHeld(String, hint: String)
     case tunnelLost(detail: String)
+    case agentStopped(pod: String, detail: String)
     case localCommandFailed(String)
     case localEndpoints(String)
     case restoreFailed(workload: String, detail: String)
@@ -47,6 +48,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "\(holder): \(hint)"
         case .tunnelLost(let detail):
             return "lost the connection to the agent: \(detail)"
+        case .agentStopped(let pod, let detail):
+            return "the agent stopped: \(detail); the session ends and gives everything back (its log: kubectl logs \(pod) --previous)"
         case .localEndpoints(let detail):
             return detail
         case .localCommandFailed(let detail):

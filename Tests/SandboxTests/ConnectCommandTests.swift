@@ -165,31 +165,7 @@ import Testing
     }
 
     @Test func disconnectFromAnotherTerminalEndsTheSessionAndGivesEverythingBack() async throws {
-        try await withStorefront() { storefront in
-            let clusterBefore = try await storefront.clusterState()
-            // A private folder of session records, so that only this test's session is seen.
-            let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
-            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
-            let connect = Task {
-                try await Tools.run(Tools.kbridge, [
-                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts",
-                ], environment: ["TMPDIR": records])
-            }
-            var status = Tools.Result(status: -1, stdout: "", stderr: "")
-            let listed = await TestSandbox.eventually(timeout: .seconds(90)) {
-                status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
-                return status.stdout.contains("deployment/api") && status.stdout.contains("connected")
-            }
-            #expect(listed, "kbridge status lists the session: \(status.stdout)")
-            let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
-            #expect(disconnect.status == 0, "\(disconnect.stderr)")
-            #expect(disconnect.stdout.contains("is back as it was"), "\(disconnect.stdout)")
-            let result = try await connect.value
-            #expect(result.status == 0, "the session ended normally: \(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
-            let after = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
-            #expect(after.stdout.contains("no kbridge sessions"), "\(after.stdout)")
-        }
+        try await withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }
 
     @Test func aClusterGoneMidSessionEndsItWithAMessageAndTheHostsFileRestored() async throws {
@@ -224,30 +200,26 @@ import Testing
         }
     }
 
-    @Test func anAppThatDefinesItsOwnPodIPStillHasItsAgentReached() async throws {
+    @Test func anAgentThatStopsEndsTheSessionSayingSoAndEverythingIsGivenBack() async throws {
         try await withStorefront() { storefront in
-            // Apps often define POD_IP themselves (downward API, or by hand); the agent keeps the app's
-            // environment and must not take it for where to listen.
-            try await storefront.client.patchRaw(.deployments, name: "api", .strategicMerge([
-                "spec": ["template": ["spec": ["containers": [["name": "api", "env": [["name": "POD_IP", "value": "10.123.45.67"]]]]]]],
-            ]))
-            #expect(await TestSandbox.eventually(timeout: .seconds(90)) {
-                let pods = try await storefront.client.list(Pod.self, options: ListOptions(labelSelector: "component=api"))
-                return pods.count == 1 && pods.allSatisfy { $0.isReady && $0.spec.containers.first?.env?.contains { $0.name == "POD_IP" } == true }
-            })
             let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-            var answer: JSONValue?
-            let result = try await Self.whileConnected(storefront, [
-                "--service", "api", "--local-port", String(port), "--no-hosts", "--",
-                "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), Self.api,
-            ]) {
-                answer = await Self.localAnswer(storefront)
+            let session = try await BackgroundSession.connect(storefront, service: "inventory")
+            let sandboxFolder = URL(fileURLWithPath: storefront.kubeconfigPath).deletingLastPathComponent().path
+            let agents = CommandLineTests.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(sandboxFolder)/").filter { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("kbridge-agent") == true
             }
-            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-            #expect(result.status == 0, "\(result.stderr)")
+            #expect(agents.count == 1, "the session's agent process")
+            for pid in agents { kill(pid, SIGKILL) }
+            let result = try await session.connect.value
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("the agent stopped: its container restarted"), "\(result.stderr)")
+            #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
             try await storefront.expectUnchanged(since: clusterBefore)
         }
+    }
+
+    @Test func anAppThatDefinesItsOwnPodIPStillHasItsAgentReached() async throws {
+        try await withStorefront { try await ConnectScenarios.anAppThatDefinesItsOwnPodIPStillHasItsAgentReached($0, podIP: ["name": "POD_IP", "value": "10.123.45.67"]) }
     }
 
     /// A kubeconfig for a service account of `namespace` bound to the built-in ClusterRole `role` there.

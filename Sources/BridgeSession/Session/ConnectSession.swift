@@ -40,6 +40,8 @@ public final class ConnectSession: Sendable {
 
     /// What is up while connected.
     struct Connection: Sendable {
+        /// The agent's pod as it was when the tunnel opened.
+        var agentPod: Pod
         var tunnel: SessionTunnel
         var outbound: OutboundEndpoints
         var environment: [String: String]
@@ -178,7 +180,7 @@ public final class ConnectSession: Sendable {
                     report(.init(.warning, "cannot write --env-file \(envFile): \(error.localizedDescription)"))
                 }
             }
-            return Connection(tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
+            return Connection(agentPod: pod, tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
         } catch let error as SessionError {
             await tunnel.close()
             throw error
@@ -217,9 +219,21 @@ public final class ConnectSession: Sendable {
                 await connection.outbound.serve(through: connection.tunnel, logger: logger)
                 return nil
             }
-            group.addTask {
+            group.addTask { [client] in
+                let stopped = await AgentPodWatch(client: client).waitUntilStopped(pod: connection.agentPod, container: target.container)
+                guard let stopped, !Task.isCancelled else { return nil }
+                return .failure(.agentStopped(pod: connection.agentPod.metadata.nameOrEmpty, detail: stopped))
+            }
+            group.addTask { [client] in
                 await connection.tunnel.waitUntilLost()
-                return Task.isCancelled ? nil : .failure(.tunnelLost(detail: "the port-forward to the agent closed (the agent pod was deleted, or the cluster is unreachable)"))
+                guard !Task.isCancelled else { return nil }
+                // Say why when the cluster can: an agent that stopped closes its port-forwards too.
+                let watch = AgentPodWatch(client: client)
+                let stopped = await ConnectSession.within(.seconds(5)) {
+                    await watch.waitUntilStopped(pod: connection.agentPod, container: target.container, interval: .milliseconds(250))
+                }
+                if let stopped { return .failure(.agentStopped(pod: connection.agentPod.metadata.nameOrEmpty, detail: stopped)) }
+                return .failure(.tunnelLost(detail: "the port-forward to the agent closed (the agent pod was deleted, or the cluster is unreachable)"))
             }
             if options.command.isEmpty {
                 group.addTask {
@@ -287,6 +301,20 @@ public final class ConnectSession: Sendable {
         registry.remove(session)
         report(.init(.restored, "\(workload) is back as it was"))
         return nil
+    }
+
+    /// What `work` returns if it does within `limit`, else nil (the work is cancelled).
+    static func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async -> T?) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     /// Runs `work` unless a stop comes first: nil when stopped (the work is cancelled).

@@ -68,4 +68,31 @@ public struct AgentPodWatch: Sendable {
         }
         return false
     }
+
+    /// Returns once the agent in `pod` has stopped, saying what was seen: the pod deleted or
+    /// being deleted, or its container no longer running or restarted since `pod` was read.
+    /// A cluster that cannot be reached is not taken for a stopped agent (the tunnel tells that).
+    public func waitUntilStopped(pod: Pod, container: String, interval: Duration = .seconds(1)) async -> String? {
+        let name = pod.metadata.nameOrEmpty
+        let namespace = pod.metadata.namespace ?? client.defaultNamespace
+        let restarts = pod.status?.containerStatuses?.first { $0.name == container }?.restartCount ?? 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            let current: Pod
+            do {
+                current = try await client.get(Pod.self, name: name, namespace: namespace)
+            } catch where error.isNotFound {
+                return "its pod \(name) was deleted"
+            } catch {
+                continue
+            }
+            if current.metadata.deletionTimestamp != nil { return "its pod \(name) is being deleted" }
+            guard let status = current.status?.containerStatuses?.first(where: { $0.name == container }) else { continue }
+            let ended = status.state?.terminated ?? status.lastState?.terminated
+            let exit = ended.map { " (\($0.reason ?? "exited") with code \($0.exitCode))" } ?? ""
+            if status.restartCount > restarts { return "its container restarted\(exit)" }
+            if status.state?.running == nil { return "its container is not running\(exit)" }
+        }
+        return nil
+    }
 }

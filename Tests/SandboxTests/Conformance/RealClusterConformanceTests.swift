@@ -1,6 +1,3 @@
-import Foundation
-import KubernetesClient
-import SandboxTesting
 import Testing
 
 /// The connect story on a real kube-apiserver 1.20.2 with its controller-manager and scheduler,
@@ -9,210 +6,37 @@ import Testing
 @Suite(.serialized, .enabled(if: Conformance.onRealCluster, "set KBRIDGE_CONFORMANCE=real-cluster (.ci/run does)"))
 struct RealClusterConformanceTests {
     @Test func theFrontIsAnsweredByTheLocalProcessWhichReachesTheBackendByName() async throws {
-        try await RealCluster.withStorefront { storefront in
-            let hosts = try Storefront.hostsCopy()
-            let hostsBefore = try Data(contentsOf: hosts)
-            let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-            var answer: JSONValue?
-            let result = try await ConnectCommandTests.whileConnected(storefront, [
-                "--service", "api", "--local-port", String(port), "--hosts-file", hosts.path, "--",
-                "unshare", "--mount", "sh", "-c",
-                #"mount --bind "$0" /etc/hosts && INVENTORY_URL=http://inventory:8080 API_VERSION=local PORT=$1 exec python3 "$2""#,
-                hosts.path, String(port), ConnectCommandTests.api,
-            ]) {
-                answer = await ConnectCommandTests.localAnswer(storefront)
-                let block = try String(contentsOf: hosts, encoding: .utf8)
-                let ns = storefront.namespace
-                #expect(block.contains("inventory inventory.\(ns) inventory.\(ns).svc inventory.\(ns).svc.cluster.local"), "\(block)")
-            }
-            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-            #expect(answer?[path: "api", "inventory", "service"]?.stringValue == "inventory", "reached by name with the Secret's token: \(answer?.jsonString ?? "")")
-            #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value")
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
-            try await storefront.expectUnchanged(since: clusterBefore)
-            // The agent served every connection without dying (socket options a pod allows, listening where the kubelet dials).
-            #expect(!result.stderr.contains("lost the connection"), "\(result.stderr)")
-        }
+        try await RealCluster.withStorefront(ConnectScenarios.theFrontIsAnsweredByTheLocalProcessWhichReachesTheBackendByName)
     }
 
     @Test func withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables() async throws {
-        try await RealCluster.withStorefront { storefront in
-            let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-            let envFile = NSTemporaryDirectory() + "kbridge-env-\(UUID().uuidString.prefix(8))"
-            var answer: JSONValue?
-            let result = try await ConnectCommandTests.whileConnected(storefront, [
-                "--service", "api", "--local-port", String(port), "--no-hosts", "--env-file", envFile, "--",
-                "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), ConnectCommandTests.api,
-            ]) {
-                answer = await ConnectCommandTests.localAnswer(storefront)
-            }
-            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-            #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
-            let environment = try String(contentsOfFile: envFile, encoding: .utf8)
-            #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#))
-            #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#))
-            #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#))
-            #expect(result.status == 0, "\(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
-        }
+        try await RealCluster.withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }
 
     @Test func statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack() async throws {
-        try await RealCluster.withStorefront { storefront in
-            let clusterBefore = try await storefront.clusterState()
-            // A private folder of session records, so that only this test's session is seen.
-            let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
-            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
-            let connect = Task {
-                try await Tools.run(Tools.kbridge, [
-                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts",
-                ], environment: ["TMPDIR": records])
-            }
-            var status = Tools.Result(status: -1, stdout: "", stderr: "")
-            let listed = await TestSandbox.eventually(timeout: .seconds(120)) {
-                status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
-                return status.stdout.contains("deployment/inventory") && status.stdout.contains("connected")
-            }
-            #expect(listed, "kbridge status lists the session: \(status.stdout)")
-            let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "inventory"], environment: ["TMPDIR": records])
-            #expect(disconnect.status == 0, "\(disconnect.stderr)")
-            #expect(disconnect.stdout.contains("is back as it was"), "\(disconnect.stdout)")
-            let result = try await connect.value
-            #expect(result.status == 0, "the session ended normally: \(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
-        }
+        try await RealCluster.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }
 
     @Test func servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints() async throws {
-        try await RealCluster.withStorefront { storefront in
-            // Case 1: the real endpoints controller cannot write the process kubelet's pod IPs.
-            let endpoints = try? await storefront.client.get(Endpoints.self, name: "web")
-            #expect((endpoints?.subsets ?? []).allSatisfy { ($0.addresses ?? []).isEmpty }, "Endpoints refuse loopback pod IPs on a real server")
-            let list = try await storefront.kbridge(["list", "services"])
-            #expect(list.status == 0, "\(list.stderr)")
-            let web = list.stdout.split(separator: "\n").first { $0.hasPrefix("web ") }
-            #expect(web?.hasSuffix(" 1") == true, "read from EndpointSlices v1beta1: \(list.stdout)")
-            #expect(await storefront.askFront()?[path: "api", "version"] == "1", "the kubelet's kube-proxy relays through EndpointSlices")
-        }
+        try await RealCluster.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
     }
 
     @Test func aPodResolvesAServiceOfAnotherNamespaceByName() async throws {
-        try await RealCluster.withStorefront { storefront in
-            // Case 3: cluster DNS with the kubelet joined to a real API server.
-            let admin = try KubernetesClient(kubeconfig: RealCluster.adminKubeconfig)
-            let other = storefront.namespace + "-caller"
-            try await admin.createRaw(.namespaces, ["metadata": ["name": .string(other)]])
-            let caller: JSONValue = [
-                "metadata": ["name": "caller"],
-                "spec": ["containers": [[
-                    "name": "caller", "image": "storefront/web:1", "command": ["python3", "-c", .string(Self.caller(storefront.namespace))],
-                ]]],
-            ]
-            // A new namespace's service account gets its token a moment later; until then 1.20 refuses pods.
-            let created = await TestSandbox.eventually(timeout: .seconds(30)) { (try? await admin.createRaw(.pods, caller, namespace: other)) != nil }
-            try #require(created)
-            var logs = ""
-            let answered = await TestSandbox.eventually(timeout: .seconds(90)) {
-                logs = try await admin.logs(pod: "caller", namespace: other)
-                return logs.contains("answered")
-            }
-            #expect(answered, "a pod of another namespace called inventory.\(storefront.namespace) by name: \(logs)")
-            try await admin.delete(.namespaces, name: other)
-            _ = await TestSandbox.eventually(timeout: .seconds(90)) { (try? await admin.getRaw(.namespaces, name: other)) == nil }
-        }
-    }
-
-    static func caller(_ namespace: String) -> String {
-        """
-        import time, urllib.request
-        while True:
-            try:
-                body = urllib.request.urlopen('http://inventory.\(namespace):8080/healthz', timeout=5).read().decode()
-                print('answered %s' % body, flush=True)
-            except Exception as error:
-                print('failed: %s' % error, flush=True)
-            time.sleep(1)
-        """
+        try await RealCluster.withStorefront(ConnectScenarios.aPodResolvesAServiceOfAnotherNamespaceByName)
     }
 
     @Test func anAppWithPodIPFromTheDownwardAPIStillHasItsAgentReached() async throws {
-        try await RealCluster.withStorefront { storefront in
-            // Case 4.
-            try await storefront.client.patchRaw(.deployments, name: "api", .strategicMerge([
-                "spec": ["template": ["spec": ["containers": [["name": "api", "env": [["name": "POD_IP", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]]]]]]]],
-            ]))
-            #expect(await TestSandbox.eventually(timeout: .seconds(90)) {
-                let pods = try await storefront.client.list(Pod.self, options: ListOptions(labelSelector: "component=api"))
-                return pods.count == 1 && pods.allSatisfy { $0.isReady && $0.spec.containers.first?.env?.contains { $0.name == "POD_IP" } == true }
-            })
-            let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-            var answer: JSONValue?
-            let result = try await ConnectCommandTests.whileConnected(storefront, [
-                "--service", "api", "--local-port", String(port), "--no-hosts", "--",
-                "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), ConnectCommandTests.api,
-            ]) {
-                answer = await ConnectCommandTests.localAnswer(storefront)
-            }
-            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
-        }
-    }
-
-    @Test(arguments: ["edit", "view"])
-    func aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights(role: String) async throws {
-        try await RealCluster.withStorefront { storefront in
-            // Case 6.
-            let kubeconfig = try await ConnectCommandTests.namespaceScopedKubeconfig(storefront, role: role, namespace: storefront.namespace)
-            let list = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", kubeconfig, "-n", "nope"])
-            #expect(list.status == 1)
-            #expect(list.stderr.contains(#"cannot list services in namespace "nope": either the namespace does not exist or you have no access to it there"#), "\(list.stderr)")
-            let own = try await Tools.run(Tools.kbridge, ["list", "services", "--kubeconfig", kubeconfig])
-            #expect(own.status == 0, "\(own.stderr)")
-            #expect(own.stdout.split(separator: "\n").first { $0.hasPrefix("web ") }?.hasSuffix(" 1") == true, "ready pods without EndpointSlices: \(own.stdout)")
-            if role == "edit" {
-                let clusterBefore = try await storefront.clusterState()
-                let connect = try await Tools.run(Tools.kbridge, [
-                    "connect", "--kubeconfig", kubeconfig, "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts", "--", "true",
-                ], timeout: .seconds(180))
-                #expect(connect.status == 0, "\(connect.stderr)")
-                #expect(!connect.stderr.contains("still lists other pods"), "the wait for the agent read ready pods: \(connect.stderr)")
-                try await storefront.expectUnchanged(since: clusterBefore)
-            } else {
-                // RBAC denied: one message, nothing changed.
-                let clusterBefore = try await storefront.clusterState()
-                let denied = try await Tools.run(Tools.kbridge, [
-                    "connect", "--kubeconfig", kubeconfig, "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts",
-                ], timeout: .seconds(180))
-                #expect(denied.status == 1)
-                #expect(denied.stderr.contains("forbidden: user \"system:serviceaccount:\(storefront.namespace):developer-view\""), "\(denied.stderr)")
-                try await storefront.expectUnchanged(since: clusterBefore)
-            }
+        try await RealCluster.withStorefront {
+            try await ConnectScenarios.anAppThatDefinesItsOwnPodIPStillHasItsAgentReached($0, podIP: ["name": "POD_IP", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]])
         }
     }
 
     @Test func badInputIsRefusedWithAMessageAndNothingChanged() async throws {
-        try await RealCluster.withStorefront { storefront in
-            let unknown = try await ConnectCommandTests.refused(storefront, ["--service", "nope", "--local-port", String(Storefront.freePort())])
-            #expect(unknown.stderr.contains(#"service "nope" not found in namespace "\#(storefront.namespace)" (its services: api, inventory, web)"#), "\(unknown.stderr)")
+        try await RealCluster.withStorefront(ConnectScenarios.badInputIsRefusedWithAMessageAndNothingChanged)
+    }
 
-            let missing = try await ConnectCommandTests.refused(storefront, ["-n", "no-such-namespace", "--service", "api", "--local-port", String(Storefront.freePort())])
-            #expect(missing.stderr.contains(#"namespace "no-such-namespace" not found"#), "\(missing.stderr)")
-
-            let port = Storefront.freePort()
-            let holder = try await LocalHolder.start(port: port)
-            defer { holder.stop() }
-            let held = try await ConnectCommandTests.refused(storefront, ["--service", "api", "--local-port", String(port)])
-            #expect(held.stderr.contains("port \(port) is held by pid \(holder.pid) ("), "\(held.stderr)")
-
-            let image = try await ConnectCommandTests.refused(storefront, [
-                "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60",
-            ])
-            #expect(image.stderr.contains("cannot start: ErrImagePull"), "\(image.stderr)")
-            #expect(image.stderr.contains("the workload was restored"), "\(image.stderr)")
-        }
+    @Test(arguments: ["edit", "view"])
+    func aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights(role: String) async throws {
+        try await RealCluster.withStorefront { try await ConnectScenarios.aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights($0, role: role) }
     }
 }

@@ -5,12 +5,14 @@ import SandboxTesting
 import Testing
 
 /// Which real Kubernetes the conformance tests run against, from `KBRIDGE_CONFORMANCE`
-/// (`real-cluster`: the real control plane with the process kubelet joined). Unset, they are
+/// (`real-cluster`: the real control plane with the process kubelet joined; `real-node`: a real
+/// kubelet, containerd and kube-proxy). Unset, they are
 /// not run: `.ci/run` runs them after the unit tests. Set, a cluster that cannot be set up
 /// fails them; they never skip.
 enum Conformance {
     static var target: String? { ProcessInfo.processInfo.environment["KBRIDGE_CONFORMANCE"] }
     static var onRealCluster: Bool { target == "real-cluster" }
+    static var onRealNode: Bool { target == "real-node" }
 
     /// `../shared` beside the repository (read-only on CI), or `KBRIDGE_SHARED`.
     static var shared: URL {
@@ -44,7 +46,7 @@ enum RealCluster {
         let namespace = "kbridge-conformance-\(UUID().uuidString.prefix(6).lowercased())"
         let node = "kbridge-conformance-\(getpid())"
         try await admin.createRaw(.namespaces, ["metadata": ["name": .string(namespace)]])
-        let kubeconfig = try namespacedKubeconfig(namespace: namespace)
+        let kubeconfig = try namespacedKubeconfig(admin: adminKubeconfig, namespace: namespace)
         let root = NSTemporaryDirectory() + "kbridge-kubelet-\(UUID().uuidString.prefix(8))"
         let agentImages = try Storefront.agentImageFile()
         let kubelet = try ChildProcess(spawning: .init(
@@ -56,8 +58,7 @@ enum RealCluster {
             environment: ProcessInfo.processInfo.environment, output: root + ".log", errors: root + ".log"
         ))
         func tearDown() async {
-            try? await admin.delete(.namespaces, name: namespace)
-            _ = await TestSandbox.eventually(timeout: .seconds(90)) { (try? await admin.getRaw(.namespaces, name: namespace)) == nil }
+            await deleteNamespace(namespace, admin: admin)
             kill(kubelet.pid, SIGTERM)
             if await !kubelet.waitForExit(within: .seconds(20)) { kill(kubelet.pid, SIGKILL) }
             try? await admin.delete(.nodes, name: node)
@@ -80,9 +81,15 @@ enum RealCluster {
         }
     }
 
-    /// A copy of the admin kubeconfig whose context works in `namespace`.
-    static func namespacedKubeconfig(namespace: String) throws -> String {
-        var config = try #require(try KubeconfigLoader().load(explicitPath: adminKubeconfig))
+    /// Deletes a namespace and waits (a while) until its pods are gone with it.
+    static func deleteNamespace(_ namespace: String, admin: KubernetesClient) async {
+        try? await admin.delete(.namespaces, name: namespace)
+        _ = await TestSandbox.eventually(timeout: .seconds(120)) { (try? await admin.getRaw(.namespaces, name: namespace)) == nil }
+    }
+
+    /// A copy of the `admin` kubeconfig whose context works in `namespace`.
+    static func namespacedKubeconfig(admin: String, namespace: String) throws -> String {
+        var config = try #require(try KubeconfigLoader().load(explicitPath: admin))
         let current = try #require(config.currentContext)
         config.contexts[current]?.namespace = namespace
         let file = NSTemporaryDirectory() + "kbridge-\(namespace).kubeconfig"

@@ -28,6 +28,13 @@ struct Storefront {
     static func deploy(kubeconfig: String) async throws -> Storefront {
         let client = try KubernetesClient(kubeconfig: kubeconfig)
         for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
+        return try await waitUntilAnswering(kubeconfig: kubeconfig)
+    }
+
+    /// The storefront already deployed in the namespace of the kubeconfig's context, once each
+    /// service has a ready pod.
+    static func waitUntilAnswering(kubeconfig: String) async throws -> Storefront {
+        let client = try KubernetesClient(kubeconfig: kubeconfig)
         for name in ["web", "api", "inventory"] {
             let ready = await TestSandbox.eventually(timeout: .seconds(90)) { try await hasReadyEndpoint(client, service: name) }
             try #require(ready, "service \(name) has a ready endpoint")
@@ -103,4 +110,34 @@ struct Storefront {
     }
 
     private static let portCounter = Mutex(20000 + Int(getpid() % 1000) * 20)
+}
+
+/// `kbridge connect` running in the background with session records of its own (so that
+/// `status` and `disconnect` see only it), once `kbridge status` says it is connected.
+struct BackgroundSession {
+    let records: String
+    let connect: Task<Tools.Result, any Error>
+
+    static func connect(_ storefront: Storefront, service: String) async throws -> BackgroundSession {
+        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let connect = Task {
+            try await Tools.run(Tools.kbridge, [
+                "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", service, "--local-port", String(Storefront.freePort()), "--no-hosts",
+            ], environment: ["TMPDIR": records])
+        }
+        let session = BackgroundSession(records: records, connect: connect)
+        var status = Tools.Result(status: -1, stdout: "", stderr: "")
+        let listed = await TestSandbox.eventually(timeout: .seconds(120)) {
+            status = try await session.kbridge(["status"])
+            return status.stdout.contains("deployment/\(service)") && status.stdout.contains("connected")
+        }
+        #expect(listed, "kbridge status lists the session: \(status.stdout)")
+        return session
+    }
+
+    /// `kbridge ARGS` seeing this session's records.
+    func kbridge(_ arguments: [String]) async throws -> Tools.Result {
+        try await Tools.run(Tools.kbridge, arguments, environment: ["TMPDIR": records])
+    }
 }

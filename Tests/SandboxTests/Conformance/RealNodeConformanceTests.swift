@@ -1,0 +1,42 @@
+import Testing
+
+/// The connect story on a real node: kubelet, containerd, runc, CNI, kube-proxy and cluster DNS
+/// 1.20.2, the storefront and the agent (built from this repository, non-root, a runtime's
+/// default capabilities) as real containers. Run by `.ci/run` with `KBRIDGE_CONFORMANCE=real-node`.
+@Suite(.serialized, .enabled(if: Conformance.onRealNode, "set KBRIDGE_CONFORMANCE=real-node (.ci/run does)"))
+struct RealNodeConformanceTests {
+    @Test func theFrontIsAnsweredByTheLocalProcessWhichReachesTheBackendByName() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.theFrontIsAnsweredByTheLocalProcessWhichReachesTheBackendByName)
+    }
+
+    @Test func withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
+    }
+
+    @Test func statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
+    }
+
+    @Test func servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
+    }
+
+    @Test func aPodResolvesAServiceOfAnotherNamespaceByName() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.aPodResolvesAServiceOfAnotherNamespaceByName)
+    }
+
+    @Test func anAppWithPodIPFromTheDownwardAPIStillHasItsAgentReached() async throws {
+        try await RealNode.withStorefront {
+            try await ConnectScenarios.anAppThatDefinesItsOwnPodIPStillHasItsAgentReached($0, podIP: ["name": "POD_IP", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]])
+        }
+    }
+
+    @Test func badInputIsRefusedWithAMessageAndNothingChanged() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.badInputIsRefusedWithAMessageAndNothingChanged)
+    }
+
+    @Test(arguments: ["edit", "view"])
+    func aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights(role: String) async throws {
+        try await RealNode.withStorefront { try await ConnectScenarios.aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights($0, role: role) }
+    }
+}
