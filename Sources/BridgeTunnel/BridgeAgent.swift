@@ -127,7 +127,7 @@ public final class BridgeAgent: Sendable {
                 for try await connection in connections {
                     tasks.addTask {
                         guard let dialer = self.carrier.withLockedValue({ $0 }), let stream = try? await dialer.open("inbound:\(port)") else {
-                            try? await connection.channel.close()
+                            await TunnelRelay.discard(connection)
                             return
                         }
                         await TunnelRelay.splice(connection, stream)

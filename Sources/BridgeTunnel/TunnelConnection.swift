@@ -63,7 +63,7 @@ public struct TunnelListener: Sendable {
             for try await incoming in multiplexer.inbound {
                 group.addTask {
                     guard let target = try? await incoming.established.get() else {
-                        try? await incoming.stream.channel.close()
+                        await TunnelRelay.discard(incoming.stream)
                         return
                     }
                     await handler(TunnelRequest(target: target, stream: incoming.stream, codec: incoming.codec))
@@ -105,7 +105,7 @@ public struct TunnelDialer: Sendable {
         do {
             _ = try await established.get()
         } catch {
-            try? await stream.channel.close()
+            await TunnelRelay.discard(stream)
             throw error
         }
         return stream

@@ -49,6 +49,12 @@ public enum TunnelRelay {
         }
     }
 
+    /// Closes a connection nobody will use. (A NIO async channel must end through
+    /// `executeThenClose`: one dropped with its output unfinished traps when freed.)
+    public static func discard(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        try? await connection.executeThenClose { _, outbound in outbound.finish() }
+    }
+
     /// Copies bytes both ways, in order and with back-pressure; when one side ends its output,
     /// the other side's output is ended too (half-close), and both close when both are done.
     public static func splice(_ first: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ second: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {

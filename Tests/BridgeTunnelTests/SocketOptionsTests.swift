@@ -92,19 +92,21 @@ import Testing
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
-            try #require(caller != nil, "the agent relays callers once the carrier is up")
-            try await Task.sleep(for: .milliseconds(200))
-
-            let seen = Self.options(ofSocketsOnLocalPorts: Set(bound + [echoPort]))
-            for port in bound + [echoPort] {
-                let sockets = seen[port] ?? []
-                #expect(!sockets.isEmpty, "accepted sockets on port \(port)")
-                for options in sockets {
-                    #expect(options == Options(noDelay: 1, debug: 0), "port \(port): \(options)")
+            let held = try #require(caller, "the agent relays callers once the carrier is up")
+            // Both held open while their sockets are read (and finished properly, as NIO requires).
+            try await outbound.executeThenClose { _, _ in
+                try await held.executeThenClose { _, _ in
+                    try await Task.sleep(for: .milliseconds(200))
+                    let seen = Self.options(ofSocketsOnLocalPorts: Set(bound + [echoPort]))
+                    for port in bound + [echoPort] {
+                        let sockets = seen[port] ?? []
+                        #expect(!sockets.isEmpty, "accepted sockets on port \(port)")
+                        for options in sockets {
+                            #expect(options == Options(noDelay: 1, debug: 0), "port \(port): \(options)")
+                        }
+                    }
                 }
             }
-            try? await outbound.channel.close()
-            try? await caller?.channel.close()
             await control.close()
             await carrier.close()
             group.cancelAll()

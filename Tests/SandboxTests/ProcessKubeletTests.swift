@@ -214,4 +214,36 @@ import Testing
             #expect(logs.contains("resolved \(rates) \(rates) answered"), "both names resolve to the service's cluster IP: \(logs)")
         }
     }
+
+    @Test(.enabled(if: getuid() == 0, "isolating containers needs root"))
+    func containersRunWithARuntimesDefaultCapabilitiesAndTheirSecurityContextsUser() async throws {
+        let program = """
+            import os, time
+            status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines() if ':' in line)
+            print('uid=%d gid=%d effective=%s bounding=%s' % (os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapBnd'].strip()), flush=True)
+            time.sleep(3600)
+            """
+        let images = try Self.images(["caps:1": program])
+        try await withTestSandbox(imageFiles: [images]) { sandbox in
+            let client = try sandbox.client()
+            try await client.createRaw(.pods, ["metadata": ["name": "root"], "spec": ["containers": [["name": "c", "image": "caps:1"]]]])
+            try await client.createRaw(.pods, [
+                "metadata": ["name": "user"],
+                "spec": ["securityContext": ["runAsUser": 1000, "runAsGroup": 3000], "containers": [["name": "c", "image": "caps:1"]]],
+            ])
+            var logs: [String: String] = [:]
+            let printed = await TestSandbox.eventually(timeout: .seconds(60)) {
+                for pod in ["root", "user"] { logs[pod] = try await client.logs(pod: pod) }
+                return logs.values.allSatisfy { $0.contains("uid=") }
+            }
+            try #require(printed, "\(logs)")
+            // containerd's default set: chown, dac_override, fowner, fsetid, kill, setgid, setuid, setpcap,
+            // net_bind_service, net_raw, sys_chroot, mknod, audit_write, setfcap.
+            let defaults = "00000000a80425fb"
+            #expect(logs["root"]?.contains("uid=0 gid=0 effective=\(defaults) bounding=\(defaults)") == true, "no CAP_NET_ADMIN, CAP_SYS_ADMIN, ...: \(logs["root"] ?? "")")
+            // The python3 on PATH may sit where uid 1000 cannot reach it; then the pod runs as root (logged).
+            let user = logs["user"] ?? ""
+            #expect(user.contains("uid=1000 gid=3000 effective=0000000000000000") || user.contains("uid=0 gid=0 effective=\(defaults)"), "\(user)")
+        }
+    }
 }

@@ -68,7 +68,7 @@ public final class OutboundEndpoints: Sendable {
                                 await TunnelRelay.splice(connection, stream)
                             } catch {
                                 logger.info("outbound connection to \(entry.service):\(remotePort) failed: \(error)")
-                                try? await connection.channel.close()
+                                await TunnelRelay.discard(connection)
                             }
                         }
                     }

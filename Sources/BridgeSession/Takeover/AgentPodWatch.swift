@@ -12,6 +12,11 @@ public struct AgentPodWatch: Sendable {
         "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
     ]
 
+    /// Hopeless reasons a real kubelet also reports for a moment (its Secret cache has not seen
+    /// the session's new Secret yet: "failed to sync secret cache"); believed once they last.
+    static let transientReasons: Set<String> = ["CreateContainerConfigError", "CreateContainerError"]
+    var transientGrace: Duration = .seconds(20)
+
     public init(client: KubernetesClient) {
         self.client = client
     }
@@ -24,6 +29,7 @@ public struct AgentPodWatch: Sendable {
         let deadline = ContinuousClock.now + timeout
         var lastSeen = "no agent pod yet"
         var reported = ""
+        var transientSince: (reason: String, at: ContinuousClock.Instant)?
         while true {
             let pods: [Pod]
             do {
@@ -36,7 +42,13 @@ public struct AgentPodWatch: Sendable {
                 if pod.isReady, pod.status?.podIP != nil { return pod }
                 let status = pod.status?.containerStatuses?.first { $0.name == container }
                 if let waiting = status?.state?.waiting, let reason = waiting.reason, Self.hopelessReasons.contains(reason) {
-                    throw .agentNotReady(pod: name, reason: reason, message: waiting.message ?? "", image: image)
+                    if transientSince?.reason != reason { transientSince = (reason, .now) }
+                    let lasting = transientSince.map { ContinuousClock.now - $0.at >= transientGrace } ?? true
+                    if !Self.transientReasons.contains(reason) || lasting {
+                        throw .agentNotReady(pod: name, reason: reason, message: waiting.message ?? "", image: image)
+                    }
+                } else {
+                    transientSince = nil
                 }
                 if let terminated = status?.state?.terminated, (status?.restartCount ?? 0) >= 2 {
                     throw .agentNotReady(pod: name, reason: terminated.reason ?? "Error", message: "exited with code \(terminated.exitCode)", image: image)

@@ -32,14 +32,18 @@ struct Storefront {
     }
 
     /// The storefront already deployed in the namespace of the kubeconfig's context, once each
-    /// service has a ready pod.
+    /// service has a ready pod and the front answers.
     static func waitUntilAnswering(kubeconfig: String) async throws -> Storefront {
         let client = try KubernetesClient(kubeconfig: kubeconfig)
         for name in ["web", "api", "inventory"] {
             let ready = await TestSandbox.eventually(timeout: .seconds(90)) { try await hasReadyEndpoint(client, service: name) }
             try #require(ready, "service \(name) has a ready endpoint")
         }
-        return Storefront(kubeconfigPath: kubeconfig, client: client)
+        let storefront = Storefront(kubeconfigPath: kubeconfig, client: client)
+        // Ready endpoints reach a real kube-proxy's rules a moment later.
+        let answering = await TestSandbox.eventually(timeout: .seconds(60)) { await storefront.askFront() != nil }
+        try #require(answering, "the front service answers")
+        return storefront
     }
 
     /// Whether a service of the client's namespace sends its traffic to at least one ready pod.
@@ -109,7 +113,8 @@ struct Storefront {
         }
     }
 
-    private static let portCounter = Mutex(20000 + Int(getpid() % 1000) * 20)
+    /// Below the kernel's ephemeral range (32768 and up), where outgoing connections take ports.
+    private static let portCounter = Mutex(20000 + Int(getpid() % 600) * 20)
 }
 
 /// `kbridge connect` running in the background with session records of its own (so that
