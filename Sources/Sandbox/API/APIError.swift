@@ -54,12 +54,13 @@ struct APIError: Error, Sendable {
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
 
-    static func forbidden(user: String, verb: String, type: ResourceType, namespace: String?) -> APIError {
+    static func forbidden(user: String, verb: String, type: ResourceType, name: String? = nil, namespace: String?) -> APIError {
         let place = namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
+        let object = name.map { "\(type.qualifiedName) \"\($0)\"" } ?? type.qualifiedName
         return APIError(
             code: 403, reason: "Forbidden",
-            message: "\(type.qualifiedName) is forbidden: User \"\(user)\" cannot \(verb) resource \"\(type.name)\" in API group \"\(type.group)\"\(place)",
-            details: .init(group: type.group.isEmpty ? nil : type.group, kind: type.name)
+            message: "\(object) is forbidden: User \"\(user)\" cannot \(verb) resource \"\(type.name)\" in API group \"\(type.group)\"\(place)",
+            details: .init(name: name, group: type.group.isEmpty ? nil : type.group, kind: type.name)
         )
     }
 

@@ -77,7 +77,7 @@ final class KubernetesAPI: Sendable {
         guard let apiPath = APIPath(path) else { throw .pathNotFound() }
         let verb = Self.verb(method: request.method, path: apiPath, query: request.query)
         guard await authorizer.allows(user, verb: verb, type: apiPath.resource.type, subresource: apiPath.subresource, namespace: apiPath.namespace, name: apiPath.name) else {
-            throw .forbidden(user: user.name, verb: verb, type: apiPath.resource.type, namespace: apiPath.namespace)
+            throw .forbidden(user: user.name, verb: verb, type: apiPath.resource.type, name: apiPath.name, namespace: apiPath.namespace)
         }
         return try await perform(verb, apiPath, request)
     }
@@ -324,6 +324,7 @@ final class KubernetesAPI: Sendable {
         if path.subresource == "status" {
             object = existing
             object["status"] = body["status"]
+            if type == .pods { Admission.defaultPodIPs(&object) }
             if let version = body[path: "metadata", "resourceVersion"] { object["metadata"]?["resourceVersion"] = version }
         } else {
             object = body
@@ -347,7 +348,10 @@ final class KubernetesAPI: Sendable {
             }
         }
         if dryRun { return object }
-        return try await store.update(type, object, tracksGeneration: path.resource.tracksGeneration)
+        // As kube-apiserver's Deployment strategy: a user's change of annotations is a new generation too.
+        return try await store.update(
+            type, object, tracksGeneration: path.resource.tracksGeneration, annotationsChangeGeneration: type == .deployments && path.subresource == nil
+        )
     }
 
     private func patch(_ path: APIPath, _ request: APIServerRequest) async throws(APIError) -> JSONValue {

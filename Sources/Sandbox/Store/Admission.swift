@@ -212,11 +212,25 @@ enum Admission {
     }
 
     /// Defaults only a pod gets (not a pod template): its service account and the token volume.
+    /// `status.podIPs` follows `status.podIP` when only that is given, as kube-apiserver fills it in.
+    static func defaultPodIPs(_ pod: inout JSONValue) {
+        guard let ip = pod[path: "status", "podIP"]?.stringValue, !ip.isEmpty, pod[path: "status", "podIPs"] == nil else { return }
+        pod["status"]?["podIPs"] = [["ip": .string(ip)]]
+    }
+
     static func applyPodAdmission(_ pod: inout JSONValue) {
         let account = pod[path: "spec", "serviceAccountName"]?.stringValue ?? pod[path: "spec", "serviceAccount"]?.stringValue ?? "default"
         pod["spec"]?["serviceAccountName"] = .string(account)
         pod["spec"]?["serviceAccount"] = .string(account)
         setIfMissing(&pod["spec"], "enableServiceLinks", true)
+        // The Priority and DefaultTolerationSeconds admission plugins, on by default.
+        setIfMissing(&pod["spec"], "priority", 0)
+        setIfMissing(&pod["spec"], "preemptionPolicy", "PreemptLowerPriority")
+        var tolerations = pod[path: "spec", "tolerations"]?.arrayValue ?? []
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] where !tolerations.contains(where: { $0["key"]?.stringValue == key }) {
+            tolerations.append(["key": .string(key), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300])
+        }
+        pod["spec"]?["tolerations"] = .array(tolerations)
         guard pod[path: "spec", "automountServiceAccountToken"]?.boolValue != false else { return }
         let mountPath = InClusterConfig.defaultDirectory
         let containers = pod[path: "spec", "containers"]?.arrayValue ?? []

@@ -131,7 +131,7 @@ actor ObjectStore {
     /// Replaces an object. A `resourceVersion` in `object` must match the stored one (optimistic
     /// concurrency); without one the update is unconditional. An object being deleted whose last
     /// finalizer goes away is removed.
-    func update(_ type: ResourceType, _ object: JSONValue, tracksGeneration: Bool) throws(APIError) -> JSONValue {
+    func update(_ type: ResourceType, _ object: JSONValue, tracksGeneration: Bool, annotationsChangeGeneration: Bool = false) throws(APIError) -> JSONValue {
         let key = Self.key(of: object)
         guard let existing = objects[type]?[key] else { throw .notFound(type, key.name) }
         if let expected = object[path: "metadata", "resourceVersion"]?.stringValue, !expected.isEmpty,
@@ -148,7 +148,8 @@ actor ObjectStore {
         }
         if tracksGeneration {
             let generation = existing[path: "metadata", "generation"]?.intValue ?? 1
-            metadata["generation"] = .integer(Int64(stored["spec"] != existing["spec"] ? generation + 1 : generation))
+            let annotationsChanged = annotationsChangeGeneration && metadata["annotations"] != existing[path: "metadata", "annotations"]
+            metadata["generation"] = .integer(Int64(stored["spec"] != existing["spec"] || annotationsChanged ? generation + 1 : generation))
         }
         metadata["resourceVersion"] = existing[path: "metadata", "resourceVersion"]
         stored["metadata"] = .object(metadata)
