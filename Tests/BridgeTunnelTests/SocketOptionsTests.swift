@@ -112,41 +112,4 @@ import Testing
             group.cancelAll()
         }
     }
-
-    @Test func aConnectionResetAtOnceDoesNotStopTheAgent() async throws {
-        let agent = BridgeAgent(configuration: .init(token: "t", host: "127.0.0.1", controlPort: 0, inboundPort: 0, servicePorts: [0], environment: [:]))
-        let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await agent.run { portsContinuation.yield($0) } }
-            var iterator = ports.makeAsyncIterator()
-            let bound = try #require(await iterator.next())
-            // Connections that reset right away (SO_LINGER 0), on every port the agent listens on.
-            for port in bound {
-                for _ in 0..<50 {
-                    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                    var address = sockaddr_in()
-                    address.sin_family = sa_family_t(AF_INET)
-                    address.sin_port = UInt16(port).bigEndian
-                    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                    var linger = Foundation.linger(l_onoff: 1, l_linger: 0)
-                    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Foundation.linger>.size))
-                    close(fd)
-                }
-            }
-            try await Task.sleep(for: .milliseconds(300))
-            // The agent still serves its control port.
-            let control = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: bound[0]) { TunnelDialer.configure($0, configuration: TunnelConfiguration(token: "t")) }
-            let environment = try await control.open(BridgeAgent.environmentTarget).executeThenClose { inbound, outbound in
-                outbound.finish()
-                var text = ""
-                for try await bytes in inbound { text += String(buffer: bytes) }
-                return text
-            }
-            #expect(environment.isEmpty, "an empty environment, answered")
-            await control.close()
-            group.cancelAll()
-        }
-    }
 }
