@@ -33,8 +33,9 @@ enum RealCluster {
     /// Starts the control plane (its `start.sh` is idempotent), fails the test when it cannot.
     static func start() async throws {
         let script = Conformance.shared.appendingPathComponent("real-cluster/start.sh").path
-        // One start at a time, whichever suite asks (two at once each take the other's etcd for a stranger's).
-        let started = try await Tools.run("/usr/bin/flock", [NSTemporaryDirectory() + "kbridge-real-cluster.lock", "/bin/bash", script], timeout: .seconds(180))
+        // One start at a time, whichever suite asks (two at once each take the other's etcd for a
+        // stranger's); `--close`: the daemons it starts must not inherit the lock.
+        let started = try await Tools.run("/usr/bin/flock", ["--close", NSTemporaryDirectory() + "kbridge-real-cluster.lock", "/bin/bash", script], timeout: .seconds(180))
         try #require(started.status == 0, "the real control plane did not start (\(script)):\n\(started.stdout)\n\(started.stderr)")
     }
 
