@@ -44,59 +44,11 @@ import Testing
 
     @Test(.enabled(if: canMountPrivateHostsFile, "needs root and unshare to give the local process a private /etc/hosts"))
     func frontRequestsReachTheLocalProcessWhichReachesBackendsByClusterName() async throws {
-        try await withStorefront() { storefront in
-            let hosts = try Storefront.hostsCopy()
-            let hostsBefore = try Data(contentsOf: hosts)
-            let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-
-            var answer: JSONValue?
-            // The local api resolves `inventory` through the hosts file copy, bind-mounted over
-            // /etc/hosts in a mount namespace of its own.
-            let result = try await Self.whileConnected(storefront, [
-                "--service", "api", "--local-port", String(port), "--hosts-file", hosts.path, "--",
-                "unshare", "--mount", "sh", "-c",
-                #"mount --bind "$0" /etc/hosts && INVENTORY_URL=http://inventory:8080 API_VERSION=local PORT=$1 exec python3 "$2""#,
-                hosts.path, String(port), Self.api,
-            ]) {
-                answer = await Self.localAnswer(storefront)
-                let block = try String(contentsOf: hosts, encoding: .utf8)
-                #expect(block.contains("inventory inventory.default inventory.default.svc inventory.default.svc.cluster.local"), "\(block)")
-            }
-            #expect(answer?[path: "api", "version"]?.stringValue == "local", "the front's request reached the local api: \(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-            #expect(answer?[path: "api", "inventory", "service"]?.stringValue == "inventory", "the local api reached the inventory by name, with the Secret's token: \(answer?.jsonString ?? "")")
-            #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
-            #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value reached the local api")
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical after the session")
-            try await storefront.expectUnchanged(since: clusterBefore)
-        }
+        try await withStorefront(ConnectScenarios.theFrontIsAnsweredByTheLocalProcessWhichReachesTheBackendByName)
     }
 
     @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
-        try await withStorefront() { storefront in
-            let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-            let envFile = NSTemporaryDirectory() + "kbridge-env-\(UUID().uuidString.prefix(8))"
-
-            var answer: JSONValue?
-            let result = try await Self.whileConnected(storefront, [
-                "--service", "api", "--local-port", String(port), "--no-hosts", "--env-file", envFile, "--",
-                "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), Self.api,
-            ]) {
-                answer = await Self.localAnswer(storefront)
-            }
-            #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)\n\(result.stdout)")
-            #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2, "the local api reached the inventory through INVENTORY_URL: \(answer?.jsonString ?? "")")
-            #expect(answer?[path: "api", "currency"]?.stringValue == "EUR")
-            let environment = try String(contentsOfFile: envFile, encoding: .utf8)
-            #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#), "the Secret's value is in the env file")
-            #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#), "the ConfigMap's value is in the env file")
-            #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#), "service variables point at local listeners")
-            #expect(environment.contains(#"GRPC_DNS_RESOLVER="native""#))
-            #expect(result.status == 0, "\(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
-        }
+        try await withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }
 
     @Test func theCommandsExitCodeBecomesKbridgesAndStatusListsTheSession() async throws {

@@ -25,6 +25,7 @@ enum ConnectScenarios {
         }
         #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
         #expect(answer?[path: "api", "inventory", "service"]?.stringValue == "inventory", "reached by name with the Secret's token: \(answer?.jsonString ?? "")")
+        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
         #expect(answer?[path: "api", "currency"]?.stringValue == "EUR", "the ConfigMap's value")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
@@ -45,11 +46,13 @@ enum ConnectScenarios {
             answer = await ConnectCommandTests.localAnswer(storefront)
         }
         #expect(answer?[path: "api", "version"]?.stringValue == "local", "\(answer?.jsonString ?? "no answer")\n\(result.stderr)")
-        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2)
+        #expect(answer?[path: "api", "inventory", "items"]?.arrayValue?.count == 2, "the local api reached the inventory through INVENTORY_URL: \(answer?.jsonString ?? "")")
+        #expect(answer?[path: "api", "currency"]?.stringValue == "EUR")
         let environment = try String(contentsOfFile: envFile, encoding: .utf8)
-        #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#))
-        #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#))
-        #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#))
+        #expect(environment.contains(#"INVENTORY_TOKEN="s3cr3t-inventory-token""#), "the Secret's value is in the env file")
+        #expect(environment.contains(#"CATALOG_CURRENCY="EUR""#), "the ConfigMap's value is in the env file")
+        #expect(environment.contains(#"INVENTORY_SERVICE_HOST="127.1."#), "service variables point at local listeners")
+        #expect(environment.contains(#"GRPC_DNS_RESOLVER="native""#))
         #expect(result.status == 0, "\(result.stderr)")
         try await storefront.expectUnchanged(since: clusterBefore)
     }
