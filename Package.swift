@@ -52,6 +52,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "ChildProcesses"),
@@ -111,7 +112,8 @@ let package = Package(
             name: "SandboxTesting",
             dependencies: ["Sandbox", "KubernetesClient", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "BridgeTunnelTests", dependencies: ["BridgeTunnel"]),
+        .target(name: "TunnelTesting", dependencies: ["BridgeTunnel", .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "BridgeTunnelTests", dependencies: ["BridgeTunnel", "TunnelTesting"]),
         .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
         .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "KubernetesClient", "SandboxTesting"]),
         .testTarget(
@@ -122,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses",
+                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses", "TunnelTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],

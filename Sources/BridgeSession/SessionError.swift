@@ -14,6 +14,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case agentTimedOut(workload: String, waited: Duration, lastSeen: String)
     case portHeld(String, hint: String)
     case tunnelLost(detail: String)
+    case agentNotAuthenticated(pod: String, port: Int, reason: String)
     case agentStopped(pod: String, detail: String)
     case localCommandFailed(String)
     case localEndpoints(String)
@@ -48,6 +49,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "\(holder): \(hint)"
         case .tunnelLost(let detail):
             return "lost the connection to the agent: \(detail)"
+        case .agentNotAuthenticated(let pod, let port, let reason):
+            return "what answered on port \(port) of pod \(pod) is not this session's agent: it \(reason); nothing was sent to it (is another program listening on that port in the pod?)"
         case .agentStopped(let pod, let detail):
             return "the agent stopped: \(detail); the session ends and gives everything back (its log: kubectl logs \(pod) --previous)"
         case .localEndpoints(let detail):

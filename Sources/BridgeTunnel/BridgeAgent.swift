@@ -4,18 +4,20 @@ import NIOPosix
 
 /// The in-cluster end of a session, as `kbridge-agent agent` runs it in the taken-over pod.
 ///
-/// - On `controlPort` the CLI is the HTTP/2 client: each stream names a target (`10.96.0.12:80`)
-///   that the agent dials inside the cluster and relays, or a control request
-///   (`BridgeAgent.environmentTarget`: the agent's own environment as JSON lines).
-/// - On `inboundPort` the CLI connects once and the agent is the HTTP/2 client: every connection
-///   the agent accepts on the container's ports becomes a stream `inbound:PORT` to the CLI, which
+/// - On `controlPort` the CLI is the HTTP/2 client: each stream names a target
+///   (`AgentContract.Target`): a cluster address the agent dials and relays, or the agent's
+///   environment report.
+/// - On `inboundPort` the CLI connects and the agent is the HTTP/2 client: every connection the
+///   agent accepts on the container's ports becomes a stream `inbound:PORT` to the CLI, which
 ///   connects it to the local process.
 ///
-/// Every stream carries the session's token; the agent refuses streams without it, and the CLI
-/// checks the agent's.
+/// Both ports are reachable by the whole cluster network, so every connection to them must first
+/// prove it holds the session secret (`TunnelHandshake`); until then it is given nothing, and a
+/// connection that fails never displaces the working carrier. Failed attempts are reported to
+/// `log`, except silent connect-and-close (the kubelet's TCP probes).
 public final class BridgeAgent: Sendable {
     public struct Configuration: Sendable {
-        public var token: String
+        public var secret: String
         /// Where to listen: every address (a pod), or the one address a platform gave the pod.
         public var host: String
         public var controlPort: Int
@@ -24,25 +26,25 @@ public final class BridgeAgent: Sendable {
         public var servicePorts: [Int]
         /// What the agent reports as its environment.
         public var environment: [String: String]
+        /// Where the agent says what happened (its container's log).
+        public var log: @Sendable (String) -> Void
 
-        public init(token: String, host: String = "0.0.0.0", controlPort: Int, inboundPort: Int, servicePorts: [Int], environment: [String: String]) {
-            self.token = token
+        public init(
+            secret: String, host: String = "0.0.0.0", arguments: AgentContract.Arguments, environment: [String: String],
+            log: @escaping @Sendable (String) -> Void = { _ in }
+        ) {
+            self.secret = secret
             self.host = host
-            self.controlPort = controlPort
-            self.inboundPort = inboundPort
-            self.servicePorts = servicePorts
+            self.controlPort = arguments.controlPort
+            self.inboundPort = arguments.inboundPort
+            self.servicePorts = arguments.servicePorts
             self.environment = environment
+            self.log = log
         }
     }
 
-    /// The variable that names the one address to listen on, where a platform runs pods on a
-    /// shared network; unset in a real pod, where the agent listens on every address.
-    public static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
-
-    /// The control stream target that answers with the agent's environment.
-    public static let environmentTarget = "kbridge-agent:environment"
-
     let configuration: Configuration
+    /// The CLI's inbound carrier, once authenticated: the newest authenticated one wins.
     private let carrier = NIOLockedValueBox<TunnelDialer?>(nil)
 
     public init(configuration: Configuration) {
@@ -51,14 +53,18 @@ public final class BridgeAgent: Sendable {
 
     /// Serves until cancelled. `onListening` gets the bound ports (control, inbound, then service ports).
     public func run(onListening: @escaping @Sendable ([Int]) -> Void = { _ in }) async throws {
-        let tunnel = TunnelConfiguration(token: configuration.token)
+        let tunnel = TunnelConfiguration(secret: configuration.secret)
         let group = MultiThreadedEventLoopGroup.singleton
         let control = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: configuration.host, port: configuration.controlPort) { channel in TunnelListener.configure(channel, configuration: tunnel) }
+            .bind(host: configuration.host, port: configuration.controlPort) { channel in
+                PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: tunnel)
+            }
         let inbound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: configuration.host, port: configuration.inboundPort) { channel in TunnelDialer.configure(channel, configuration: tunnel) }
+            .bind(host: configuration.host, port: configuration.inboundPort) { channel in
+                PendingCarrier.begin(channel, side: .agent, purpose: .inbound, configuration: tunnel)
+            }
         var services: [NIOAsyncChannel<TunnelRelay.Connection, Never>] = []
         for port in configuration.servicePorts {
             services.append(
@@ -71,8 +77,8 @@ public final class BridgeAgent: Sendable {
         onListening(bound.map { $0 ?? 0 })
 
         try await withThrowingDiscardingTaskGroup { tasks in
-            tasks.addTask { try await self.serveControl(control) }
-            tasks.addTask { try await self.acceptCarriers(inbound) }
+            tasks.addTask { try await self.acceptAuthenticated(control, port: "control") { try await self.serveControl($0.listener()) } }
+            tasks.addTask { try await self.acceptAuthenticated(inbound, port: "inbound") { try await self.carry($0.dialer(), from: $0.peer) } }
             for (index, service) in services.enumerated() {
                 let port = configuration.servicePorts[index]
                 tasks.addTask { try await self.forward(service, port: port) }
@@ -80,20 +86,22 @@ public final class BridgeAgent: Sendable {
         }
     }
 
-    private func serveControl(_ server: NIOAsyncChannel<TunnelListener, Never>) async throws {
-        let environment = configuration.environment
-        try await server.executeThenClose { listeners in
+    /// Hands each connection that completes the handshake to `body`, concurrently; reports the others.
+    private func acceptAuthenticated(
+        _ server: NIOAsyncChannel<PendingCarrier, Never>, port: String, _ body: @escaping @Sendable (PendingCarrier) async throws -> Void
+    ) async throws {
+        let log = configuration.log
+        try await server.executeThenClose { pending in
             try await withThrowingDiscardingTaskGroup { tasks in
-                for try await listener in listeners {
+                for try await carrier in pending {
                     tasks.addTask {
-                        try? await listener.serve { request in
-                            if request.target == Self.environmentTarget {
-                                await Self.sendEnvironment(environment, on: request)
-                            } else if let target = TunnelRelay.parseTarget(request.target) {
-                                await TunnelRelay.relay(request, toHost: target.host, port: target.port)
-                            } else {
-                                await request.refuse(status: "400")
-                            }
+                        do {
+                            try await body(carrier)
+                        } catch let error as TunnelHandshakeError {
+                            guard error != .closedSilently else { return }
+                            log("refused a connection to the \(port) port from \(carrier.peer): it \(error)")
+                        } catch {
+                            await carrier.close()
                         }
                     }
                 }
@@ -101,23 +109,32 @@ public final class BridgeAgent: Sendable {
         }
     }
 
-    /// One `NAME=VALUE` per line, values JSON-escaped so that newlines and quotes survive.
+    private func serveControl(_ listener: TunnelListener) async throws {
+        let environment = configuration.environment
+        try await listener.serve { request in
+            switch AgentContract.Target(encoded: request.target) {
+            case .environment: await Self.sendEnvironment(environment, on: request)
+            case .cluster(let host, let port): await TunnelRelay.relay(request, toHost: host, port: port)
+            case .inbound, nil: await request.refuse(status: "400")
+            }
+        }
+    }
+
     private static func sendEnvironment(_ environment: [String: String], on request: TunnelRequest) async {
         await request.accept()
-        var text = ""
-        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
-            text += "\(name)=\(JSONString.quote(value))\n"
-        }
         try? await request.stream.executeThenClose { _, outbound in
-            try await outbound.write(ByteBuffer(string: text))
+            try await outbound.write(ByteBuffer(string: AgentContract.EnvironmentReport.encode(environment)))
             outbound.finish()
         }
     }
 
-    /// The CLI's inbound carrier: the newest connection wins.
-    private func acceptCarriers(_ server: NIOAsyncChannel<TunnelDialer, Never>) async throws {
-        try await server.executeThenClose { dialers in
-            for try await dialer in dialers { carrier.withLockedValue { $0 = dialer } }
+    /// Makes an authenticated inbound carrier the current one until it closes.
+    private func carry(_ dialer: TunnelDialer, from peer: String) async throws {
+        carrier.withLockedValue { $0 = dialer }
+        configuration.log("the CLI's inbound carrier connected from \(peer)")
+        await dialer.waitUntilClosed()
+        carrier.withLockedValue { current in
+            if current?.connection === dialer.connection { current = nil }
         }
     }
 
@@ -126,7 +143,8 @@ public final class BridgeAgent: Sendable {
             try await withThrowingDiscardingTaskGroup { tasks in
                 for try await connection in connections {
                     tasks.addTask {
-                        guard let dialer = self.carrier.withLockedValue({ $0 }), let stream = try? await dialer.open("inbound:\(port)") else {
+                        guard let dialer = self.carrier.withLockedValue({ $0 }),
+                              let stream = try? await dialer.open(AgentContract.Target.inbound(port: port).encoded) else {
                             await TunnelRelay.discard(connection)
                             return
                         }
@@ -135,26 +153,5 @@ public final class BridgeAgent: Sendable {
                 }
             }
         }
-    }
-}
-
-/// JSON string quoting without Foundation (the agent does not link it).
-enum JSONString {
-    static func quote(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
     }
 }

@@ -1,18 +1,19 @@
 import NIOCore
 import NIOHTTP2
 
-/// How both ends of the tunnel set up HTTP/2, and the session token every stream must carry.
+/// How both ends of the tunnel set up HTTP/2, and the session secret both prove they hold
+/// (`TunnelHandshake`) before the first stream.
 ///
 /// The library's defaults are not enough for a tunnel (measured here: 3× slower, and stream 101
 /// waits silently behind the default limit of 100 concurrent streams), so windows, frame size,
 /// stream limit and write watermarks are raised as DESIGN.md records.
 public struct TunnelConfiguration: Sendable {
-    /// The secret of this session; a stream without it is refused with 403.
-    public var token: String
+    /// The secret of this session; it never travels, the handshake proves it.
+    public var secret: String
     public var http2: NIOHTTP2Handler.Configuration
 
-    public init(token: String) {
-        self.token = token
+    public init(secret: String) {
+        self.secret = secret
         var http2 = NIOHTTP2Handler.Configuration()
         http2.connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: 8192),
@@ -36,15 +37,9 @@ public struct TunnelConfiguration: Sendable {
     }
 }
 
-/// Names on the wire.
-public enum TunnelProtocol {
-    /// The header that carries the session token on every stream.
-    public static let tokenHeader = "kbridge-session-token"
-}
-
 /// Why a tunnel stream could not be opened.
 public enum TunnelError: Error, Equatable, CustomStringConvertible {
-    /// The other end answered with this HTTP status (403: wrong token; 502: it could not reach the target).
+    /// The other end answered with this HTTP status (400: a target it does not know; 502: it could not reach the target).
     case refused(status: String, target: String)
     /// The stream ended before the other end answered.
     case closedBeforeAnswer(target: String)
@@ -53,7 +48,6 @@ public enum TunnelError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .refused(let status, let target):
             switch status {
-            case "403": return "the tunnel refused the stream to \(target): wrong session token"
             case "502": return "the other end of the tunnel could not reach \(target)"
             default: return "the tunnel refused the stream to \(target) (status \(status))"
             }

@@ -40,24 +40,21 @@ public struct TunnelListener: Sendable {
     /// The carrier connection (a TCP socket, or a port-forward).
     public let connection: any Channel
 
-    /// Sets up the server side of HTTP/2 on a connected channel. Call from the channel's initializer.
-    public static func configure(_ channel: any Channel, configuration: TunnelConfiguration) -> EventLoopFuture<TunnelListener> {
-        channel.eventLoop.makeCompletedFuture {
-            channel.configureTunnelSocket()
-            let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .server, configuration: configuration.http2) { stream in
-                stream.eventLoop.makeCompletedFuture {
-                    let codec = TunnelStreamCodec(role: .accepting(token: configuration.token), established: stream.eventLoop.makePromise())
-                    try stream.pipeline.syncOperations.addHandler(codec)
-                    let asyncStream = try TunnelStream(wrappingChannelSynchronously: stream, configuration: .init(isOutboundHalfClosureEnabled: true))
-                    return Incoming(established: codec.established.futureResult, stream: asyncStream, codec: NIOLoopBound(codec, eventLoop: stream.eventLoop))
-                }
+    /// Sets up the server side of HTTP/2 on an authenticated channel. Call on its event loop.
+    static func configureSynchronously(_ channel: any Channel, configuration: TunnelConfiguration) throws -> TunnelListener {
+        let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .server, configuration: configuration.http2) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let codec = TunnelStreamCodec(role: .accepting, established: stream.eventLoop.makePromise())
+                try stream.pipeline.syncOperations.addHandler(codec)
+                let asyncStream = try TunnelStream(wrappingChannelSynchronously: stream, configuration: .init(isOutboundHalfClosureEnabled: true))
+                return Incoming(established: codec.established.futureResult, stream: asyncStream, codec: NIOLoopBound(codec, eventLoop: stream.eventLoop))
             }
-            return TunnelListener(multiplexer: multiplexer, connection: channel)
         }
+        return TunnelListener(multiplexer: multiplexer, connection: channel)
     }
 
-    /// Hands each stream that carries the right token to `handler`, concurrently, until the connection ends.
-    /// Streams with a wrong token are refused (403) without reaching `handler`.
+    /// Hands each stream to `handler`, concurrently, until the connection ends. Malformed
+    /// requests are refused (400) without reaching `handler`.
     public func serve(_ handler: @escaping @Sendable (TunnelRequest) async -> Void) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             for try await incoming in multiplexer.inbound {
@@ -80,23 +77,19 @@ public struct TunnelDialer: Sendable {
     /// The carrier connection (a TCP socket, or a port-forward).
     public let connection: any Channel
 
-    /// Sets up the client side of HTTP/2 on a connected channel. Call from the channel's initializer.
-    public static func configure(_ channel: any Channel, configuration: TunnelConfiguration) -> EventLoopFuture<TunnelDialer> {
-        channel.eventLoop.makeCompletedFuture {
-            channel.configureTunnelSocket()
-            let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client, configuration: configuration.http2) { stream in
-                stream.eventLoop.makeSucceededVoidFuture()
-            }
-            return TunnelDialer(multiplexer: multiplexer, configuration: configuration, connection: channel)
+    /// Sets up the client side of HTTP/2 on an authenticated channel. Call on its event loop.
+    static func configureSynchronously(_ channel: any Channel, configuration: TunnelConfiguration) throws -> TunnelDialer {
+        let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client, configuration: configuration.http2) { stream in
+            stream.eventLoop.makeSucceededVoidFuture()
         }
+        return TunnelDialer(multiplexer: multiplexer, configuration: configuration, connection: channel)
     }
 
     /// Opens a stream to `target` and returns once the other end reached it.
     public func open(_ target: String) async throws -> TunnelStream {
-        let token = configuration.token
         let (stream, established) = try await multiplexer.openStream { channel in
             channel.eventLoop.makeCompletedFuture {
-                let codec = TunnelStreamCodec(role: .opening(target: target, token: token), established: channel.eventLoop.makePromise())
+                let codec = TunnelStreamCodec(role: .opening(target: target), established: channel.eventLoop.makePromise())
                 try channel.pipeline.syncOperations.addHandler(codec)
                 let stream = try TunnelStream(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 return (stream, codec.established.futureResult)
@@ -131,6 +124,72 @@ extension TunnelCarrier {
 
 extension TunnelListener: TunnelCarrier {}
 extension TunnelDialer: TunnelCarrier {}
+
+/// A carrier connection whose handshake (`TunnelHandshake`) is under way. Create it in the
+/// connection's channel initializer, then ask for the tunnel end, which waits for the peer's proof:
+/// nothing is read from or offered to the peer before it has proven it holds the session secret.
+public struct PendingCarrier: Sendable {
+    /// The carrier connection (a TCP socket, or a port-forward).
+    public let connection: any Channel
+    /// The peer's address, as the connection was opened (read once it closed, the channel has none).
+    public let peer: String
+    let handshake: NIOLoopBound<TunnelHandshakeHandler>
+    let configuration: TunnelConfiguration
+
+    /// Starts the handshake on a connected channel. Call from the channel's initializer.
+    public static func begin(
+        _ channel: any Channel, side: TunnelHandshake.Side, purpose: TunnelHandshake.Purpose, configuration: TunnelConfiguration
+    ) -> EventLoopFuture<PendingCarrier> {
+        channel.eventLoop.makeCompletedFuture {
+            channel.configureTunnelSocket()
+            let handler = TunnelHandshakeHandler(side: side, secret: configuration.secret, purpose: purpose, authenticated: channel.eventLoop.makePromise())
+            try channel.pipeline.syncOperations.addHandler(handler)
+            let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "an unknown address"
+            return PendingCarrier(connection: channel, peer: peer, handshake: NIOLoopBound(handler, eventLoop: channel.eventLoop), configuration: configuration)
+        }
+    }
+
+    /// The CLI's side of a carrier over a plain TCP connection to the agent (a port-forward in a
+    /// session; a direct connection in benchmarks and tests).
+    public static func connect(host: String, port: Int, purpose: TunnelHandshake.Purpose, configuration: TunnelConfiguration) async throws -> PendingCarrier {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: host, port: port) { channel in begin(channel, side: .cli, purpose: purpose, configuration: configuration) }
+    }
+
+    /// The HTTP/2 server end, once the peer is authenticated. Throws `TunnelHandshakeError`.
+    public func listener() async throws -> TunnelListener {
+        try await authenticated { channel, configuration in try TunnelListener.configureSynchronously(channel, configuration: configuration) }
+    }
+
+    /// The HTTP/2 client end, once the peer is authenticated. Throws `TunnelHandshakeError`.
+    public func dialer() async throws -> TunnelDialer {
+        try await authenticated { channel, configuration in try TunnelDialer.configureSynchronously(channel, configuration: configuration) }
+    }
+
+    private func authenticated<End: Sendable>(
+        _ configure: @escaping @Sendable (any Channel, TunnelConfiguration) throws -> End
+    ) async throws -> End {
+        let handshake = self.handshake
+        let (channel, configuration) = (connection, self.configuration)
+        do {
+            try await channel.eventLoop.flatSubmit { handshake.value.authenticated.futureResult }.get()
+            return try await channel.eventLoop.submit {
+                let end = try configure(channel, configuration)
+                handshake.value.release()
+                return end
+            }.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    /// Closes the connection without waiting for the handshake.
+    public func close() async {
+        try? await connection.close()
+    }
+}
 
 extension Channel {
     /// Latency over batching on the tunnel's carrier, when it is a TCP socket.

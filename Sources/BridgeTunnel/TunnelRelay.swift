@@ -77,12 +77,4 @@ public enum TunnelRelay {
             }
         }
     }
-
-    /// Splits `host:port` (or `[v6]:port`).
-    public static func parseTarget(_ target: String) -> (host: String, port: Int)? {
-        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        var host = String(target[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
-    }
 }

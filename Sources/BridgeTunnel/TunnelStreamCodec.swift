@@ -4,8 +4,8 @@ import NIOHTTP2
 
 /// Turns one HTTP/2 stream into a byte stream, CONNECT-style.
 ///
-/// The opening side sends `:method CONNECT`, `:authority TARGET` and the session token; the
-/// accepting side answers `:status 200` (or 403 for a wrong token) and from then on DATA frames
+/// The opening side sends `:method CONNECT` and `:authority TARGET`; the accepting side answers
+/// `:status 200` (or 400 for a malformed request, 502 for an unreachable target) and from then on DATA frames
 /// carry the connection's bytes both ways. Closing the output (`close(mode: .output)`) sends
 /// END_STREAM, and an END_STREAM received closes the input: half-closure passes through.
 final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
@@ -15,15 +15,14 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundOut = HTTP2Frame.FramePayload
 
     enum Role {
-        /// Accepts streams carrying this token.
-        case accepting(token: String)
-        /// Opens a stream to `target` with this token.
-        case opening(target: String, token: String)
+        /// Accepts streams (the connection under them is authenticated: `TunnelHandshake`).
+        case accepting
+        /// Opens a stream to `target`.
+        case opening(target: String)
     }
 
     private let role: Role
-    /// Completed with the stream's target: for the accepting side once the request (and its
-    /// token) arrived, for the opening side once the answer was 200. Failed otherwise.
+    /// Completed with the stream's target: for the accepting side once the request arrived, for the opening side once the answer was 200. Failed otherwise.
     let established: EventLoopPromise<String>
     private var settled = false
     private var answered = false
@@ -59,9 +58,9 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func sendRequest(context: ChannelHandlerContext) {
-        guard case .opening(let target, let token) = role, !requestSent else { return }
+        guard case .opening(let target) = role, !requestSent else { return }
         requestSent = true
-        let headers = HPACKHeaders([(":method", "CONNECT"), (":authority", target), (TunnelProtocol.tokenHeader, token)])
+        let headers = HPACKHeaders([(":method", "CONNECT"), (":authority", target)])
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
     }
 
@@ -87,18 +86,14 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
 
     private func answer(_ headers: HPACKHeaders, context: ChannelHandlerContext) {
         switch role {
-        case .accepting(let token):
+        case .accepting:
             let target = headers.first(name: ":authority") ?? ""
             guard headers.first(name: ":method") == "CONNECT", !target.isEmpty else {
                 refuse("400", target: target, context: context)
                 return
             }
-            guard headers.first(name: TunnelProtocol.tokenHeader) == token else {
-                refuse("403", target: target, context: context)
-                return
-            }
             settle(.success(target))
-        case .opening(let target, _):
+        case .opening(let target):
             let status = headers.first(name: ":status") ?? ""
             if status == "200" {
                 settle(.success(target))
@@ -149,7 +144,7 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
         let target: String
         switch role {
         case .accepting: target = "the requested target"
-        case .opening(let opened, _): target = opened
+        case .opening(let opened): target = opened
         }
         settle(.failure(TunnelError.closedBeforeAnswer(target: target)))
         context.fireChannelInactive()

@@ -8,51 +8,39 @@ import Musl
 import Darwin
 #endif
 
-/// `kbridge-agent`: what runs in the cluster. Lean on purpose (NIO only, no Foundation).
+/// `kbridge-agent`: what runs in the cluster. Lean on purpose (NIO and swift-crypto, no Foundation).
 ///
 /// ```
 /// kbridge-agent agent [--control-port 7300] [--inbound-port 7301] [--ports 8080,9090]
 /// ```
-/// The session token comes from `KBRIDGE_SESSION_TOKEN` (a Secret the pod spec references).
-/// The agent listens on every address of the pod, where a kubelet's port-forward (the pod's
-/// loopback) and the cluster's callers (the pod IP) both reach it; a platform that gives each
-/// pod one address of a shared network (the sandbox) names it in `KBRIDGE_LISTEN_ADDRESS`.
+/// The session secret comes from `AgentContract.secretVariable` (a Secret the pod spec
+/// references); every carrier connection must prove it holds it. The agent listens on every
+/// address of the pod, where a kubelet's port-forward (the pod's loopback) and the cluster's
+/// callers (the pod IP) both reach it; a platform that gives each pod one address of a shared
+/// network (the sandbox) names it in `AgentContract.listenAddressVariable`.
 @main
 struct AgentMain {
     static func main() async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        guard arguments.first == "agent" else {
-            fail("usage: kbridge-agent agent [--control-port N] [--inbound-port N] [--ports P,P,...]")
-        }
-        arguments.removeFirst()
-        var controlPort = 7300
-        var inboundPort = 7301
-        var ports: [Int] = []
-        while !arguments.isEmpty {
-            let flag = arguments.removeFirst()
-            guard let value = arguments.first else { fail("\(flag) needs a value") }
-            arguments.removeFirst()
-            switch flag {
-            case "--control-port": controlPort = Int(value) ?? controlPort
-            case "--inbound-port": inboundPort = Int(value) ?? inboundPort
-            case "--ports": ports = value.split(separator: ",").compactMap { Int($0) }
-            default: fail("unknown option \(flag)")
-            }
+        let arguments: AgentContract.Arguments
+        do {
+            arguments = try AgentContract.Arguments.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            fail(error.message)
         }
         let environment = currentEnvironment()
-        guard let token = environment["KBRIDGE_SESSION_TOKEN"], !token.isEmpty else {
-            fail("KBRIDGE_SESSION_TOKEN is not set: the agent refuses to run without a session token")
+        guard let secret = environment[AgentContract.secretVariable], !secret.isEmpty else {
+            fail("\(AgentContract.secretVariable) is not set: the agent refuses to run without a session secret")
         }
         var reported = environment
-        reported["KBRIDGE_SESSION_TOKEN"] = nil
+        reported[AgentContract.secretVariable] = nil
         let agent = BridgeAgent(configuration: .init(
-            token: token, host: environment[BridgeAgent.listenAddressVariable] ?? "0.0.0.0", controlPort: controlPort, inboundPort: inboundPort,
-            servicePorts: ports, environment: reported
+            secret: secret, host: environment[AgentContract.listenAddressVariable] ?? "0.0.0.0", arguments: arguments,
+            environment: reported, log: { log($0) }
         ))
         do {
-            try await agent.run { bound in print("kbridge-agent listening: control \(bound[0]), inbound \(bound[1]), service ports \(bound.dropFirst(2).map(String.init).joined(separator: ","))") }
+            try await agent.run { bound in log("listening: control \(bound[0]), inbound \(bound[1]), service ports \(bound.dropFirst(2).map(String.init).joined(separator: ","))") }
         } catch {
-            fail("kbridge-agent stopped: \(error)")
+            fail("stopped: \(error)")
         }
     }
 
@@ -69,8 +57,14 @@ struct AgentMain {
         return variables
     }
 
+    /// One line into the container's log, written at once (stdout is a pipe there, so `print` would hold it).
+    static func log(_ message: String) {
+        let line = Array("kbridge-agent: \(message)\n".utf8)
+        line.withUnsafeBytes { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
+    }
+
     static func fail(_ message: String) -> Never {
-        print("kbridge-agent: \(message)")
+        log(message)
         exit(2)
     }
 }

@@ -29,7 +29,7 @@ struct BenchMain {
 
     static func main() async throws {
         let server = try await BenchServer.start()
-        let tunnel = try await TunnelPair.start(token: "bench")
+        let tunnel = try await TunnelPair.start(secret: "bench")
         say("kbridge-bench: \(rounds) rounds; bulk \(bulkBytes >> 20) MiB per round, \(pings) round trips, \(pings) connection opens")
         say("")
 
@@ -192,26 +192,25 @@ enum BenchServer {
 struct TunnelPair {
     let dialer: TunnelDialer
 
-    static func start(token: String) async throws -> TunnelPair {
-        let configuration = TunnelConfiguration(token: token)
+    static func start(secret: String) async throws -> TunnelPair {
+        let configuration = TunnelConfiguration(secret: secret)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in TunnelListener.configure(channel, configuration: configuration) }
+            .bind(host: "127.0.0.1", port: 0) { channel in PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: configuration) }
         let port = server.channel.localAddress?.port ?? 0
         Task {
             try await server.executeThenClose { listeners in
-                for try await listener in listeners {
+                for try await pending in listeners {
                     Task {
-                        try await listener.serve { request in
-                            guard let target = TunnelRelay.parseTarget(request.target) else { return await request.refuse(status: "400") }
-                            await TunnelRelay.relay(request, toHost: target.host, port: target.port)
+                        try await pending.listener().serve { request in
+                            guard case .cluster(let host, let port) = AgentContract.Target(encoded: request.target) else { return await request.refuse(status: "400") }
+                            await TunnelRelay.relay(request, toHost: host, port: port)
                         }
                     }
                 }
             }
         }
-        let dialer = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in TunnelDialer.configure(channel, configuration: configuration) }
+        let dialer = try await PendingCarrier.connect(host: "127.0.0.1", port: port, purpose: .control, configuration: configuration).dialer()
         return TunnelPair(dialer: dialer)
     }
 }

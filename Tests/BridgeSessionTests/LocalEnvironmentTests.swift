@@ -32,14 +32,3 @@ import Testing
         #expect(text == "A=\"say \\\"hi\\\"\\nback\\\\slash\"\nB=\"two words\"\nC=\"\"\n")
     }
 }
-
-@Suite struct AgentEnvironmentReportTests {
-    @Test func readsJSONQuotedValues() throws {
-        let variables = try AgentEnvironmentReport.parse("A=\"x\\ny\"\nB=\"\\\"q\\\"\"\nEMPTY=\"\"\n")
-        #expect(variables == ["A": "x\ny", "B": "\"q\"", "EMPTY": ""])
-    }
-
-    @Test func refusesAnUnreadableValue() {
-        #expect(throws: SessionError.self) { try AgentEnvironmentReport.parse("A=not-json\n") }
-    }
-}

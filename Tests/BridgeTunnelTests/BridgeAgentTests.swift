@@ -1,7 +1,9 @@
 import BridgeTunnel
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
+import TunnelTesting
 
 /// The agent on loopback, with this test playing the CLI.
 @Suite struct BridgeAgentTests {
@@ -36,12 +38,17 @@ import Testing
         }
     }
 
-    @Test func relaysOutboundAndInboundConnectionsAndReportsItsEnvironment() async throws {
+    /// An agent on loopback with one service port, a cluster service it can reach, and a local
+    /// process; `body` gets the agent's bound ports (control, inbound, service) and what it logged.
+    private static func withAgent(
+        _ body: @escaping @Sendable (_ bound: [Int], _ clusterPort: Int, _ localPort: Int, _ log: AgentLog) async throws -> Void
+    ) async throws {
         let (clusterService, clusterPort) = try await Self.service(greeting: "cluster says hi\n")
         let (localProcess, localPort) = try await Self.service(greeting: "local process says hi\n")
+        let log = AgentLog()
         let agent = BridgeAgent(configuration: .init(
-            token: "session-1", host: "127.0.0.1", controlPort: 0, inboundPort: 0, servicePorts: [0],
-            environment: ["GREETING": "multi\nline \"quoted\"", "PORT": "8080"]
+            secret: secret, host: "127.0.0.1", arguments: .init(controlPort: 0, inboundPort: 0, servicePorts: [0]),
+            environment: ["GREETING": "multi\nline \"quoted\"", "PORT": "8080"], log: { log.append($0) }
         ))
         let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -50,43 +57,122 @@ import Testing
             group.addTask { try await agent.run { portsContinuation.yield($0) } }
             var iterator = ports.makeAsyncIterator()
             let bound = try #require(await iterator.next())
-            let tunnel = TunnelConfiguration(token: "session-1")
-
-            // Outbound: the CLI asks the agent to dial a cluster address.
-            let control = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: bound[0]) { TunnelDialer.configure($0, configuration: tunnel) }
-            let outbound = try await Self.readAll(try await control.open("127.0.0.1:\(clusterPort)"), sending: "ping\n")
-            #expect(outbound == "cluster says hi\nping\n")
-
-            // The agent's environment, values quoted so that newlines and quotes survive.
-            let environment = try await Self.readAll(try await control.open(BridgeAgent.environmentTarget))
-            #expect(environment == "GREETING=\"multi\\nline \\\"quoted\\\"\"\nPORT=\"8080\"\n")
-
-            // Inbound: a connection to the pod's port reaches the local process through the CLI.
-            let carrier = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: bound[1]) { TunnelListener.configure($0, configuration: tunnel) }
-            group.addTask {
-                try await carrier.serve { request in
-                    #expect(request.target == "inbound:0")
-                    await TunnelRelay.relay(request, toHost: "127.0.0.1", port: localPort)
-                }
-            }
-            // Until the agent has taken the carrier, it closes callers; then they get through.
-            var inbound = ""
-            for _ in 0..<100 where inbound.isEmpty {
-                let caller = try await TunnelRelay.connect(host: "127.0.0.1", port: bound[2])
-                inbound = (try? await Self.readAll(caller, sending: "request\n")) ?? ""
-                if inbound.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(inbound == "local process says hi\nrequest\n")
-
-            // A stream with the wrong token gets nothing.
-            let stranger = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: bound[0]) { TunnelDialer.configure($0, configuration: TunnelConfiguration(token: "guess")) }
-            await #expect(throws: TunnelError.refused(status: "403", target: BridgeAgent.environmentTarget)) {
-                try await stranger.open(BridgeAgent.environmentTarget)
-            }
+            try await body(bound, clusterPort, localPort, log)
             group.cancelAll()
         }
     }
+
+    private static let secret = "session-1"
+
+    /// Serves inbound streams on an authenticated carrier by relaying them to `localPort`.
+    private static func carry(_ carrier: TunnelListener, to localPort: Int, tag: String = "") async throws {
+        try await carrier.serve { request in
+            guard case .inbound = AgentContract.Target(encoded: request.target) else { return await request.refuse(status: "400") }
+            await TunnelRelay.relay(request, toHost: "127.0.0.1", port: localPort)
+        }
+    }
+
+    /// What a caller of the service port gets, once the agent has a carrier (until then it closes callers).
+    private static func callService(port: Int) async throws -> String {
+        var answer = ""
+        for _ in 0..<100 where answer.isEmpty {
+            let caller = try await TunnelRelay.connect(host: "127.0.0.1", port: port)
+            answer = (try? await Self.readAll(caller, sending: "request\n")) ?? ""
+            if answer.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return answer
+    }
+
+    @Test func relaysOutboundAndInboundConnectionsAndReportsItsEnvironment() async throws {
+        try await Self.withAgent { bound, clusterPort, localPort, _ in
+            let tunnel = TunnelConfiguration(secret: Self.secret)
+            // Outbound: the CLI asks the agent to dial a cluster address.
+            let control = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[0], purpose: .control, configuration: tunnel).dialer()
+            let outbound = try await Self.readAll(try await control.open(AgentContract.Target.cluster(host: "127.0.0.1", port: clusterPort).encoded), sending: "ping\n")
+            #expect(outbound == "cluster says hi\nping\n")
+
+            // The agent's environment, values quoted so that newlines and quotes survive.
+            let environment = try await Self.readAll(try await control.open(AgentContract.Target.environment.encoded))
+            #expect(try AgentContract.EnvironmentReport.decode(environment) == ["GREETING": "multi\nline \"quoted\"", "PORT": "8080"])
+
+            // Inbound: a connection to the pod's port reaches the local process through the CLI.
+            let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: tunnel).listener()
+            let serving = Task { try await Self.carry(carrier, to: localPort) }
+            #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
+            serving.cancel()
+            await carrier.close()
+        }
+    }
+
+    /// Foreign clients on the control and carrier ports: silent probes, garbage, a wrong secret, a
+    /// replayed exchange, a proof for the other port. None gets a byte beyond the agent's challenge,
+    /// none displaces the working carrier, and all but the probe are logged.
+    @Test func foreignClientsGetNothingAndTheSessionKeepsWorking() async throws {
+        try await Self.withAgent { bound, clusterPort, localPort, log in
+            let tunnel = TunnelConfiguration(secret: Self.secret)
+            let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: tunnel).listener()
+            let serving = Task { try await Self.carry(carrier, to: localPort) }
+            #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
+
+            // A genuine control handshake, recorded by a relay in between.
+            let recorder = try await RecordingRelay.start(host: "127.0.0.1", port: bound[0])
+            let control = try await PendingCarrier.connect(host: "127.0.0.1", port: recorder.port, purpose: .control, configuration: tunnel).dialer()
+            _ = try await Self.readAll(try await control.open(AgentContract.Target.environment.encoded))
+            let recorded = recorder.sentToAgent()
+            // The wire format: the agent's challenge is magic (8) + nonce (32); the CLI answers with
+            // magic + its nonce + its proof (72), then HTTP/2 follows.
+            #expect(recorded.count > 72)
+            let challengeSize = 40
+            for port in [bound[0], bound[1]] {
+                // The kubelet's TCP probe: connect and close.
+                #expect(try await RawPeer.exchange(host: "127.0.0.1", port: port, sending: []).count == challengeSize)
+                // Not a handshake at all (an HTTP request, the HTTP/2 preface of a tunnel without a secret).
+                #expect(try await RawPeer.exchange(host: "127.0.0.1", port: port, sending: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)).count == challengeSize)
+                #expect(try await RawPeer.exchange(host: "127.0.0.1", port: port, sending: Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)).count == challengeSize)
+                // The recorded proof, replayed on a new connection (a new challenge).
+                #expect(try await RawPeer.exchange(host: "127.0.0.1", port: port, sending: recorded).count == challengeSize)
+            }
+            // A client that guessed the secret wrong; the right secret proven for the other port.
+            for (secret, port, purpose) in [("guess", bound[0], TunnelHandshake.Purpose.control), ("guess", bound[1], .inbound), (Self.secret, bound[1], .control)] {
+                let stranger = try await PendingCarrier.connect(host: "127.0.0.1", port: port, purpose: purpose, configuration: TunnelConfiguration(secret: secret))
+                await #expect(throws: TunnelHandshakeError.self) { _ = try await stranger.dialer() }
+            }
+
+            // The session still works both ways, through the carrier it had.
+            #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
+            let outbound = try await Self.readAll(try await control.open(AgentContract.Target.cluster(host: "127.0.0.1", port: clusterPort).encoded), sending: "ping\n")
+            #expect(outbound == "cluster says hi\nping\n")
+
+            let refusals = log.lines.filter { $0.hasPrefix("refused a connection") }
+            #expect(refusals.count == 9, "\(log.lines)")
+            #expect(refusals.filter { $0.contains("not a kbridge handshake") }.count == 4)
+            #expect(refusals.filter { $0.contains("did not prove it holds the session secret") }.count == 5)
+            serving.cancel()
+            await carrier.close()
+        }
+    }
+
+    /// The CLI checks the agent too: a listener that does not hold the secret is told nothing.
+    @Test func theCLIRefusesAnAgentThatCannotProveTheSecret() async throws {
+        let impostor = TunnelConfiguration(secret: "not-the-session")
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { PendingCarrier.begin($0, side: .agent, purpose: .control, configuration: impostor) }
+        let port = try #require(server.channel.localAddress?.port)
+        let accepted = Task {
+            try await server.executeThenClose { pending in
+                for try await carrier in pending { return try? await carrier.listener() }
+                return nil
+            }
+        }
+        let cli = try await PendingCarrier.connect(host: "127.0.0.1", port: port, purpose: .control, configuration: TunnelConfiguration(secret: Self.secret))
+        await #expect(throws: TunnelHandshakeError.self) { _ = try await cli.dialer() }
+        #expect(try await accepted.value == nil, "the impostor did not get an authenticated connection either")
+    }
+}
+
+/// Lines the agent logged, collected across its tasks.
+final class AgentLog: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var lines: [String] { storage.withLock { $0 } }
 }

@@ -49,7 +49,7 @@ import Testing
         let echo = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in TunnelRelay.accepted(channel) }
         let echoPort = try #require(echo.channel.localAddress?.port)
-        let agent = BridgeAgent(configuration: .init(token: "t", host: "127.0.0.1", controlPort: 0, inboundPort: 0, servicePorts: [0], environment: [:]))
+        let agent = BridgeAgent(configuration: .init(secret: "t", host: "127.0.0.1", arguments: .init(controlPort: 0, inboundPort: 0, servicePorts: [0]), environment: [:]))
         let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -68,11 +68,9 @@ import Testing
             group.addTask { try await agent.run { portsContinuation.yield($0) } }
             var iterator = ports.makeAsyncIterator()
             let bound = try #require(await iterator.next())
-            let tunnel = TunnelConfiguration(token: "t")
-            let control = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: bound[0]) { TunnelDialer.configure($0, configuration: tunnel) }
-            let carrier = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: bound[1]) { TunnelListener.configure($0, configuration: tunnel) }
+            let tunnel = TunnelConfiguration(secret: "t")
+            let control = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[0], purpose: .control, configuration: tunnel).dialer()
+            let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: tunnel).listener()
             group.addTask {
                 try await carrier.serve { request in await TunnelRelay.relay(request, toHost: "127.0.0.1", port: echoPort) }
             }

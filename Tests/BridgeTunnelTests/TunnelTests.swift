@@ -8,28 +8,25 @@ import Testing
     /// A listener whose streams echo what they receive (upper-cased when the target says so),
     /// refusing targets named `unreachable:1`; and a dialer connected to it.
     private func withTunnel(
-        serverToken: String = "s3cret", clientToken: String = "s3cret", _ body: (TunnelDialer) async throws -> Void
+        _ body: (TunnelDialer) async throws -> Void
     ) async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
-                TunnelListener.configure(channel, configuration: TunnelConfiguration(token: serverToken))
+                PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: TunnelConfiguration(secret: "s3cret"))
             }
         let port = try #require(server.channel.localAddress?.port)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.executeThenClose { connections in
                     try await withThrowingDiscardingTaskGroup { connectionGroup in
-                        for try await listener in connections {
-                            connectionGroup.addTask { try? await listener.serve(Self.echo) }
+                        for try await pending in connections {
+                            connectionGroup.addTask { try? await pending.listener().serve(Self.echo) }
                         }
                     }
                 }
             }
-            let dialer = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port) { channel in
-                    TunnelDialer.configure(channel, configuration: TunnelConfiguration(token: clientToken))
-                }
+            let dialer = try await PendingCarrier.connect(host: "127.0.0.1", port: port, purpose: .control, configuration: TunnelConfiguration(secret: "s3cret")).dialer()
             try await body(dialer)
             group.cancelAll()
         }
@@ -66,12 +63,6 @@ import Testing
             let stream = try await dialer.open("upper:8080")
             let answer = try await Self.roundTrip(stream, ByteBuffer(string: "hello through the tunnel"))
             #expect(String(buffer: answer) == "HELLO THROUGH THE TUNNEL")
-        }
-    }
-
-    @Test func aStreamWithTheWrongTokenIsRefused() async throws {
-        try await withTunnel(clientToken: "guessed") { dialer in
-            await #expect(throws: TunnelError.refused(status: "403", target: "echo:80")) { try await dialer.open("echo:80") }
         }
     }
 
@@ -148,7 +139,7 @@ import Testing
     @Test func serverSpeaksFirstAndHalfClosureReachesIt() async throws {
         let (server, servicePort) = try await Self.greetingServer()
         let tunnel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in TunnelListener.configure(channel, configuration: TunnelConfiguration(token: "t")) }
+            .bind(host: "127.0.0.1", port: 0) { channel in PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: TunnelConfiguration(secret: "t")) }
         let tunnelPort = try #require(tunnel.channel.localAddress?.port)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -164,16 +155,15 @@ import Testing
             }
             group.addTask {
                 try await tunnel.executeThenClose { connections in
-                    for try await listener in connections {
-                        try await listener.serve { request in
-                            guard let target = TunnelRelay.parseTarget(request.target) else { return await request.refuse(status: "400") }
-                            await TunnelRelay.relay(request, toHost: target.host, port: target.port)
+                    for try await pending in connections {
+                        try await pending.listener().serve { request in
+                            guard case .cluster(let host, let port) = AgentContract.Target(encoded: request.target) else { return await request.refuse(status: "400") }
+                            await TunnelRelay.relay(request, toHost: host, port: port)
                         }
                     }
                 }
             }
-            let dialer = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: tunnelPort) { channel in TunnelDialer.configure(channel, configuration: TunnelConfiguration(token: "t")) }
+            let dialer = try await PendingCarrier.connect(host: "127.0.0.1", port: tunnelPort, purpose: .control, configuration: TunnelConfiguration(secret: "t")).dialer()
             let stream = try await dialer.open("127.0.0.1:\(servicePort)")
             let transcript = try await stream.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
@@ -188,17 +178,5 @@ import Testing
             await #expect(throws: TunnelError.refused(status: "502", target: "127.0.0.1:1")) { try await dialer.open("127.0.0.1:1") }
             group.cancelAll()
         }
-    }
-
-    @Test(arguments: [("10.0.0.1:80", "10.0.0.1", 80), ("[::1]:8080", "::1", 8080), ("web.shop.svc:443", "web.shop.svc", 443)])
-    func targetsAreSplitIntoHostAndPort(_ target: String, _ host: String, _ port: Int) {
-        #expect(TunnelRelay.parseTarget(target)?.host == host)
-        #expect(TunnelRelay.parseTarget(target)?.port == port)
-    }
-
-    @Test func malformedTargetsAreRejected() {
-        #expect(TunnelRelay.parseTarget("no-port") == nil)
-        #expect(TunnelRelay.parseTarget("host:99999") == nil)
-        #expect(TunnelRelay.parseTarget(":80") == nil)
     }
 }

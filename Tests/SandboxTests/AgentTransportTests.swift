@@ -28,9 +28,9 @@ import Testing
             let inventory = try #require(try await client.get(Service.self, name: "inventory").spec.clusterIP)
 
             let dialer = try await client.portForwardChannel(pod: "agent", port: 7300) { channel in
-                TunnelDialer.configure(channel, configuration: TunnelConfiguration(token: "t0ken"))
-            }
-            let answer = try await dialer.open("\(inventory):8080").executeThenClose { inbound, outbound in
+                PendingCarrier.begin(channel, side: .cli, purpose: .control, configuration: TunnelConfiguration(secret: "t0ken"))
+            }.dialer()
+            let answer = try await dialer.open(AgentContract.Target.cluster(host: inventory, port: 8080).encoded).executeThenClose { inbound, outbound in
                 try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.0\r\nHost: inventory\r\n\r\n"))
                 var text = ""
                 for try await bytes in inbound { text += String(buffer: bytes) }
@@ -39,14 +39,14 @@ import Testing
             #expect(answer.hasPrefix("HTTP/1.0 200"), "\(answer)")
             #expect(answer.contains(#"{"status": "ok"}"#))
 
-            let environment = try await dialer.open(BridgeAgent.environmentTarget).executeThenClose { inbound, outbound in
+            let environment = try await dialer.open(AgentContract.Target.environment.encoded).executeThenClose { inbound, outbound in
                 outbound.finish()
                 var text = ""
                 for try await bytes in inbound { text += String(buffer: bytes) }
                 return text
             }
             #expect(environment.contains("INVENTORY_SERVICE_HOST=\"\(inventory)\""), "the agent reports the service variables the app would see")
-            #expect(!environment.contains("t0ken"), "the session token is not reported")
+            #expect(!environment.contains("t0ken"), "the session secret is not reported")
         }
     }
 }

@@ -120,6 +120,10 @@ import Testing
         try await withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }
 
+    @Test func foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks() async throws {
+        try await withStorefront(ConnectScenarios.foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks)
+    }
+
     @Test func aClusterGoneMidSessionEndsItWithAMessageAndTheHostsFileRestored() async throws {
         try await withTestSandbox(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()]) { sandbox in
             let storefront = try await Storefront.deploy(kubeconfig: sandbox.kubeconfigPath)

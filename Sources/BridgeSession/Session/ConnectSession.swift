@@ -141,7 +141,7 @@ public final class ConnectSession: Sendable {
         }
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
-        let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, token: identity.token)
+        let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, secret: identity.secret)
         do {
             let podEnvironment = try await tunnel.environment()
             let services: [Service]

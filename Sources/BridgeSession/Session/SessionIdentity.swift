@@ -1,23 +1,27 @@
 /// A session's name and secret: the name labels what it changes in the cluster and on this
-/// machine; the token is checked on every tunnel stream.
+/// machine; the secret is what the CLI and the agent prove to each other on every carrier
+/// connection (`TunnelHandshake`).
 public struct SessionIdentity: Sendable, Hashable, Codable {
     public var id: String
-    public var token: String
+    public var secret: String
 
-    public init(id: String, token: String) {
+    public init(id: String, secret: String) {
         self.id = id
-        self.token = token
+        self.secret = secret
     }
 
-    /// A fresh session: an 8-character id and a 128-bit token.
+    /// A fresh session: an 8-character id and a 256-bit secret.
     public static func generate() -> SessionIdentity {
         var generator = SystemRandomNumberGenerator()
         let id = String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
-        let token = (0..<2).map { _ in String(UInt64.random(in: .min ... .max, using: &generator), radix: 16) }.joined()
-        return SessionIdentity(id: String(repeating: "0", count: 8 - id.count) + id, token: token)
+        let secret = (0..<32).map { _ in
+            let byte = String(UInt8.random(in: .min ... .max, using: &generator), radix: 16)
+            return byte.count == 1 ? "0" + byte : byte
+        }.joined()
+        return SessionIdentity(id: String(repeating: "0", count: 8 - id.count) + id, secret: secret)
     }
 
-    /// The per-session Secret that hands the token to the agent.
+    /// The per-session Secret that hands the secret to the agent.
     public var secretName: String { "kbridge-session-\(id)" }
 }
 
@@ -28,8 +32,6 @@ public enum ClusterNames {
     /// On the agent pod and the session's Secret: the session id.
     public static let sessionLabel = "kbridge.dev/session"
     public static let managedByLabel = "app.kubernetes.io/managed-by"
-    /// The Secret key that holds the session token.
-    public static let tokenKey = "token"
-    /// The agent container's variable that receives the token.
-    public static let tokenVariable = "KBRIDGE_SESSION_TOKEN"
+    /// The Secret key that holds the session secret.
+    public static let secretKey = "token"
 }

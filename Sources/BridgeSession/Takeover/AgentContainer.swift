@@ -1,3 +1,4 @@
+import BridgeTunnel
 import KubernetesClient
 
 /// The agent image kbridge uses unless told otherwise: the one this repository's Containerfile builds.
@@ -25,7 +26,7 @@ public struct AgentPorts: Sendable, Hashable, Codable {
 /// It keeps what the agent must see exactly as the app did (env, envFrom, volumeMounts, ports,
 /// resources) and replaces what would start the app (image, command, args) and what the agent
 /// cannot answer (the app's probes: a readiness probe on the agent's control port replaces
-/// them). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session token
+/// them). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session secret
 /// from the session's Secret.
 public enum AgentContainer {
     public static func build(
@@ -39,16 +40,14 @@ public enum AgentContainer {
         container["lifecycle"] = nil
         container["livenessProbe"] = nil
         container["startupProbe"] = nil
-        container["args"] = .array([
-            "agent", "--control-port", .string(String(ports.control)), "--inbound-port", .string(String(ports.inbound)),
-            "--ports", .string(servicePorts.map(String.init).joined(separator: ",")),
-        ])
+        let arguments = AgentContract.Arguments(controlPort: ports.control, inboundPort: ports.inbound, servicePorts: servicePorts)
+        container["args"] = .array(arguments.encoded.map { .string($0) })
         container["readinessProbe"] = ["tcpSocket": ["port": .integer(Int64(ports.control))], "periodSeconds": 1, "failureThreshold": 3]
         var env = original["env"]?.arrayValue ?? []
-        env.removeAll { $0["name"]?.stringValue == ClusterNames.tokenVariable }
+        env.removeAll { $0["name"]?.stringValue == AgentContract.secretVariable }
         env.append([
-            "name": .string(ClusterNames.tokenVariable),
-            "valueFrom": ["secretKeyRef": ["name": .string(secretName), "key": .string(ClusterNames.tokenKey)]],
+            "name": .string(AgentContract.secretVariable),
+            "valueFrom": ["secretKeyRef": ["name": .string(secretName), "key": .string(ClusterNames.secretKey)]],
         ])
         container["env"] = .array(env)
         var security = original["securityContext"]?.objectValue ?? [:]

@@ -236,7 +236,7 @@ public struct WorkloadTakeover: Sendable {
             metadata["ownerReferences"] = [["apiVersion": apiVersion, "kind": kind, "name": name, "uid": uid]]
         }
         do {
-            _ = try await client.createRaw(.secrets, ["metadata": .object(metadata), "type": "Opaque", "stringData": [ClusterNames.tokenKey: .string(session.token)]], namespace: namespace)
+            _ = try await client.createRaw(.secrets, ["metadata": .object(metadata), "type": "Opaque", "stringData": [ClusterNames.secretKey: .string(session.secret)]], namespace: namespace)
         } catch {
             throw .cluster(error)
         }

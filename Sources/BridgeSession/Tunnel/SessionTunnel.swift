@@ -10,39 +10,57 @@ public struct SessionTunnel: Sendable {
     public let control: TunnelDialer
     public let inbound: TunnelListener
 
-    public static func open(client: KubernetesClient, pod: String, namespace: String, ports: AgentPorts, token: String) async throws(SessionError) -> SessionTunnel {
-        let configuration = TunnelConfiguration(token: token)
-        let control: TunnelDialer
+    /// Opens both connections and proves the session secret on each (`TunnelHandshake`); an agent
+    /// that cannot prove it back is not the session's.
+    public static func open(client: KubernetesClient, pod: String, namespace: String, ports: AgentPorts, secret: String) async throws(SessionError) -> SessionTunnel {
+        let configuration = TunnelConfiguration(secret: secret)
+        let control = try await authenticated(client: client, pod: pod, namespace: namespace, port: ports.control, purpose: .control, configuration: configuration) {
+            try await $0.dialer()
+        }
         do {
-            control = try await client.portForwardChannel(pod: pod, namespace: namespace, port: ports.control) { channel in
-                TunnelDialer.configure(channel, configuration: configuration)
+            let inbound = try await authenticated(client: client, pod: pod, namespace: namespace, port: ports.inbound, purpose: .inbound, configuration: configuration) {
+                try await $0.listener()
+            }
+            return SessionTunnel(control: control, inbound: inbound)
+        } catch {
+            await control.close()
+            throw error
+        }
+    }
+
+    private static func authenticated<End>(
+        client: KubernetesClient, pod: String, namespace: String, port: Int, purpose: TunnelHandshake.Purpose, configuration: TunnelConfiguration,
+        _ end: (PendingCarrier) async throws -> End
+    ) async throws(SessionError) -> End {
+        let pending: PendingCarrier
+        do {
+            pending = try await client.portForwardChannel(pod: pod, namespace: namespace, port: port) { channel in
+                PendingCarrier.begin(channel, side: .cli, purpose: purpose, configuration: configuration)
             }
         } catch {
             throw .cluster(error)
         }
         do {
-            let inbound = try await client.portForwardChannel(pod: pod, namespace: namespace, port: ports.inbound) { channel in
-                TunnelListener.configure(channel, configuration: configuration)
-            }
-            return SessionTunnel(control: control, inbound: inbound)
+            return try await end(pending)
+        } catch let error as TunnelHandshakeError {
+            throw .agentNotAuthenticated(pod: pod, port: port, reason: error.description)
         } catch {
-            await control.close()
-            throw .cluster(error)
+            throw .tunnelLost(detail: "the \(purpose.rawValue) connection to the agent in pod \(pod) failed: \(error)")
         }
     }
 
     /// The agent's environment: what the app saw in the pod, service variables included.
     public func environment() async throws(SessionError) -> [String: String] {
         do {
-            let text = try await control.open(BridgeAgent.environmentTarget).executeThenClose { inbound, outbound in
+            let text = try await control.open(AgentContract.Target.environment.encoded).executeThenClose { inbound, outbound in
                 outbound.finish()
                 var text = ""
                 for try await bytes in inbound { text += String(buffer: bytes) }
                 return text
             }
-            return try AgentEnvironmentReport.parse(text)
-        } catch let error as SessionError {
-            throw error
+            return try AgentContract.EnvironmentReport.decode(text)
+        } catch let error as AgentContract.ReportError {
+            throw .tunnelLost(detail: "the agent's environment report has an unreadable value for \(error.variable)")
         } catch {
             throw .tunnelLost(detail: "the agent did not report its environment: \(error)")
         }
@@ -50,7 +68,7 @@ public struct SessionTunnel: Sendable {
 
     /// A connection to `host:port` as seen from inside the cluster.
     public func dial(host: String, port: Int) async throws -> TunnelStream {
-        try await control.open("\(host):\(port)")
+        try await control.open(AgentContract.Target.cluster(host: host, port: port).encoded)
     }
 
     /// Connects every inbound stream (`inbound:PORT`) to `localhost:portMap[PORT]` (the same port
@@ -59,7 +77,7 @@ public struct SessionTunnel: Sendable {
     /// nobody listens on makes the agent close the cluster's connection at once.
     public func serveInbound(portMap: [Int: Int], onConnection: @escaping @Sendable (_ remote: Int, _ local: Int, _ connected: Bool) -> Void) async {
         try? await inbound.serve { request in
-            guard request.target.hasPrefix("inbound:"), let remote = Int(request.target.dropFirst("inbound:".count)) else {
+            guard case .inbound(let remote) = AgentContract.Target(encoded: request.target) else {
                 await request.refuse(status: "400")
                 return
             }

@@ -1,7 +1,9 @@
+import BridgeTunnel
 import Foundation
 import KubernetesClient
 import SandboxTesting
 import Testing
+import TunnelTesting
 
 /// The connect story and its edge cases as scenarios over any cluster with the storefront
 /// deployed: the conformance suites run them on the real control plane and on the real node.
@@ -177,6 +179,48 @@ enum ConnectScenarios {
             #expect(denied.stderr.contains("forbidden: user \"system:serviceaccount:\(storefront.namespace):developer-view\""), "\(denied.stderr)")
         }
         try await storefront.expectUnchanged(since: clusterBefore)
+    }
+
+    /// Anyone on the pod network can reach the agent's control and carrier ports. Without the
+    /// session secret (nothing, garbage, a wrong secret, a recorded exchange replayed) they get
+    /// nothing but the agent's challenge, the agent logs them (not the kubelet's probes), and the
+    /// session keeps answering the cluster's callers with the local process.
+    static func foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks(_ storefront: Storefront) async throws {
+        let port = Storefront.freePort()
+        var attempts = 0
+        let result = try await ConnectCommandTests.whileConnected(storefront, [
+            "--service", "api", "--local-port", String(port), "--no-hosts", "--",
+            "sh", "-c", #"API_VERSION=local PORT=$0 exec python3 "$1""#, String(port), ConnectCommandTests.api,
+        ]) {
+            #expect(await ConnectCommandTests.localAnswer(storefront)?[path: "api", "version"]?.stringValue == "local")
+            let agent = try #require(try await storefront.client.list(Pod.self, options: ListOptions(labelSelector: "kbridge.dev/session")).first)
+            let podIP = try #require(agent.status?.podIP)
+            let session = try #require(agent.metadata.labels?["kbridge.dev/session"])
+            // What an attacker may have recorded: a genuine exchange on the control port (it carries no traffic of its own).
+            let secret = try #require(try await storefront.client.getRaw(.secrets, name: "kbridge-session-\(session)")[path: "data", "token"]?.stringValue)
+            let decoded = try #require(Data(base64Encoded: secret).flatMap { String(data: $0, encoding: .utf8) })
+            let recorder = try await RecordingRelay.start(host: podIP, port: 7300)
+            let genuine = try await PendingCarrier.connect(host: "127.0.0.1", port: recorder.port, purpose: .control, configuration: TunnelConfiguration(secret: decoded)).dialer()
+            await genuine.close()
+            let recorded = recorder.sentToAgent()
+
+            for agentPort in [7300, 7301] {
+                for bytes in [Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8), recorded] {
+                    let received = try await RawPeer.exchange(host: podIP, port: agentPort, sending: bytes)
+                    #expect(received.count == 40, "only the challenge: \(received.count) bytes")
+                    attempts += 1
+                }
+                let wrong = try await PendingCarrier.connect(host: podIP, port: agentPort, purpose: agentPort == 7300 ? .control : .inbound, configuration: TunnelConfiguration(secret: "guessed"))
+                await #expect(throws: TunnelHandshakeError.self) { _ = try await wrong.dialer() }
+                attempts += 1
+            }
+            let answer = await storefront.askFront()
+            #expect(answer?[path: "api", "version"]?.stringValue == "local", "the session still works: \(answer?.jsonString ?? "no answer")")
+            let log = try await storefront.client.logs(pod: agent.metadata.name ?? "")
+            let refusals = log.split(separator: "\n").filter { $0.contains("refused a connection") }
+            #expect(refusals.count == attempts, "each foreign attempt is logged, the kubelet's probes are not:\n\(log)")
+        }
+        #expect(result.status == 0, "\(result.stderr)")
     }
 
     static func caller(_ namespace: String) -> String {

@@ -31,6 +31,10 @@ struct RealClusterConformanceTests {
         }
     }
 
+    @Test func foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks() async throws {
+        try await RealCluster.withStorefront(ConnectScenarios.foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks)
+    }
+
     @Test func badInputIsRefusedWithAMessageAndNothingChanged() async throws {
         try await RealCluster.withStorefront(ConnectScenarios.badInputIsRefusedWithAMessageAndNothingChanged)
     }

@@ -31,6 +31,10 @@ struct RealNodeConformanceTests {
         }
     }
 
+    @Test func foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks)
+    }
+
     @Test func badInputIsRefusedWithAMessageAndNothingChanged() async throws {
         try await RealNode.withStorefront(ConnectScenarios.badInputIsRefusedWithAMessageAndNothingChanged)
     }

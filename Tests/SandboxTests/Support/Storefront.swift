@@ -40,9 +40,18 @@ struct Storefront {
             try #require(ready, "service \(name) has a ready endpoint")
         }
         let storefront = Storefront(kubeconfigPath: kubeconfig, client: client)
-        // Ready endpoints reach a real kube-proxy's rules a moment later.
-        let answering = await TestSandbox.eventually(timeout: .seconds(60)) { await storefront.askFront() != nil }
-        try #require(answering, "the front service answers")
+        // Ready endpoints reach a real kube-proxy's rules a moment later (seen over a minute on a busy CI machine).
+        var lastFailure = ""
+        let answering = await TestSandbox.eventually(timeout: .seconds(180)) {
+            switch await storefront.frontAnswer() {
+            case .success: return true
+            case .failure(let failure):
+                lastFailure = failure.reason
+                return false
+            }
+        }
+        let pods = answering ? "" : await storefront.podSummary()
+        try #require(answering, "the front service answers (last attempt: \(lastFailure); pods: \(pods))")
         return storefront
     }
 
@@ -92,10 +101,38 @@ struct Storefront {
 
     /// One GET through the front service; the JSON answer, or nil when it did not answer.
     func askFront() async -> JSONValue? {
-        guard let web = try? await client.get(Service.self, name: "web"), let address = web.spec.clusterIP else { return nil }
-        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address):8080/"), timeout: .seconds(15)),
-              let body = try? await response.body.collect(upTo: 1 << 20) else { return nil }
-        return try? JSONValue.parse(Data(buffer: body))
+        try? await frontAnswer().get()
+    }
+
+    struct FrontFailure: Error {
+        var reason: String
+    }
+
+    /// One GET through the front service: its JSON answer, or why there was none.
+    func frontAnswer() async -> Result<JSONValue, FrontFailure> {
+        let address: String
+        do {
+            guard let clusterIP = try await client.get(Service.self, name: "web").spec.clusterIP else { return .failure(FrontFailure(reason: "web has no cluster IP")) }
+            address = clusterIP
+        } catch {
+            return .failure(FrontFailure(reason: "reading service web: \(error)"))
+        }
+        do {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address):8080/"), timeout: .seconds(15))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard let answer = try? JSONValue.parse(Data(buffer: body)) else {
+                return .failure(FrontFailure(reason: "\(address):8080 answered \(response.status.code) with no JSON: \(String(buffer: body).prefix(200))"))
+            }
+            return .success(answer)
+        } catch {
+            return .failure(FrontFailure(reason: "GET http://\(address):8080/: \(error)"))
+        }
+    }
+
+    /// Each pod of the namespace with its phase, readiness and IP, for failure messages.
+    func podSummary() async -> String {
+        guard let pods = try? await client.list(Pod.self) else { return "cannot list pods" }
+        return pods.map { "\($0.metadata.name ?? "?") \($0.status?.phase ?? "?") ready=\($0.isReady) \($0.status?.podIP ?? "-")" }.joined(separator: ", ")
     }
 
     /// A copy of this machine's hosts file for a test to hand to `--hosts-file`.
