@@ -19,6 +19,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case localCommandFailed(String)
     case localEndpoints(String)
     case restoreFailed(workload: String, detail: String)
+    case notRecorded(detail: String)
     case cluster(KubernetesError)
 
     public var description: String {
@@ -59,6 +60,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "cannot run the local command: \(detail)"
         case .restoreFailed(let workload, let detail):
             return "could not restore \(workload): \(detail); run `kbridge disconnect` once the cluster is reachable"
+        case .notRecorded(let detail):
+            return "cannot record the session on this machine (\(detail)); nothing was changed: a session kbridge could not find again after a crash would be left in the cluster"
         case .cluster(let error):
             return error.description
         }

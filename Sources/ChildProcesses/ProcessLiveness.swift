@@ -4,8 +4,29 @@ import Foundation
 public enum ProcessLiveness {
     /// It exists and is not a zombie waiting for its parent to reap it.
     public static func isAlive(_ pid: pid_t) -> Bool {
-        guard kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(close, offsetBy: 2)] != "Z"
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let fields = statFields(pid) else { return true }
+        return fields.first != "Z"
+    }
+
+    /// When the process started, in clock ticks since boot (`/proc/PID/stat`): with the pid, it
+    /// names one process for good, where a pid alone may be reused by another.
+    public static func startTime(of pid: pid_t) -> UInt64? {
+        guard let fields = statFields(pid), fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// Whether the process `pid` that started at `startTime` is still the one running: alive, and
+    /// not a newer process that was given the same pid.
+    public static func isAlive(_ pid: pid_t, startedAt startTime: UInt64?) -> Bool {
+        guard isAlive(pid) else { return false }
+        guard let startTime, let current = self.startTime(of: pid) else { return true }
+        return current == startTime
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name, from the state on.
+    private static func statFields(_ pid: pid_t) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 }

@@ -19,13 +19,17 @@ public struct HostsEntry: Sendable, Equatable {
 /// changed it meanwhile, and otherwise removes only kbridge's lines.
 public struct HostsFile: Sendable {
     public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// This user lacks the rights to it.
         case notWritable(path: String)
+        /// Not something to write names into: missing, a directory, immutable, on a read-only disk.
+        case unusable(path: String, reason: String)
         case unreadable(path: String, detail: String)
         case writeFailed(path: String, detail: String)
 
         public var description: String {
             switch self {
             case .notWritable(let path): return "cannot write \(path): run with the rights to edit it, or use --no-hosts"
+            case .unusable(let path, let reason): return "cannot use \(path) as the hosts file: \(reason) (choose another --hosts-file, or use --no-hosts)"
             case .unreadable(let path, let detail): return "cannot read \(path): \(detail)"
             case .writeFailed(let path, let detail): return "cannot update \(path): \(detail)"
             }
@@ -38,15 +42,40 @@ public struct HostsFile: Sendable {
         self.path = path
     }
 
-    /// Whether this process may rewrite the file.
-    public var isWritable: Bool {
-        FileManager.default.isWritableFile(atPath: path)
+    /// Fails unless this process can rewrite the file (through links, at their target), saying
+    /// why: no rights, or a path that is not a regular file one can write.
+    public func checkWritable() throws(Failure) {
+        let target = resolvedPath
+        var info = stat()
+        guard stat(target, &info) == 0 else {
+            throw .unusable(path: path, reason: errno == ENOENT ? "it does not exist" + (target == path ? "" : " (the link points to \(target))") : String(cString: strerror(errno)))
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .unusable(path: path, reason: info.st_mode & S_IFMT == S_IFDIR ? "it is a directory" : "it is not a regular file") }
+        let descriptor = open(target, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            switch errno {
+            case EACCES: throw .notWritable(path: path)
+            case EPERM: throw .unusable(path: path, reason: "it is immutable (chattr +i)")
+            case EROFS: throw .unusable(path: path, reason: "it is on a read-only file system")
+            default: throw .unusable(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+        close(descriptor)
+        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        guard access(folder, W_OK) == 0 || errno != EACCES else { throw .notWritable(path: folder) }
+    }
+
+    /// The file the path leads to, through any links: what kbridge rewrites (a link stays a link).
+    var resolvedPath: String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Adds (or replaces) the block of `session`. Returns the text the file had before, for `remove`.
     @discardableResult
     public func install(session: String, entries: [HostsEntry]) throws(Failure) -> String {
-        guard isWritable else { throw .notWritable(path: path) }
+        try checkWritable()
         let original = try read()
         var text = Self.removingBlock(of: session, from: original)
         if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
@@ -118,14 +147,19 @@ public struct HostsFile: Sendable {
         }
     }
 
+    /// Replaces the file's text: at the end of any links, keeping its owner and mode.
     private func write(_ text: String) throws(Failure) {
-        let url = URL(fileURLWithPath: path)
+        let target = resolvedPath
+        let url = URL(fileURLWithPath: target)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).kbridge-\(getpid())")
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        var info = stat()
+        guard stat(target, &info) == 0 else { throw .writeFailed(path: path, detail: String(cString: strerror(errno))) }
         do {
             try Data(text.utf8).write(to: temporary)
-            if let permissions = attributes?[.posixPermissions] { try? FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary.path) }
-            if rename(temporary.path, path) == 0 { return }
+            // Same mode and owner as the file it replaces (chown works when root, who may edit /etc/hosts).
+            chmod(temporary.path, info.st_mode & 0o7777)
+            if info.st_uid != geteuid() || info.st_gid != getegid() { _ = chown(temporary.path, info.st_uid, info.st_gid) }
+            if rename(temporary.path, target) == 0 { return }
             try? FileManager.default.removeItem(at: temporary)
             // A hosts file that is a mount point (containers) cannot be renamed over: write it in place.
             try Data(text.utf8).write(to: url)

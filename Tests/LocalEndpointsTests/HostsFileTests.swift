@@ -49,9 +49,52 @@ import Testing
         #expect(try text(hosts) == "127.0.0.1 localhost\n")
     }
 
-    @Test func anUnwritableFileIsRefusedWithAWayOut() {
-        let hosts = HostsFile(path: "/nonexistent-dir/hosts")
-        #expect(throws: HostsFile.Failure.notWritable(path: "/nonexistent-dir/hosts")) { try hosts.install(session: "s", entries: entries) }
+    @Test func aPathThatIsNoFileIsRefusedWithWhatItIs() throws {
+        let missing = HostsFile(path: "/nonexistent-dir/hosts")
+        #expect(throws: HostsFile.Failure.unusable(path: "/nonexistent-dir/hosts", reason: "it does not exist")) { try missing.install(session: "s", entries: entries) }
+        let directory = NSTemporaryDirectory() + "kbridge-hosts-dir-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(throws: HostsFile.Failure.unusable(path: directory, reason: "it is a directory")) { try HostsFile(path: directory).checkWritable() }
         #expect(HostsFile.Failure.notWritable(path: "/etc/hosts").description == "cannot write /etc/hosts: run with the rights to edit it, or use --no-hosts")
+    }
+
+    @Test func anImmutableFileIsSaidToBeImmutable() throws {
+        let hosts = try copy("127.0.0.1 localhost\n")
+        defer {
+            _ = try? Self.run("/usr/bin/chattr", ["-i", hosts.path])
+            try? FileManager.default.removeItem(atPath: hosts.path)
+        }
+        guard getuid() == 0, (try? Self.run("/usr/bin/chattr", ["+i", hosts.path])) == 0 else { return }  // needs root and a file system with the flag
+        #expect(throws: HostsFile.Failure.unusable(path: hosts.path, reason: "it is immutable (chattr +i)")) { try hosts.checkWritable() }
+    }
+
+    /// `/etc/hosts` is a link on some systems: the entries go to its target, the link stays, and
+    /// the target keeps its mode.
+    @Test func aLinkedHostsFileIsEditedAtItsTargetWhichKeepsItsMode() throws {
+        let target = try copy("127.0.0.1 localhost\n")
+        defer { try? FileManager.default.removeItem(atPath: target.path) }
+        chmod(target.path, 0o640)
+        let link = NSTemporaryDirectory() + "kbridge-hosts-link-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target.path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        let hosts = HostsFile(path: link)
+        let saved = try hosts.install(session: "s1", entries: entries)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target.path, "the link is still a link")
+        #expect(try text(target).contains("127.1.0.2\tweb"), "the target got the entries")
+        #expect(try FileManager.default.attributesOfItem(atPath: target.path)[.posixPermissions] as? Int == 0o640)
+        try hosts.remove(session: "s1", original: saved)
+        #expect(try text(target) == "127.0.0.1 localhost\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target.path)
+    }
+
+    private static func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 }

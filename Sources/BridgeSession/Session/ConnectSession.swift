@@ -18,6 +18,8 @@ public final class ConnectSession: Sendable {
         public var container: String?
         /// The hosts file to write the services' names into; nil: service variables only.
         public var hostsFile: String?
+        /// Whether the user named the hosts file (then it must be usable) rather than taking the default.
+        public var hostsFileChosen = false
         public var envFile: String?
         public var agentImage: String = AgentImage.default
         /// Container port → local port, for ports other than the service's.
@@ -69,21 +71,27 @@ public final class ConnectSession: Sendable {
         report(.init(.progress, "looking up service \"\(options.service)\" in namespace \"\(options.namespace)\""))
         let target = try await TargetResolver(client: client).resolve(service: options.service, namespace: options.namespace, container: options.container)
         try await freeLocalPort()
-        var hostsFile = options.hostsFile.map { HostsFile(path: $0) }
-        if let file = hostsFile, !file.isWritable {
-            report(.init(.warning, "cannot write \(file.path) (it needs administrator rights): cluster services are reached through the *_SERVICE_HOST/*_SERVICE_PORT variables instead (--no-hosts skips this check)"))
-            hostsFile = nil
+        let hostsFile = try usableHostsFile()
+        if let envFile = options.envFile {
+            do { try DotenvFile.checkDestination(envFile) } catch { throw .localEndpoints("--env-file: \(error)") }
         }
 
+        // Write-ahead: the record exists before anything changes, so that a crash at any later
+        // step leaves something `kbridge disconnect` finds.
         let identity = SessionIdentity.generate()
-        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
-        let takeover = WorkloadTakeover(client: client)
-        let takenOver = try await takeover.takeOver(target, session: identity, image: options.agentImage)
         let record = SessionRecord(
             id: identity.id, pid: getpid(), service: options.service, workload: target.workload, kubeconfig: options.kubeconfig, context: options.context,
             hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
         )
-        do { try registry.save(record) } catch { report(.init(.warning, "cannot record the session in \(registry.directory.path): \(error)")) }
+        do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
+        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
+        let takenOver: TakenOver
+        do {
+            takenOver = try await WorkloadTakeover(client: client).takeOver(target, session: identity, image: options.agentImage)
+        } catch {
+            registry.remove(identity.id)
+            throw error
+        }
         if let replicas = takenOver.scaledFrom {
             report(.init(.warning, "\(target.workload) had \(replicas) replicas: scaled to 1 for the session (given back at the end)"))
         }
@@ -118,6 +126,22 @@ public final class ConnectSession: Sendable {
     }
 
     // MARK: Phases
+
+    /// The hosts file to write, checked before anything changes: nil when there is none to write
+    /// (`--no-hosts`, or no rights to the default one: service variables then).
+    private func usableHostsFile() throws(SessionError) -> HostsFile? {
+        guard let path = options.hostsFile else { return nil }
+        let file = HostsFile(path: path)
+        do {
+            try file.checkWritable()
+            return file
+        } catch .notWritable where !options.hostsFileChosen {
+            report(.init(.warning, "cannot write \(path) (it needs administrator rights): cluster services are reached through the *_SERVICE_HOST/*_SERVICE_PORT variables instead (--no-hosts skips this check)"))
+            return nil
+        } catch {
+            throw .localEndpoints(error.description)
+        }
+    }
 
     private func freeLocalPort() async throws(SessionError) {
         guard let holder = PortHolder.find(port: options.localPort) else { return }
@@ -175,9 +199,9 @@ public final class ConnectSession: Sendable {
             let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound)
             if let envFile = options.envFile {
                 do {
-                    try DotenvFile.render(environment).write(toFile: envFile, atomically: true, encoding: .utf8)
+                    try PrivateFile.write(Data(DotenvFile.render(environment).utf8), to: URL(fileURLWithPath: envFile))
                 } catch {
-                    report(.init(.warning, "cannot write --env-file \(envFile): \(error.localizedDescription)"))
+                    throw SessionError.localEndpoints("--env-file: \(error)")
                 }
             }
             return Connection(agentPod: pod, tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)

@@ -31,8 +31,8 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "The container to replace, when the pod has several.")
     var container: String?
 
-    @Option(help: "The hosts file to write the cluster's service names into.")
-    var hostsFile: String = "/etc/hosts"
+    @Option(help: "The hosts file to write the cluster's service names into (default: /etc/hosts).")
+    var hostsFile: String?
 
     @Flag(help: "Leave the hosts file alone: reach services through their *_SERVICE_HOST/*_SERVICE_PORT variables.")
     var noHosts = false
@@ -71,7 +71,8 @@ struct ConnectCommand: AsyncParsableCommand {
             let client = try global.client(logger: logger)
             var options = ConnectSession.Options(service: service, namespace: global.namespace ?? client.defaultNamespace, localPort: localPort)
             options.container = container
-            options.hostsFile = noHosts ? nil : URL(fileURLWithPath: hostsFile).standardizedFileURL.path
+            options.hostsFile = noHosts ? nil : URL(fileURLWithPath: hostsFile ?? "/etc/hosts").standardizedFileURL.path
+            options.hostsFileChosen = hostsFile != nil
             options.envFile = envFile
             options.agentImage = agentImage
             options.portMap = Dictionary(portMappings.map { ($0.remote, $0.local) }) { $1 }

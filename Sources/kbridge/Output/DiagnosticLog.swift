@@ -1,23 +1,17 @@
 import Foundation
+import BridgeSession
 import KubernetesClient
 import Logging
 import Synchronization
 
-/// Diagnostic logs in `$TMPDIR/kbridge/`, one file per run, as Bridge to Kubernetes kept them
-/// in its TEMP folder: what a person attaches to a bug report.
+/// Diagnostic logs in kbridge's private folder (`$TMPDIR/kbridge-UID/`), one file per run, mode
+/// 0600, as Bridge to Kubernetes kept them in its TEMP folder: what a person attaches to a bug report.
 enum DiagnosticLog {
-    /// The folder of the logs.
-    static var directory: URL {
-        URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMPDIR"] ?? NSTemporaryDirectory()).appendingPathComponent("kbridge")
-    }
-
-    /// A logger writing to a new file of `directory`, named after the command and the process.
-    static func logger(command: String, level: Logger.Level = .debug) -> Logger {
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// A logger writing to a new file of the private folder, named after the command and the
+    /// process; a logger that drops everything when the folder is not this user's alone.
+    static func logger(command: String, level: Logger.Level = .debug, directory: PrivateDirectory = .standard) -> Logger {
         let stamp = Timestamp.format(Date()).replacingOccurrences(of: ":", with: "")
-        let file = directory.appendingPathComponent("kbridge-\(command)-\(stamp)-\(getpid()).log")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
-        let handle = FileHandle(forWritingAtPath: file.path)
+        let handle = try? PrivateFile.createForAppending(directory.ensure().appendingPathComponent("kbridge-\(command)-\(stamp)-\(getpid()).log"))
         var logger = Logger(label: "kbridge") { label in FileLogHandler(label: label, handle: handle) }
         logger.logLevel = level
         return logger

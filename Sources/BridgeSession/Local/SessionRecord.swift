@@ -6,6 +6,8 @@ import Foundation
 public struct SessionRecord: Codable, Sendable, Equatable {
     public var id: String
     public var pid: Int32
+    /// When that process started (`ProcessLiveness.startTime`): a pid alone may be reused.
+    public var processStart: UInt64?
     public var service: String
     public var workload: WorkloadReference
     public var kubeconfig: String?
@@ -20,6 +22,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public init(id: String, pid: Int32, service: String, workload: WorkloadReference, kubeconfig: String?, context: String?, hostsFile: String?, localPort: Int, startedAt: String) {
         self.id = id
         self.pid = pid
+        self.processStart = ProcessLiveness.startTime(of: pid)
         self.service = service
         self.workload = workload
         self.kubeconfig = kubeconfig
@@ -29,41 +32,50 @@ public struct SessionRecord: Codable, Sendable, Equatable {
         self.startedAt = startedAt
     }
 
-    /// Whether the process that runs the session is still alive (not a zombie).
+    /// Whether the process that runs the session is still alive (not a zombie, nor another
+    /// process that was given its pid).
     public var isRunning: Bool {
-        ProcessLiveness.isAlive(pid)
+        ProcessLiveness.isAlive(pid, startedAt: processStart)
     }
 }
 
-/// The session records of this machine: one JSON file each in `$TMPDIR/kbridge/sessions/`.
+/// The session records of this machine: one JSON file each, mode 0600, in the `sessions` folder
+/// of kbridge's private directory. A file that is not this user's alone is ignored.
 public struct SessionRegistry: Sendable {
-    public let directory: URL
+    public let directory: PrivateDirectory
 
-    public init(directory: URL? = nil) {
-        self.directory = directory ?? URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMPDIR"] ?? NSTemporaryDirectory())
-            .appendingPathComponent("kbridge").appendingPathComponent("sessions")
+    public init(directory: PrivateDirectory = PrivateDirectory.standard.appending("sessions")) {
+        self.directory = directory
     }
 
-    public func save(_ record: SessionRecord) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// Writes the record; a session that cannot be recorded must not change anything.
+    public func save(_ record: SessionRecord) throws(PrivateFileError) {
+        try directory.ensure()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(record).write(to: file(record.id), options: .atomic)
+        let data: Data
+        do {
+            data = try encoder.encode(record)
+        } catch {
+            throw .cannotWrite(path: file(record.id).path, detail: "\(error)")
+        }
+        try PrivateFile.write(data, to: file(record.id))
     }
 
     public func remove(_ id: String) {
         try? FileManager.default.removeItem(at: file(id))
     }
 
-    /// Every recorded session, oldest first.
+    /// Every recorded session, oldest first; nothing when the folder is not this user's alone.
     public func all() -> [SessionRecord] {
-        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
-        return files.filter { $0.pathExtension == "json" }
+        guard (try? directory.check()) != nil else { return [] }
+        let files = (try? FileManager.default.contentsOfDirectory(at: directory.url, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "json" && PrivateFile.isPrivate($0) }
             .compactMap { try? JSONDecoder().decode(SessionRecord.self, from: Data(contentsOf: $0)) }
             .sorted { $0.startedAt < $1.startedAt }
     }
 
     private func file(_ id: String) -> URL {
-        directory.appendingPathComponent("\(id).json")
+        directory.url.appendingPathComponent("\(id).json")
     }
 }
