@@ -20,6 +20,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case localEndpoints(String)
     case restoreFailed(workload: String, detail: String)
     case notRecorded(detail: String)
+    case restoreConflict(workload: String, detail: String)
     case cluster(KubernetesError)
 
     public var description: String {
@@ -38,7 +39,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
         case .ambiguousContainer(let pod, let available):
             return "pod \"\(pod)\" has several containers (\(available.joined(separator: ", "))): choose one with --container"
         case .alreadyTakenOver(let workload, let session):
-            return "\(workload) is already redirected by kbridge session \(session): end it with `kbridge disconnect` (or wait for its owner) and try again"
+            return "\(workload) is already redirected by kbridge session \(session): if it is yours, end it with `kbridge disconnect --session \(session)`; if its owner is gone for good, `kbridge disconnect --service SERVICE --session \(session)` gives it back from any machine"
         case .changedMeanwhile(let workload):
             return "\(workload) changed while kbridge was taking it over (someone else edited or redirected it); nothing was changed: try again"
         case .agentNotReady(let pod, let reason, let message, let image):
@@ -60,6 +61,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "cannot run the local command: \(detail)"
         case .restoreFailed(let workload, let detail):
             return "could not restore \(workload): \(detail); run `kbridge disconnect` once the cluster is reachable"
+        case .restoreConflict(let workload, let detail):
+            return "cannot give back \(workload) without undoing someone else's change: \(detail) during the session. It still runs the agent; `kbridge disconnect --force` puts back the original saved at the start (dropping that change), or edit \(workload) yourself"
         case .notRecorded(let detail):
             return "cannot record the session on this machine (\(detail)); nothing was changed: a session kbridge could not find again after a crash would be left in the cluster"
         case .cluster(let error):

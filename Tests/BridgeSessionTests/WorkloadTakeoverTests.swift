@@ -45,7 +45,7 @@ import Testing
                 _ = try await WorkloadTakeover(client: client).takeOver(target, session: .generate(), image: "agent:1")
             }
 
-            try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
             let after = try await client.getRaw(.deployments, name: "shop")
             #expect(after["spec"] == before)
             #expect(after[path: "metadata", "annotations", "kbridge.dev/original"] == nil)
@@ -68,7 +68,7 @@ import Testing
             #expect(during[path: "spec", "containers"]?[0]?["image"] == "agent:1")
             #expect(during[path: "metadata", "labels", "kbridge.dev/session"]?.stringValue == session.id)
 
-            try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
             let after = try await client.getRaw(.pods, name: "shop")
             #expect(after["spec"] == before)
             #expect(after[path: "metadata", "labels", "kbridge.dev/session"] == nil)
@@ -90,5 +90,142 @@ import Testing
                 String(describing: error).contains(#"namespace "nowhere" not found"#)
             }
         }
+    }
+
+    /// A Deployment of 3 replicas taken over by a fresh session; `body` gets the client, target, session and the spec before.
+    private func withTakenOverDeployment(
+        _ body: (KubernetesClient, TakeoverTarget, SessionIdentity, JSONValue?) async throws -> Void
+    ) async throws {
+        try await withTestSandbox() { sandbox in
+            let client = try sandbox.client()
+            _ = try await client.createRaw(.services, Self.service)
+            _ = try await client.createRaw(.deployments, [
+                "metadata": ["name": "shop"],
+                "spec": [
+                    "replicas": 3, "selector": ["matchLabels": ["app": "shop"]],
+                    "template": ["metadata": ["labels": ["app": "shop"]], "spec": ["containers": [Self.container, ["name": "sidecar", "image": "sidecar:1"]]]],
+                ],
+            ])
+            #expect(await Self.podsExist(client))
+            let before = try await client.getRaw(.deployments, name: "shop")["spec"]
+            let target = try await TargetResolver(client: client).resolve(service: "shop", namespace: "default", container: "shop")
+            let session = SessionIdentity.generate()
+            _ = try await WorkloadTakeover(client: client).takeOver(target, session: session, image: "agent:1")
+            try await body(client, target, session, before)
+        }
+    }
+
+    private static func patch(_ client: KubernetesClient, _ operations: [JSONPatchOperation]) async throws {
+        _ = try await client.patchRaw(.deployments, name: "shop", .json(operations))
+    }
+
+    /// `kubectl scale --replicas=3` and a new sidecar image during the session survive the restore,
+    /// which says so; only kbridge's own changes are undone.
+    @Test func theRestoreKeepsWhatOthersChangedMeanwhileAndSaysSo() async throws {
+        try await withTakenOverDeployment { client, target, session, before in
+            try await Self.patch(client, [.replace("/spec/replicas", 3), .replace("/spec/template/spec/containers/1/image", "sidecar:2")])
+            let restored = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(restored.kept == ["other changes to the pod template during the session: kept"])
+            let after = try await client.getRaw(.deployments, name: "shop")
+            #expect(after[path: "spec", "template", "spec", "containers"]?[0] == before?[path: "template", "spec", "containers"]?[0], "the app's container is back")
+            #expect(after[path: "spec", "template", "spec", "containers"]?[1]?["image"] == "sidecar:2", "the sidecar's new image is kept")
+            #expect(after[path: "spec", "template", "metadata", "labels", "kbridge.dev/session"] == nil)
+            #expect(after[path: "spec", "replicas"] == 3)
+        }
+        try await withTakenOverDeployment { client, target, session, _ in
+            try await Self.patch(client, [.replace("/spec/replicas", 2)])
+            let restored = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(restored.kept == ["replicas changed to 2 during the session: kept (it had 3 before)"])
+            #expect(try await client.getRaw(.deployments, name: "shop")[path: "spec", "replicas"] == 2)
+        }
+    }
+
+    /// `kubectl set env` / `set image` on the container that runs the agent: nothing is
+    /// overwritten, the message says how to finish, and `--force` puts back the saved original.
+    @Test func aChangeToTheAgentsContainerStopsTheRestoreUntilForced() async throws {
+        try await withTakenOverDeployment { client, target, session, before in
+            try await Self.patch(client, [.add("/spec/template/spec/containers/0/env/-", ["name": "FEATURE_FLAG", "value": "on"])])
+            let changed = try await client.getRaw(.deployments, name: "shop")["spec"]
+            await #expect {
+                _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            } throws: { error in
+                let text = String(describing: error)
+                return text.contains("its container \"shop\", which runs the agent, was edited (env changed)") && text.contains("kbridge disconnect --force")
+            }
+            #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == changed, "nothing was touched")
+            #expect(try await client.getRaw(.secrets, name: session.secretName)["data"] != nil, "the Secret (with the original) is kept")
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id, force: true)
+            #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == before)
+        }
+    }
+
+    /// Someone removed the annotation during the session: the Secret still has the original.
+    @Test func withoutItsAnnotationTheOriginalComesFromTheSessionsSecret() async throws {
+        try await withTakenOverDeployment { client, target, session, before in
+            try await Self.patch(client, [.remove("/metadata/annotations/kbridge.dev~1original")])
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == before)
+            await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.secrets, name: session.secretName) }
+        }
+    }
+
+    /// With both copies of the original gone, the restore does not claim success.
+    @Test func withNoOriginalLeftTheRestoreSaysTheAgentStillRuns() async throws {
+        try await withTakenOverDeployment { client, target, session, _ in
+            try await Self.patch(client, [.remove("/metadata/annotations/kbridge.dev~1original")])
+            try await client.delete(.secrets, name: session.secretName)
+            await #expect {
+                _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            } throws: { error in
+                String(describing: error).contains("it still runs the agent of session \(session.id), but the original kbridge saved")
+            }
+        }
+    }
+
+    /// A crash between deleting a bare Pod and creating the agent's: the pod exists only in the
+    /// session's Secret; the finder sees the take-over there and the restore creates the pod again.
+    @Test func aBarePodThatExistsOnlyInTheSecretIsFoundAndRecreated() async throws {
+        try await withTestSandbox() { sandbox in
+            let client = try sandbox.client()
+            _ = try await client.createRaw(.services, Self.service)
+            _ = try await client.createRaw(.pods, ["metadata": ["name": "shop", "labels": ["app": "shop"]], "spec": ["containers": [Self.container]]])
+            let before = try await client.getRaw(.pods, name: "shop")["spec"]
+            let target = try await TargetResolver(client: client).resolve(service: "shop", namespace: "default", container: nil)
+            let session = SessionIdentity.generate()
+            _ = try await WorkloadTakeover(client: client).takeOver(target, session: session, image: "agent:1")
+            try await client.delete(.pods, name: "shop")
+            #expect(await TestSandbox.eventually { (try? await client.getRaw(.pods, name: "shop")) == nil })
+
+            let found = try await TakeoverFinder(client: client).find(service: "shop", namespace: "default")
+            #expect(found?.workload == target.workload)
+            #expect(found?.session == session.id)
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(try await client.getRaw(.pods, name: "shop")["spec"] == before)
+            #expect(try await TakeoverFinder(client: client).all(namespace: "default").isEmpty)
+        }
+    }
+
+    @Test func theFinderSeesADeploymentTakeOverFromTheClusterAlone() async throws {
+        try await withTakenOverDeployment { client, target, session, _ in
+            let found = try await TakeoverFinder(client: client).find(service: "shop", namespace: "default")
+            #expect(found?.workload == target.workload && found?.session == session.id)
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(try await TakeoverFinder(client: client).find(service: "shop", namespace: "default") == nil)
+        }
+    }
+}
+
+@Suite struct JSONContainsTests {
+    @Test func aServerDefaultedContainerContainsWhatWasSent() {
+        let sent: JSONValue = ["name": "a", "ports": [["containerPort": 80]], "env": [["name": "X", "value": "1"]]]
+        let defaulted: JSONValue = ["name": "a", "ports": [["containerPort": 80, "protocol": "TCP"]], "env": [["name": "X", "value": "1"]], "terminationMessagePath": "/dev/termination-log"]
+        #expect(defaulted.contains(sent))
+        #expect(!sent.contains(defaulted))
+    }
+
+    @Test func anAddedOrChangedValueIsNotContained() {
+        let sent: JSONValue = ["image": "a:1", "env": [["name": "X", "value": "1"]]]
+        #expect(!(["image": "a:2", "env": [["name": "X", "value": "1"]]] as JSONValue).contains(sent))
+        #expect(!(["image": "a:1", "env": [["name": "X", "value": "1"], ["name": "Y", "value": "2"]]] as JSONValue).contains(sent))
     }
 }

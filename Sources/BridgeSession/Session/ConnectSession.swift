@@ -87,7 +87,7 @@ public final class ConnectSession: Sendable {
         report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
         let takenOver: TakenOver
         do {
-            takenOver = try await WorkloadTakeover(client: client).takeOver(target, session: identity, image: options.agentImage)
+            takenOver = try await takeOver(target, identity: identity)
         } catch {
             registry.remove(identity.id)
             throw error
@@ -126,6 +126,24 @@ public final class ConnectSession: Sendable {
     }
 
     // MARK: Phases
+
+    /// Takes the workload over; when a session of this machine whose process is gone still holds
+    /// it, gives that back first.
+    private func takeOver(_ target: TakeoverTarget, identity: SessionIdentity) async throws(SessionError) -> TakenOver {
+        let takeover = WorkloadTakeover(client: client)
+        do {
+            return try await takeover.takeOver(target, session: identity, image: options.agentImage)
+        } catch .alreadyTakenOver(let workload, let holder) {
+            guard let stale = registry.all().first(where: { $0.id == holder && $0.workload == target.workload }), !stale.isRunning else {
+                throw .alreadyTakenOver(workload: workload, session: holder)
+            }
+            report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
+            _ = try await takeover.restore(target.workload, session: holder)
+            if let hostsFile = stale.hostsFile { try? HostsFile(path: hostsFile).remove(session: holder) }
+            registry.remove(holder)
+            return try await takeover.takeOver(target, session: identity, image: options.agentImage)
+        }
+    }
 
     /// The hosts file to write, checked before anything changes: nil when there is none to write
     /// (`--no-hosts`, or no rights to the default one: service variables then).
@@ -317,13 +335,15 @@ public final class ConnectSession: Sendable {
                 }
             }
         }
+        let restored: Restored
         do {
-            try await WorkloadTakeover(client: client).restore(workload, session: session)
+            restored = try await WorkloadTakeover(client: client).restore(workload, session: session)
         } catch {
             return error
         }
         registry.remove(session)
-        report(.init(.restored, "\(workload) is back as it was"))
+        for kept in restored.kept { report(.init(.warning, "\(workload): \(kept)")) }
+        report(.init(.restored, restored.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
         return nil
     }
 

@@ -34,4 +34,6 @@ public enum ClusterNames {
     public static let managedByLabel = "app.kubernetes.io/managed-by"
     /// The Secret key that holds the session secret.
     public static let secretKey = "token"
+    /// The Secret key that holds the original (as the annotation does).
+    public static let originalKey = "original"
 }

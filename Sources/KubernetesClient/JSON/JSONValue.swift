@@ -101,11 +101,44 @@ extension JSONValue {
         return nil
     }
 
-    /// Reads a nested value by path, e.g. `value[path: "metadata", "name"]`.
+    /// Reads or writes a nested value by path, e.g. `value[path: "metadata", "name"]`; writing
+    /// creates the objects on the way, and nil removes the last key.
     public subscript(path keys: String...) -> JSONValue? {
-        var current: JSONValue? = self
-        for key in keys { current = current?[key] }
-        return current
+        get {
+            var current: JSONValue? = self
+            for key in keys { current = current?[key] }
+            return current
+        }
+        set {
+            self = Self.setting(newValue, at: keys[...], in: self)
+        }
+    }
+
+    private static func setting(_ value: JSONValue?, at keys: ArraySlice<String>, in object: JSONValue?) -> JSONValue {
+        guard let key = keys.first else { return value ?? .null }
+        var copy = object?.objectValue ?? [:]
+        if keys.count == 1 {
+            copy[key] = value
+        } else if value != nil || copy[key] != nil {
+            copy[key] = setting(value, at: keys.dropFirst(), in: copy[key])
+        }
+        return .object(copy)
+    }
+
+    /// Whether this value has everything `other` has: the same scalars, every key of an object
+    /// (this one may have more: the fields a server defaults), arrays of the same length whose
+    /// elements contain `other`'s in order.
+    public func contains(_ other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.object(let mine), .object(let theirs)):
+            return theirs.allSatisfy { key, value in mine[key]?.contains(value) ?? false }
+        case (.array(let mine), .array(let theirs)):
+            return mine.count == theirs.count && zip(mine, theirs).allSatisfy { $0.contains($1) }
+        case (.integer(let mine), .double(let theirs)), (.double(let theirs), .integer(let mine)):
+            return Double(mine) == theirs
+        default:
+            return self == other
+        }
     }
 
     public var stringValue: String? {

@@ -25,6 +25,11 @@ struct Console: Sendable {
         }
     }
 
+    /// A warning: on stderr as text, or a `warning` event.
+    func warning(_ message: String) {
+        step("warning: \(message)", event: "warning")
+    }
+
     /// An error, on stderr as text, or as an `error` event on stdout.
     func failure(_ message: String) {
         switch format {

@@ -1,0 +1,73 @@
+import Foundation
+import KubernetesClient
+
+/// What a take-over saves before it changes anything, and where a restore finds it: the
+/// workload's annotation `kbridge.dev/original`, and the session's Secret (key `original`).
+struct SavedOriginal: Codable, Equatable, Sendable {
+    var session: String
+    /// Deployments and StatefulSets: the replica count and pod template before the session.
+    var replicas: Int?
+    var template: JSONValue?
+    /// Bare pods: the pod as it can be created again.
+    var pod: JSONValue?
+    /// The replaced container, and the agent container put in its place: what the restore
+    /// expects to find there, so that it can tell someone else's change to that container.
+    var container: String?
+    var agent: JSONValue?
+
+    /// Whether the take-over scaled the workload down to one replica.
+    var scaled: Bool { (replicas ?? 1) > 1 }
+
+    /// The replaced container as it was.
+    var originalContainer: JSONValue? {
+        (template?[path: "spec", "containers"] ?? pod?[path: "spec", "containers"])?.arrayValue?.first { $0["name"]?.stringValue == container }
+    }
+
+    static func of(_ object: JSONValue, target: TakeoverTarget, session: SessionIdentity, image: String, ports: AgentPorts) throws(SessionError) -> SavedOriginal {
+        let workload = target.workload
+        let spec = workload.kind == .pod ? object["spec"] : object[path: "spec", "template", "spec"]
+        guard let container = spec?["containers"]?[target.containerIndex], container["name"]?.stringValue == target.container else {
+            throw .changedMeanwhile(workload: workload.description)
+        }
+        let agent = AgentContainer.build(from: container, image: image, ports: ports, servicePorts: target.containerPorts, secretName: session.secretName)
+        switch workload.kind {
+        case .deployment, .statefulSet:
+            return SavedOriginal(
+                session: session.id, replicas: object[path: "spec", "replicas"]?.intValue, template: object[path: "spec", "template"],
+                container: target.container, agent: agent
+            )
+        case .pod:
+            return SavedOriginal(session: session.id, pod: recreatable(object), container: target.container, agent: agent)
+        }
+    }
+
+    var encoded: String {
+        (try? JSONValue(encoding: self))?.jsonString ?? "{}"
+    }
+
+    static func decode(_ text: String) -> SavedOriginal? {
+        guard let value = try? JSONValue.parse(text) else { return nil }
+        return try? value.decode(as: SavedOriginal.self)
+    }
+
+    static func inAnnotation(of object: JSONValue) -> SavedOriginal? {
+        object[path: "metadata", "annotations", ClusterNames.originalAnnotation]?.stringValue.flatMap(decode)
+    }
+
+    static func inSecret(_ secret: JSONValue) -> SavedOriginal? {
+        guard let base64 = secret[path: "data", ClusterNames.originalKey]?.stringValue, let data = Data(base64Encoded: base64) else { return nil }
+        return decode(String(decoding: data, as: UTF8.self))
+    }
+
+    /// A pod as it can be created again: without status and the fields the server sets.
+    static func recreatable(_ pod: JSONValue) -> JSONValue {
+        var copy = pod
+        copy["status"] = nil
+        var metadata = pod["metadata"]?.objectValue ?? [:]
+        for field in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            metadata[field] = nil
+        }
+        copy["metadata"] = .object(metadata)
+        return copy
+    }
+}
