@@ -55,10 +55,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "ChildProcesses"),
+        .target(name: "CParentDeath"),
+        .target(name: "ChildProcesses", dependencies: ["CParentDeath"]),
         .target(
             name: "LocalEndpoints",
             dependencies: [
+                "BridgeTunnel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

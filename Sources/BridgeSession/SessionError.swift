@@ -4,6 +4,7 @@ import KubernetesClient
 public enum SessionError: Error, CustomStringConvertible, Sendable {
     case serviceNotFound(service: String, namespace: String, available: [String])
     case serviceWithoutSelector(service: String, namespace: String)
+    case externalNameService(service: String, namespace: String, externalName: String)
     case serviceWithoutPods(service: String, namespace: String, selector: String)
     case unsupportedOwner(pod: String, kind: String, name: String)
     case containerNotFound(container: String, pod: String, available: [String])
@@ -30,6 +31,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "service \"\(service)\" not found in namespace \"\(namespace)\" (\(known)); check --service and -n"
         case .serviceWithoutSelector(let service, let namespace):
             return "service \"\(service)\" in namespace \"\(namespace)\" has no selector, so no pods to take over: kbridge redirects services that select pods"
+        case .externalNameService(let service, let namespace, let externalName):
+            return "service \"\(service)\" in namespace \"\(namespace)\" is an ExternalName service (another name for \(externalName)): it runs no pods to redirect; redirect the service that runs them instead"
         case .serviceWithoutPods(let service, let namespace, let selector):
             return "service \"\(service)\" in namespace \"\(namespace)\" selects no pods (selector \(selector)): deploy its workload (or scale it above 0) and try again"
         case .unsupportedOwner(let pod, let kind, let name):

@@ -65,12 +65,12 @@ public final class BridgeAgent: Sendable {
             .bind(host: configuration.host, port: configuration.inboundPort) { channel in
                 PendingCarrier.begin(channel, side: .agent, purpose: .inbound, configuration: tunnel)
             }
-        var services: [NIOAsyncChannel<TunnelRelay.Connection, Never>] = []
+        var services: [NIOAsyncChannel<AcceptedConnection, Never>] = []
         for port in configuration.servicePorts {
             services.append(
                 try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .bind(host: configuration.host, port: port) { channel in TunnelRelay.accepted(channel) }
+                    .bind(host: configuration.host, port: port) { channel in AcceptedConnection.accept(channel) }
             )
         }
         let bound = [control.channel.localAddress?.port, inbound.channel.localAddress?.port] + services.map { $0.channel.localAddress?.port }
@@ -138,14 +138,18 @@ public final class BridgeAgent: Sendable {
         }
     }
 
-    private func forward(_ server: NIOAsyncChannel<TunnelRelay.Connection, Never>, port: Int) async throws {
+    private func forward(_ server: NIOAsyncChannel<AcceptedConnection, Never>, port: Int) async throws {
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { tasks in
-                for try await connection in connections {
+                for try await accepted in connections {
                     tasks.addTask {
                         guard let dialer = self.carrier.withLockedValue({ $0 }),
                               let stream = try? await dialer.open(AgentContract.Target.inbound(port: port).encoded) else {
-                            await TunnelRelay.discard(connection)
+                            await accepted.close()
+                            return
+                        }
+                        guard let connection = try? await accepted.take() else {
+                            await TunnelRelay.discard(stream)
                             return
                         }
                         await TunnelRelay.splice(connection, stream)

@@ -33,22 +33,6 @@ public enum TunnelRelay {
             }
     }
 
-    /// Wraps a connection a listener accepted: half-closure on, Nagle off.
-    ///
-    /// Use it as the listener's child initializer instead of child channel options: a child option
-    /// that fails (the peer reset the connection at once) ends the whole listener, while a failed
-    /// initializer drops only that connection.
-    public static func accepted(_ channel: any Channel) -> EventLoopFuture<Connection> {
-        channel.eventLoop.makeCompletedFuture { () throws -> Connection in
-            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-            try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
-            return try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-        }.flatMapErrorThrowing { error in
-            channel.close(promise: nil)
-            throw error
-        }
-    }
-
     /// Closes a connection nobody will use. (A NIO async channel must end through
     /// `executeThenClose`: one dropped with its output unfinished traps when freed.)
     public static func discard(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {

@@ -11,15 +11,28 @@ public final class ChildProcess: Sendable {
     private let state = Mutex(State())
     public let pid: pid_t
 
-    /// Starts the process (see `ProcessSpawner`) and a thread that reaps it.
+    /// Starts the process (see `ProcessSpawner`) from a thread that then reaps it: that thread
+    /// lives as long as the child, as `ParentDeath` needs.
     public init(spawning request: ProcessSpawner.Request) throws(ProcessSpawner.Failure) {
-        let pid = try ProcessSpawner.spawn(request)
-        self.pid = pid
-        Thread.detachNewThread { [self] in
+        let started = Mutex<Result<pid_t, ProcessSpawner.Failure>?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let box = ReaperBox()
+        Thread.detachNewThread {
+            let spawned = Result { () throws(ProcessSpawner.Failure) -> pid_t in try ProcessSpawner.spawn(request) }
+            started.withLock { $0 = spawned }
+            ready.signal()
+            guard case .success(let pid) = spawned else { return }
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            finish(ProcessSpawner.exitCode(fromWaitStatus: status))
+            box.wait()?.finish(ProcessSpawner.exitCode(fromWaitStatus: status))
         }
+        ready.wait()
+        switch started.withLock({ $0 }) {
+        case .success(let pid): self.pid = pid
+        case .failure(let failure): throw failure
+        case nil: throw ProcessSpawner.Failure(description: "the process was not started")
+        }
+        box.set(self)
     }
 
     private func finish(_ code: Int32) {
@@ -52,5 +65,21 @@ public final class ChildProcess: Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return !isRunning
+    }
+}
+
+/// Hands the reaping thread its `ChildProcess` once the initializer has one.
+private final class ReaperBox: Sendable {
+    private let process = Mutex<ChildProcess?>(nil)
+    private let set = DispatchSemaphore(value: 0)
+
+    func set(_ child: ChildProcess) {
+        process.withLock { $0 = child }
+        set.signal()
+    }
+
+    func wait() -> ChildProcess? {
+        set.wait()
+        return process.withLock { $0 }
     }
 }

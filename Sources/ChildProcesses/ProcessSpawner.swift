@@ -18,6 +18,9 @@ public enum ProcessSpawner {
         public var errors: String?
         /// How the child is grouped: its own session (a daemon) or its own process group (a container).
         public var grouping: Grouping
+        /// A program (and its first arguments) that starts the executable, e.g. one that ties it to
+        /// this process (`ParentDeath`); empty: the executable is started directly.
+        public var launcher: [String] = []
 
         public enum Grouping: Sendable {
             case inherited
@@ -87,12 +90,13 @@ public enum ProcessSpawner {
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
-        let argv = ([request.executable] + request.arguments).map { strdup($0) } + [nil]
+        let program = request.launcher.first ?? request.executable
+        let argv = (request.launcher + [request.executable] + request.arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let envp = request.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, request.executable, &actions, &attributes, argv, envp)
+        let result = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
         guard result == 0 else { throw Failure(description: "failed to start \(request.executable): \(String(cString: strerror(result)))") }
         return pid
     }

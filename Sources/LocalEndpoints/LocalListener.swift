@@ -1,3 +1,4 @@
+import BridgeTunnel
 import NIOCore
 import NIOPosix
 
@@ -11,7 +12,7 @@ import Darwin
 /// (half-closable, Nagle off), ready to be spliced to a tunnel stream.
 public struct LocalListener: Sendable {
     public typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    public typealias Server = NIOAsyncChannel<Connection, Never>
+    public typealias Server = NIOAsyncChannel<AcceptedConnection, Never>
 
     /// Why a listener could not be opened.
     public enum Failure: Error, Equatable, CustomStringConvertible {
@@ -40,17 +41,7 @@ public struct LocalListener: Sendable {
         do {
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: host, port: port) { channel in
-                    // Options set here, not as child options: a failing child option would end the listener.
-                    channel.eventLoop.makeCompletedFuture { () throws -> Connection in
-                        try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-                        try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
-                        return try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                    }.flatMapErrorThrowing { error in
-                        channel.close(promise: nil)
-                        throw error
-                    }
-                }
+                .bind(host: host, port: port) { channel in AcceptedConnection.accept(channel) }
             return LocalListener(host: host, port: server.channel.localAddress?.port ?? port, server: server)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw .inUse(host: host, port: port)
@@ -66,8 +57,11 @@ public struct LocalListener: Sendable {
     public func serve(_ handler: @escaping @Sendable (Connection) async -> Void) async {
         try? await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in connections {
-                    group.addTask { await handler(connection) }
+                for try await accepted in connections {
+                    group.addTask {
+                        guard let connection = try? await accepted.take() else { return }
+                        await handler(connection)
+                    }
                 }
             }
         }

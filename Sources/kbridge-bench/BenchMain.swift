@@ -150,13 +150,13 @@ enum BenchServer {
     static func start() async throws -> Running {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in TunnelRelay.accepted(channel) }
+            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
         let port = server.channel.localAddress?.port ?? 0
         Task {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
-                        group.addTask { try? await serve(connection) }
+                    for try await accepted in connections {
+                        group.addTask { try? await serve(accepted.take()) }
                     }
                 }
             }

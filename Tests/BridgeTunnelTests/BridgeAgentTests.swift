@@ -8,19 +8,16 @@ import TunnelTesting
 /// The agent on loopback, with this test playing the CLI.
 @Suite struct BridgeAgentTests {
     /// A TCP server answering every connection with `greeting` and then echoing.
-    private static func service(greeting: String) async throws -> (NIOAsyncChannel<TunnelRelay.Connection, Never>, Int) {
+    private static func service(greeting: String) async throws -> (NIOAsyncChannel<AcceptedConnection, Never>, Int) {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture { try TunnelRelay.Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)) }
-            }
+            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
         return (server, server.channel.localAddress?.port ?? 0)
     }
 
-    private static func serve(_ server: NIOAsyncChannel<TunnelRelay.Connection, Never>, greeting: String) async throws {
+    private static func serve(_ server: NIOAsyncChannel<AcceptedConnection, Never>, greeting: String) async throws {
         try await server.executeThenClose { connections in
-            for try await connection in connections {
-                try? await connection.executeThenClose { inbound, outbound in
+            for try await accepted in connections {
+                try? await accepted.take().executeThenClose { inbound, outbound in
                     try await outbound.write(ByteBuffer(string: greeting))
                     for try await bytes in inbound { try await outbound.write(bytes) }
                 }

@@ -47,7 +47,7 @@ import Testing
 
     @Test func agentSocketsHaveNagleOffAtTheTCPLevelAndNoSocketLevelDebugFlag() async throws {
         let echo = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in TunnelRelay.accepted(channel) }
+            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
         let echoPort = try #require(echo.channel.localAddress?.port)
         let agent = BridgeAgent(configuration: .init(secret: "t", host: "127.0.0.1", arguments: .init(controlPort: 0, inboundPort: 0, servicePorts: [0]), environment: [:]))
         let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
@@ -55,9 +55,9 @@ import Testing
             group.addTask {
                 try await echo.executeThenClose { connections in
                     try await withThrowingDiscardingTaskGroup { echoes in
-                        for try await connection in connections {
+                        for try await accepted in connections {
                             echoes.addTask {
-                                try? await connection.executeThenClose { inbound, outbound in
+                                try? await accepted.take().executeThenClose { inbound, outbound in
                                     for try await bytes in inbound { try await outbound.write(bytes) }
                                 }
                             }

@@ -125,14 +125,9 @@ import Testing
 /// The tunnel joined to real TCP services, as the agent and the CLI use it.
 @Suite struct TunnelRelayTests {
     /// A TCP server that greets first ("220 ready"), then echoes, then says "bye" once its input ends.
-    private static func greetingServer() async throws -> (NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, Int) {
+    private static func greetingServer() async throws -> (NIOAsyncChannel<AcceptedConnection, Never>, Int) {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                }
-            }
+            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
         return (server, server.channel.localAddress?.port ?? 0)
     }
 
@@ -144,8 +139,8 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        try await connection.executeThenClose { inbound, outbound in
+                    for try await accepted in connections {
+                        try await accepted.take().executeThenClose { inbound, outbound in
                             try await outbound.write(ByteBuffer(string: "220 ready\n"))
                             for try await bytes in inbound { try await outbound.write(bytes) }
                             try await outbound.write(ByteBuffer(string: "bye\n"))

@@ -124,6 +124,40 @@ import Testing
         try await withStorefront(ConnectScenarios.foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks)
     }
 
+    /// `kill -9` of kbridge: its command ends with it (it would hold the local port with nobody to
+    /// stop it), and the record written before the take-over lets `disconnect` give everything back.
+    @Test func aKilledKbridgeTakesItsCommandAlongAndDisconnectGivesBackWhatItLeft() async throws {
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+            let pidFile = records + "/command.pid"
+            let connect = Task {
+                try await Tools.run(Tools.kbridge, [
+                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts",
+                    "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 600",
+                ], timeout: .seconds(180), environment: ["TMPDIR": records])
+            }
+            var kbridgePid: Int32?
+            let running = await TestSandbox.eventually(timeout: .seconds(120)) {
+                let status = try await Tools.run(Tools.kbridge, ["status", "-o", "json"], environment: ["TMPDIR": records])
+                kbridgePid = try? JSONValue.parse(Data(status.stdout.utf8))["pid"]?.intValue.map(Int32.init)
+                return kbridgePid != nil && FileManager.default.fileExists(atPath: pidFile)
+            }
+            try #require(running, "the session and its command started")
+            let commandPid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            kill(try #require(kbridgePid), SIGKILL)
+            _ = try await connect.value
+            #expect(await TestSandbox.eventually(timeout: .seconds(10)) { !ProcessLiveness.isAlive(commandPid) }, "the command ended with kbridge")
+
+            let status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+            #expect(status.stdout.contains("stale"), "\(status.stdout)")
+            let disconnect = try await Tools.run(Tools.kbridge, ["disconnect", "--service", "api"], environment: ["TMPDIR": records])
+            #expect(disconnect.status == 0, "\(disconnect.stderr)")
+            try await storefront.expectUnchanged(since: clusterBefore)
+        }
+    }
+
     @Test func aClusterGoneMidSessionEndsItWithAMessageAndTheHostsFileRestored() async throws {
         try await withTestSandbox(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()]) { sandbox in
             let storefront = try await Storefront.deploy(kubeconfig: sandbox.kubeconfigPath)

@@ -29,6 +29,8 @@ public final class ConnectSession: Sendable {
         public var loopbackRange: LoopbackRange = .default
         /// Run this with the pod's environment; empty: stay connected until stopped.
         public var command: [String] = []
+        /// What starts the command (see `LocalCommand`).
+        public var commandLauncher: [String] = []
         /// Where the session came from, for `kbridge status` and `disconnect`.
         public var kubeconfig: String?
         public var context: String?
@@ -84,7 +86,6 @@ public final class ConnectSession: Sendable {
             hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
         )
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
-        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
         let takenOver: TakenOver
         do {
             takenOver = try await takeOver(target, identity: identity)
@@ -127,22 +128,21 @@ public final class ConnectSession: Sendable {
 
     // MARK: Phases
 
-    /// Takes the workload over; when a session of this machine whose process is gone still holds
-    /// it, gives that back first.
+    /// Takes the workload over, saying so once it is known to be free; when a session of this
+    /// machine whose process is gone still holds it, gives that back first.
     private func takeOver(_ target: TakeoverTarget, identity: SessionIdentity) async throws(SessionError) -> TakenOver {
         let takeover = WorkloadTakeover(client: client)
-        do {
-            return try await takeover.takeOver(target, session: identity, image: options.agentImage)
-        } catch .alreadyTakenOver(let workload, let holder) {
+        if let holder = try await takeover.holder(of: target.workload) {
             guard let stale = registry.all().first(where: { $0.id == holder && $0.workload == target.workload }), !stale.isRunning else {
-                throw .alreadyTakenOver(workload: workload, session: holder)
+                throw .alreadyTakenOver(workload: target.workload.description, session: holder)
             }
             report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
             _ = try await takeover.restore(target.workload, session: holder)
             if let hostsFile = stale.hostsFile { try? HostsFile(path: hostsFile).remove(session: holder) }
             registry.remove(holder)
-            return try await takeover.takeOver(target, session: identity, image: options.agentImage)
         }
+        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
+        return try await takeover.takeOver(target, session: identity, image: options.agentImage)
     }
 
     /// The hosts file to write, checked before anything changes: nil when there is none to write
@@ -287,7 +287,7 @@ public final class ConnectSession: Sendable {
                 do throws(SessionError) {
                     var environment = ProcessInfo.processInfo.environment
                     environment.merge(connection.environment) { $1 }
-                    command = try LocalCommand(arguments: options.command, environment: environment)
+                    command = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
                 } catch {
                     group.cancelAll()
                     return .failure(error)

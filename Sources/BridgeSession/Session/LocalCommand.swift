@@ -7,13 +7,16 @@ import Foundation
 final class LocalCommand: Sendable {
     private let process: ChildProcess
 
-    init(arguments: [String], environment: [String: String]) throws(SessionError) {
+    /// `launcher`: what starts the command (`ParentDeath`: it ends when kbridge dies, even by SIGKILL).
+    init(arguments: [String], environment: [String: String], launcher: [String]) throws(SessionError) {
         guard let name = arguments.first else { throw .localCommandFailed("no command given") }
         guard let executable = ProcessSpawner.locate(name, path: environment["PATH"]) else {
             throw .localCommandFailed("\(name): command not found in PATH")
         }
         do {
-            process = try ChildProcess(spawning: .init(executable: executable, arguments: Array(arguments.dropFirst()), environment: environment, output: nil))
+            var request = ProcessSpawner.Request(executable: executable, arguments: Array(arguments.dropFirst()), environment: environment, output: nil)
+            request.launcher = launcher
+            process = try ChildProcess(spawning: request)
         } catch {
             throw .localCommandFailed(error.description)
         }

@@ -29,6 +29,16 @@ public struct WorkloadTakeover: Sendable {
         self.client = client
     }
 
+    /// The session that holds the workload now, if any.
+    public func holder(of workload: WorkloadReference) async throws(SessionError) -> String? {
+        do {
+            let object = try await client.getRaw(workload.kind.resourceType, name: workload.name, namespace: workload.namespace)
+            return SavedOriginal.inAnnotation(of: object)?.session ?? Self.carriesSession(object, kind: workload.kind)
+        } catch {
+            throw .cluster(error)
+        }
+    }
+
     public func takeOver(_ target: TakeoverTarget, session: SessionIdentity, image: String) async throws(SessionError) -> TakenOver {
         let workload = target.workload
         let object: JSONValue
@@ -37,7 +47,9 @@ public struct WorkloadTakeover: Sendable {
         } catch {
             throw .cluster(error)
         }
-        if let existing = SavedOriginal.inAnnotation(of: object) { throw .alreadyTakenOver(workload: workload.description, session: existing.session) }
+        if let holder = SavedOriginal.inAnnotation(of: object)?.session ?? Self.carriesSession(object, kind: workload.kind) {
+            throw .alreadyTakenOver(workload: workload.description, session: holder)
+        }
         let ports = AgentPorts.avoiding(target.containerPorts)
         let saved = try SavedOriginal.of(object, target: target, session: session, image: image, ports: ports)
         try await createSecret(session: session, saved: saved, namespace: workload.namespace, owner: workload.kind == .pod ? nil : object)

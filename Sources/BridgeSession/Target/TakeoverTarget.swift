@@ -35,6 +35,9 @@ public struct TargetResolver: Sendable {
         } catch {
             throw .cluster(error)
         }
+        if service.spec.type == "ExternalName" {
+            throw .externalNameService(service: name, namespace: namespace, externalName: service.spec.externalName ?? "")
+        }
         guard let selector = service.spec.selector, !selector.isEmpty else { throw .serviceWithoutSelector(service: name, namespace: namespace) }
         let selectorText = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         let pods: [Pod]

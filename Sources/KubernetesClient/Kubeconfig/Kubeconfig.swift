@@ -159,7 +159,7 @@ extension Kubeconfig {
         do {
             file = try YAMLDecoder().decode(File.self, from: text)
         } catch {
-            throw .malformed(path: source, detail: String(describing: error))
+            throw .malformed(path: source, detail: YAMLProblem.describe(error))
         }
         var config = Kubeconfig()
         config.sources = [source]

@@ -58,11 +58,14 @@ public struct KubeconfigLoader: Sendable {
 
     private func read(_ path: String) throws(KubeconfigError) -> Kubeconfig {
         let text: String
+        let data: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .unreadableCredential(path: path, detail: error.localizedDescription)
+            throw .malformed(path: path, detail: "cannot read it: \(error.localizedDescription)")
         }
+        guard let decoded = String(data: data, encoding: .utf8) else { throw .malformed(path: path, detail: "it is not text (not UTF-8)") }
+        text = decoded
         return try Kubeconfig.parse(text, source: path, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 }

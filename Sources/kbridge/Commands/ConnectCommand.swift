@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeSession
+import ChildProcesses
 import Dispatch
 import Foundation
 import KubernetesClient
@@ -80,6 +81,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.timeout = .seconds(timeout)
             options.loopbackRange = try LoopbackRange(loopbackRange)
             options.command = command
+            options.commandLauncher = ExecTiedCommand.launcher
             options.kubeconfig = global.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             options.context = global.context
 
@@ -122,5 +124,27 @@ final class SignalWatch {
 
     func cancel() {
         for source in sources { source.cancel() }
+    }
+}
+
+/// `kbridge exec-tied PARENT EXECUTABLE ARGS...` (hidden): becomes the developer's command, tied to
+/// the kbridge process PARENT so that it ends when kbridge dies, even by SIGKILL (`ParentDeath`).
+struct ExecTiedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "exec-tied", shouldDisplay: false)
+
+    @Argument var parent: Int32
+    @Argument var executable: String
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+
+    /// How `connect` starts its command: through this kbridge binary.
+    static var launcher: [String] {
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return [] }
+        return [path, "exec-tied", String(getpid())]
+    }
+
+    func run() throws {
+        let failure = ParentDeath.exec(tiedTo: parent, executable: executable, arguments: arguments)
+        FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+        throw ExitCode(127)
     }
 }
