@@ -9,7 +9,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case unsupportedOwner(pod: String, kind: String, name: String)
     case containerNotFound(container: String, pod: String, available: [String])
     case ambiguousContainer(pod: String, available: [String])
-    case alreadyTakenOver(workload: String, session: String)
+    case alreadyTakenOver(workload: String, service: String, session: String)
     case changedMeanwhile(workload: String)
     case agentNotReady(pod: String, reason: String, message: String, image: String)
     case agentTimedOut(workload: String, waited: Duration, lastSeen: String)
@@ -41,8 +41,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "pod \"\(pod)\" has no container \"\(container)\" (its containers: \(available.joined(separator: ", "))); check --container"
         case .ambiguousContainer(let pod, let available):
             return "pod \"\(pod)\" has several containers (\(available.joined(separator: ", "))): choose one with --container"
-        case .alreadyTakenOver(let workload, let session):
-            return "\(workload) is already redirected by kbridge session \(session): if it is yours, end it with `kbridge disconnect --session \(session)`; if its owner is gone for good, `kbridge disconnect --service SERVICE --session \(session)` gives it back from any machine"
+        case .alreadyTakenOver(let workload, let service, let session):
+            return "\(workload) is already redirected by kbridge session \(session): if it is yours, end it with `kbridge disconnect --session \(session)`; if its owner is gone for good, `kbridge disconnect --service \(service) --session \(session)` gives it back from any machine"
         case .changedMeanwhile(let workload):
             return "\(workload) changed while kbridge was taking it over (someone else edited or redirected it); nothing was changed: try again"
         case .agentNotReady(let pod, let reason, let message, let image):

@@ -5,7 +5,7 @@ import Testing
 /// Records, logs and env files hold secrets: only their user may read them or plant one.
 @Suite struct PrivateFilesTests {
     private func scratch() throws -> URL {
-        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-private-test-\(UUID().uuidString.prefix(8))")
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("private-files-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -34,11 +34,15 @@ import Testing
     func aFolderOpenToOthersIsRefused(_ permissions: Int) throws {
         let root = try scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let folder = PrivateDirectory(url: root.appendingPathComponent("kbridge-x"))
+        let folder = PrivateDirectory(url: root.appendingPathComponent("kbridge-\(geteuid())"))
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: false)
         chmod(folder.url.path, mode_t(permissions))
         #expect(throws: PrivateFileError.unsafeDirectory(path: folder.url.path, reason: "has mode \(String(permissions, radix: 8)), open to others")) { try folder.ensure() }
         #expect(SessionRegistry(directory: folder).all().isEmpty)
+        // A private folder inside an open one is no better: anyone may replace it.
+        #expect(throws: PrivateFileError.unsafeDirectory(path: folder.url.path, reason: "has mode \(String(permissions, radix: 8)), open to others")) {
+            try folder.appending("sessions").ensure()
+        }
     }
 
     @Test func aFolderOfAnotherUserOrALinkIsRefused() throws {

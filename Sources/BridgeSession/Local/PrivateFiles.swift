@@ -32,29 +32,42 @@ public struct PrivateDirectory: Sendable {
     /// The per-user folder under `$TMPDIR` (or the system's temporary folder).
     public static var standard: PrivateDirectory {
         let temporary = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()
-        return PrivateDirectory(url: URL(fileURLWithPath: temporary).appendingPathComponent("kbridge-\(geteuid())"))
+        return PrivateDirectory(url: URL(fileURLWithPath: temporary).appendingPathComponent(rootName))
     }
 
     public func appending(_ component: String) -> PrivateDirectory {
         PrivateDirectory(url: url.appendingPathComponent(component))
     }
 
-    /// Creates the folder (and its parents of ours) if missing; fails if it is not this user's alone.
+    /// Creates the folder (and kbridge's folders above it) if missing; fails if any of them is
+    /// not this user's alone.
     @discardableResult
     public func ensure() throws(PrivateFileError) -> URL {
-        if mkdir(url.path, 0o700) != 0, errno == ENOENT {
-            let parent = PrivateDirectory(url: url.deletingLastPathComponent())
-            if parent.url.lastPathComponent.hasPrefix("kbridge-") { try parent.ensure() }
-            if mkdir(url.path, 0o700) != 0, errno != EEXIST {
-                throw .cannotCreate(path: url.path, detail: String(cString: strerror(errno)))
-            }
+        if let parent = kbridgeParent { try parent.ensure() }
+        if mkdir(url.path, 0o700) != 0, errno != EEXIST {
+            throw .cannotCreate(path: url.path, detail: String(cString: strerror(errno)))
         }
-        try check()
+        try checkThisFolder()
         return url
     }
 
-    /// Fails unless the folder is a real directory (not a link) owned by this user with no rights for others.
+    /// Fails unless the folder, and kbridge's folders above it, are real directories (not links)
+    /// owned by this user with no rights for others.
     public func check() throws(PrivateFileError) {
+        if let parent = kbridgeParent { try parent.check() }
+        try checkThisFolder()
+    }
+
+    /// The folder above, when it is kbridge's too (`kbridge-UID` above `sessions`).
+    private var kbridgeParent: PrivateDirectory? {
+        let parent = url.deletingLastPathComponent()
+        return parent.lastPathComponent == Self.rootName ? PrivateDirectory(url: parent) : nil
+    }
+
+    /// The name of kbridge's folder in the temporary folder: one per user.
+    static var rootName: String { "kbridge-\(geteuid())" }
+
+    private func checkThisFolder() throws(PrivateFileError) {
         var info = stat()
         guard lstat(url.path, &info) == 0 else { throw .cannotCreate(path: url.path, detail: String(cString: strerror(errno))) }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw .unsafeDirectory(path: url.path, reason: "is not a directory (a link?)") }

@@ -1,4 +1,5 @@
 import BridgeTunnel
+import ChildProcesses
 import Foundation
 import KubernetesClient
 import LocalEndpoints
@@ -77,6 +78,9 @@ public final class ConnectSession: Sendable {
         if let envFile = options.envFile {
             do { try DotenvFile.checkDestination(envFile) } catch { throw .localEndpoints("--env-file: \(error)") }
         }
+        if let name = options.command.first, ProcessSpawner.locate(name, path: ProcessInfo.processInfo.environment["PATH"]) == nil {
+            throw .localCommandFailed("\(name): command not found in PATH")
+        }
 
         // Write-ahead: the record exists before anything changes, so that a crash at any later
         // step leaves something `kbridge disconnect` finds.
@@ -134,7 +138,7 @@ public final class ConnectSession: Sendable {
         let takeover = WorkloadTakeover(client: client)
         if let holder = try await takeover.holder(of: target.workload) {
             guard let stale = registry.all().first(where: { $0.id == holder && $0.workload == target.workload }), !stale.isRunning else {
-                throw .alreadyTakenOver(workload: target.workload.description, session: holder)
+                throw .alreadyTakenOver(workload: target.workload.description, service: options.service, session: holder)
             }
             report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
             _ = try await takeover.restore(target.workload, session: holder)
@@ -245,6 +249,20 @@ public final class ConnectSession: Sendable {
                 "services": .array(connection.outbound.entries.map { .string("\($0.service)=\($0.allocation.address)") }),
             ]
         ))
+        // The command starts before anything is served, so that one that cannot start ends the
+        // session at once (the relays below end only when their connections close).
+        var command: LocalCommand?
+        if !options.command.isEmpty {
+            do throws(SessionError) {
+                var environment = ProcessInfo.processInfo.environment
+                environment.merge(connection.environment) { $1 }
+                command = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
+            } catch {
+                await connection.outbound.close()
+                await connection.tunnel.close()
+                return .failure(error)
+            }
+        }
         let report = self.report
         let logger = self.logger
         let inboundMap = portMap
@@ -282,16 +300,7 @@ public final class ConnectSession: Sendable {
                     guard await stop.wait() != nil else { return nil }
                     return .success(0)
                 }
-            } else {
-                let command: LocalCommand
-                do throws(SessionError) {
-                    var environment = ProcessInfo.processInfo.environment
-                    environment.merge(connection.environment) { $1 }
-                    command = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
-                } catch {
-                    group.cancelAll()
-                    return .failure(error)
-                }
+            } else if let command {
                 group.addTask {
                     await withTaskGroup(of: Int32?.self) { inner in
                         inner.addTask { await command.waitForExit() }

@@ -1,0 +1,145 @@
+import Foundation
+import KubernetesClient
+import SandboxTesting
+import Testing
+
+/// Bad input of every kind, as a table: each row gets one message a person can act on, a
+/// non-zero exit, and leaves the cluster, the hosts file and this machine's session records as
+/// they were.
+@Suite struct BadInputTableTests {
+    struct Row: Sendable, CustomStringConvertible {
+        var name: String
+        /// `kbridge` arguments.
+        var arguments: [String]
+        /// What the message must say.
+        var says: String
+        var environment: [String: String] = [:]
+        var description: String { name }
+    }
+
+    /// Files and clusters the rows point at, made once per run.
+    struct Fixtures {
+        let kubeconfig: String
+        let namespace: String
+        let scratch: String
+        let hosts: String
+        let viewer: String
+
+        func file(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
+            let path = scratch + "/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, mode_t(mode))
+            return path
+        }
+    }
+
+    static func rows(_ fixtures: Fixtures, heldPort: Int, holderPid: Int32) throws -> [Row] {
+        let k = ["--kubeconfig", fixtures.kubeconfig]
+        func connect(_ service: String = "api", _ more: [String] = [], port: Int? = nil) -> [String] {
+            ["connect"] + k + ["--service", service, "--local-port", String(port ?? Storefront.freePort()), "--hosts-file", fixtures.hosts] + more
+        }
+        let directory = fixtures.scratch + "/a-directory"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let openRecords = fixtures.scratch + "/open-tmp"
+        try FileManager.default.createDirectory(atPath: openRecords + "/kbridge-\(geteuid())", withIntermediateDirectories: true)
+        chmod(openRecords + "/kbridge-\(geteuid())", 0o777)
+        let unreachable = try fixtures.file("unreachable.kubeconfig", """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+            users: [{name: u, user: {token: x}}]
+            contexts: [{name: x, context: {cluster: c, user: u}}]
+            current-context: x
+            """)
+        let failingPlugin = try fixtures.file("plugin.kubeconfig", """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+            users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: no-such-kube-plugin}}}]
+            contexts: [{name: x, context: {cluster: c, user: u}}]
+            current-context: x
+            """)
+        return [
+            // Names
+            Row(name: "unknown service", arguments: connect("nope"), says: #"service "nope" not found in namespace "\#(fixtures.namespace)" (its services: api, bare, external, inventory, kubernetes, lonely, web)"#),
+            Row(name: "missing namespace", arguments: connect() + ["-n", "no-such-namespace"], says: #"namespace "no-such-namespace" not found"#),
+            Row(name: "service without selector", arguments: connect("bare"), says: #"service "bare" in namespace "\#(fixtures.namespace)" has no selector"#),
+            Row(name: "ExternalName service", arguments: connect("external"), says: "is an ExternalName service (another name for example.com)"),
+            Row(name: "service selecting no pods", arguments: connect("lonely"), says: "selects no pods (selector app=nothing)"),
+            Row(name: "unknown container", arguments: connect("api", ["--container", "nope"]), says: #"has no container "nope" (its containers: api)"#),
+            Row(name: "unknown command after --", arguments: connect("api", ["--no-hosts", "--", "no-such-command-xyz"]), says: "no-such-command-xyz: command not found in PATH"),
+            // Flags
+            Row(name: "missing --service", arguments: ["connect"] + k + ["--local-port", "5000"], says: "Missing expected argument '--service <service>'"),
+            Row(name: "missing --local-port", arguments: ["connect"] + k + ["--service", "api"], says: "Missing expected argument '--local-port <local-port>'"),
+            Row(name: "local port 0", arguments: connect(port: 0), says: "--local-port must be between 1 and 65535"),
+            Row(name: "local port 70000", arguments: connect(port: 70000), says: "--local-port must be between 1 and 65535"),
+            Row(name: "local port not a number", arguments: ["connect"] + k + ["--service", "api", "--local-port", "http"], says: "The value 'http' is invalid for '--local-port <local-port>'"),
+            Row(name: "unknown flag", arguments: connect() + ["--frobnicate"], says: "Unknown option '--frobnicate'"),
+            Row(name: "timeout 0", arguments: connect("api", ["--timeout", "0"]), says: "--timeout must be positive"),
+            Row(name: "--map without a local port", arguments: connect("api", ["--map", "8080"]), says: "The value '8080' is invalid for '--map <map>'"),
+            Row(name: "--map to port 0", arguments: connect("api", ["--map", "8080:0"]), says: "The value '8080:0' is invalid for '--map <map>'"),
+            Row(name: "bad loopback range", arguments: connect("api", ["--loopback-range", "10.0.0.0/8"]), says: "loopback"),
+            Row(name: "status output format", arguments: ["status", "-o", "yaml"], says: "The value 'yaml' is invalid for '-o <output>'"),
+            // Files
+            Row(name: "hosts file is a directory", arguments: connect("api") + ["--hosts-file", directory], says: "cannot use \(directory) as the hosts file: it is a directory"),
+            Row(name: "hosts file missing", arguments: connect("api") + ["--hosts-file", fixtures.scratch + "/no-hosts"], says: "as the hosts file: it does not exist"),
+            Row(name: "env file in a missing folder", arguments: connect("api", ["--env-file", "/no-such-folder/app.env"]), says: "--env-file: cannot write /no-such-folder/app.env: the folder /no-such-folder does not exist"),
+            Row(name: "env file is a directory", arguments: connect("api", ["--env-file", directory]), says: "it is a directory"),
+            Row(name: "private folder open to others", arguments: connect(), says: "has mode 777, open to others", environment: ["TMPDIR": openRecords]),
+            Row(name: "kubeconfig not YAML", arguments: ["connect", "--kubeconfig", try fixtures.file("garbage.kubeconfig", "this: [is not\n a kubeconfig"), "--service", "api", "--local-port", "5000"], says: "is not valid: line 3, column 1"),
+            Row(name: "kubeconfig of the wrong shape", arguments: ["list", "services", "--kubeconfig", try fixtures.file("shape.kubeconfig", "apiVersion: v1\nkind: Config\nclusters: 5\n")], says: "is not valid: field clusters: expected a list"),
+            Row(name: "kubeconfig missing", arguments: ["connect", "--kubeconfig", fixtures.scratch + "/none.kubeconfig", "--service", "api", "--local-port", "5000"], says: "none.kubeconfig does not exist"),
+            Row(name: "unknown context", arguments: connect() + ["--context", "nope"], says: #"context "nope""#),
+            Row(name: "exec plugin missing", arguments: ["connect", "--kubeconfig", failingPlugin, "--service", "api", "--local-port", "5000"], says: #"exec credential plugin "no-such-kube-plugin" not found"#),
+            // Cluster
+            Row(name: "cluster unreachable", arguments: ["connect", "--kubeconfig", unreachable, "--service", "api", "--local-port", "5000"], says: "127.0.0.1:1"),
+            Row(name: "RBAC: view only", arguments: ["connect", "--kubeconfig", fixtures.viewer, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts"], says: "forbidden"),
+            Row(name: "agent image not pullable", arguments: connect("api", ["--agent-image", "example.com/no-such/agent:0", "--timeout", "60"]), says: "cannot start: ErrImagePull"),
+            // Ports
+            Row(name: "local port held", arguments: connect(port: heldPort), says: "port \(heldPort) is held by pid \(holderPid)"),
+            // Sessions
+            Row(name: "disconnect without a session", arguments: ["disconnect", "--session", "00000000"], says: "no kbridge session with id 00000000 on this machine"),
+            Row(name: "disconnect an unknown service", arguments: ["disconnect", "--service", "nope"] + k, says: #"service "nope" not found"#),
+            Row(name: "list services in a missing namespace", arguments: ["list", "services", "-n", "no-such-namespace"] + k, says: #"namespace "no-such-namespace" not found"#),
+        ]
+    }
+
+    @Test func everyBadInputGetsAMessageANonZeroExitAndChangesNothing() async throws {
+        try await withStorefront { storefront in
+            let client = storefront.client
+            _ = try await client.createRaw(.services, ["metadata": ["name": "bare"], "spec": ["ports": [["port": 80]]]])
+            _ = try await client.createRaw(.services, ["metadata": ["name": "external"], "spec": ["type": "ExternalName", "externalName": "example.com"]])
+            _ = try await client.createRaw(.services, ["metadata": ["name": "lonely"], "spec": ["selector": ["app": "nothing"], "ports": [["port": 80]]]])
+            let scratch = NSTemporaryDirectory() + "kbridge-bad-input-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let hosts = try Storefront.hostsCopy()
+            let viewer = try await ConnectCommandTests.namespaceScopedKubeconfig(storefront, role: "view", namespace: storefront.namespace)
+            let fixtures = Fixtures(kubeconfig: storefront.kubeconfigPath, namespace: storefront.namespace, scratch: scratch, hosts: hosts.path, viewer: viewer)
+            let heldPort = Storefront.freePort()
+            let holder = try await LocalHolder.start(port: heldPort)
+            defer { holder.stop() }
+            let records = scratch + "/records"
+            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+
+            let rows = try Self.rows(fixtures, heldPort: heldPort, holderPid: holder.pid)
+            #expect(rows.count >= 30)
+            let hostsBefore = try Data(contentsOf: hosts)
+            let clusterBefore = try await storefront.clusterState()
+            for row in rows {
+                var environment = ["TMPDIR": records]
+                environment.merge(row.environment) { $1 }
+                let result = try await Tools.run(Tools.kbridge, row.arguments, timeout: .seconds(120), environment: environment)
+                let message = result.stderr + result.stdout
+                #expect(result.status != 0, "\(row): exit code \(result.status)")
+                #expect(message.contains(row.says), "\(row): \(message)")
+                #expect(message.split(separator: "\n").filter { $0.hasPrefix("error:") || $0.hasPrefix("Error:") }.count == 1, "\(row): one error line: \(message)")
+                #expect(try Data(contentsOf: hosts) == hostsBefore, "\(row): the hosts file is unchanged")
+                try await storefront.expectUnchanged(since: clusterBefore)
+                let status = try await Tools.run(Tools.kbridge, ["status"], environment: ["TMPDIR": records])
+                #expect(status.stdout.contains("no kbridge sessions"), "\(row): no session record left: \(status.stdout)")
+            }
+            #expect(holder.isRunning, "the port's holder was left alone")
+        }
+    }
+}
