@@ -60,6 +60,10 @@ public enum ProcessSpawner {
                 posix_spawn_file_actions_adddup2(&actions, 1, 2)
             }
         }
+        // Nothing of this process beyond stdio: sockets NIO opened without close-on-exec would
+        // otherwise stay open in the child (a listener's port held, a connection this process
+        // closed kept alive) for as long as the child lives.
+        _ = addCloseFrom?(&actions, 3)
         if let directory = request.workingDirectory {
             guard let changeDirectory = addChangeDirectory, changeDirectory(&actions, directory) == 0 else {
                 throw Failure(description: "this C library cannot set a spawned process's working directory (posix_spawn_file_actions_addchdir_np)")
@@ -115,6 +119,13 @@ public enum ProcessSpawner {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not import.
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddCloseFrom.self)
     }
 
     private typealias AddChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32

@@ -6,6 +6,7 @@ import KubernetesClient
 import NIOCore
 import SandboxTesting
 import Testing
+import TunnelTesting
 
 /// `kbridge connect` end to end: the real `kbridge` and `kbridge-agent` against a sandbox with
 /// the storefront, the local process being a copy of the storefront's api.
@@ -168,6 +169,7 @@ import Testing
             let connect = Task {
                 try await Tools.run(Tools.kbridge, [
                     "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()), "--hosts-file", hosts.path,
+                    "--reconnect-timeout", "5",
                 ], timeout: .seconds(180), environment: ["TMPDIR": records])
             }
             let connected = await TestSandbox.eventually(timeout: .seconds(90)) { try String(contentsOf: hosts, encoding: .utf8).contains("# BEGIN kbridge") }
@@ -190,20 +192,72 @@ import Testing
         }
     }
 
-    @Test func anAgentThatStopsEndsTheSessionSayingSoAndEverythingIsGivenBack() async throws {
+    /// The API server's listener goes away (every port-forward with it) and comes back with its
+    /// state kept, as when it restarts: the session reconnects by itself and the redirect works again.
+    @Test func anAPIServerThatGoesAwayAndComesBackHasTheSessionReconnect() async throws {
         try await withStorefront() { storefront in
             let clusterBefore = try await storefront.clusterState()
-            let session = try await BackgroundSession.connect(storefront, service: "inventory")
+            var config = try #require(try KubeconfigLoader().load(explicitPath: storefront.kubeconfigPath))
+            let clusterName = try #require(config.currentContext.flatMap { config.contexts[$0]?.cluster })
+            let server = try #require(config.clusters[clusterName]?.server)
+            let apiPort = try #require(URL(string: server)?.port)
+            let proxy = try await SwitchableProxy.start(forwardingTo: apiPort)
+            config.clusters[clusterName]?.server = "https://127.0.0.1:\(proxy.port)"
+            let proxiedPath = NSTemporaryDirectory() + "kbridge-proxied-\(UUID().uuidString.prefix(8)).kubeconfig"
+            try config.yaml().write(toFile: proxiedPath, atomically: true, encoding: .utf8)
+            let proxied = Storefront(kubeconfigPath: proxiedPath, client: storefront.client)
+
+            let port = Storefront.freePort()
+            let session = try await BackgroundSession.connect(proxied, service: "inventory", localPort: port)
+            let local = try await LocalHolder.start(port: port)
+            defer { local.stop() }
+            let inventory = try #require(try await storefront.client.get(Service.self, name: "inventory").spec.clusterIP)
+            let throughRedirect = { (try? await Self.get("http://\(inventory):8080/"))?.contains("Directory listing") == true }
+            #expect(await TestSandbox.eventually(timeout: .seconds(30)) { await throughRedirect() }, "the local process answers through the redirect")
+
+            await proxy.cut()
+            try await Task.sleep(for: .seconds(3))
+
+            proxy.resume()
+            #expect(await TestSandbox.eventually(timeout: .seconds(90)) { await throughRedirect() }, "the redirect works again once the API server is back")
+
+            let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
+            #expect(disconnect.status == 0, "\(disconnect.stderr)")
+            let result = try await session.connect.value
+            #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
+            #expect(result.stderr.contains("reconnected to the agent"), "\(result.stderr)")
+            try await storefront.expectUnchanged(since: clusterBefore)
+        }
+    }
+
+    /// The agent's container dies and its kubelet restarts it: the port-forwards drop, the CLI
+    /// says so, reconnects by itself, and a request through the redirect works again; the local
+    /// process never stopped.
+    @Test func anAgentWhoseContainerRestartsIsReconnectedAndTheRedirectWorksAgain() async throws {
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            let port = Storefront.freePort()
+            let session = try await BackgroundSession.connect(storefront, service: "inventory", localPort: port)
+            let local = try await LocalHolder.start(port: port)
+            defer { local.stop() }
+            let inventory = try #require(try await storefront.client.get(Service.self, name: "inventory").spec.clusterIP)
+            let throughRedirect = { (try? await Self.get("http://\(inventory):8080/"))?.contains("Directory listing") == true }
+            #expect(await TestSandbox.eventually(timeout: .seconds(30)) { await throughRedirect() }, "the local process answers through the redirect")
+
             let sandboxFolder = URL(fileURLWithPath: storefront.kubeconfigPath).deletingLastPathComponent().path
             let agents = CommandLineTests.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(sandboxFolder)/").filter { pid in
                 (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("kbridge-agent") == true
             }
             #expect(agents.count == 1, "the session's agent process")
             for pid in agents { kill(pid, SIGKILL) }
+            #expect(await TestSandbox.eventually(timeout: .seconds(90)) { await throughRedirect() }, "the redirect works again after the agent restarted")
+            #expect(local.isRunning, "the local process kept running")
+
+            let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
+            #expect(disconnect.status == 0, "\(disconnect.stderr)")
             let result = try await session.connect.value
-            #expect(result.status == 1, "\(result.stderr)")
-            #expect(result.stderr.contains("the agent stopped: its container restarted"), "\(result.stderr)")
-            #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
+            #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
+            #expect(result.stderr.contains("reconnected to the agent"), "\(result.stderr)")
             try await storefront.expectUnchanged(since: clusterBefore)
         }
     }

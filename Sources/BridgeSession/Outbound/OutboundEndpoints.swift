@@ -54,7 +54,7 @@ public final class OutboundEndpoints: Sendable {
     }
 
     /// Relays every local connection through `tunnel` until cancelled.
-    public func serve(through tunnel: SessionTunnel, logger: Logger) async {
+    public func serve(through tunnel: some ClusterDialer, logger: Logger) async {
         await withDiscardingTaskGroup { group in
             for entry in entries {
                 for port in entry.ports {

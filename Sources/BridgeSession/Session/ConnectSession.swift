@@ -27,6 +27,8 @@ public final class ConnectSession: Sendable {
         public var portMap: [Int: Int] = [:]
         public var freePort = false
         public var timeout: Duration = .seconds(120)
+        /// How long to try to reconnect to the agent once the tunnel dropped.
+        public var reconnectTimeout: Duration = .seconds(60)
         public var loopbackRange: LoopbackRange = .default
         /// Run this with the pod's environment; empty: stay connected until stopped.
         public var command: [String] = []
@@ -47,6 +49,8 @@ public final class ConnectSession: Sendable {
     struct Connection: Sendable {
         /// The agent's pod as it was when the tunnel opened.
         var agentPod: Pod
+        var identity: SessionIdentity
+        var agentPorts: AgentPorts
         var tunnel: SessionTunnel
         var outbound: OutboundEndpoints
         var environment: [String: String]
@@ -226,7 +230,7 @@ public final class ConnectSession: Sendable {
                     throw SessionError.localEndpoints("--env-file: \(error)")
                 }
             }
-            return Connection(agentPod: pod, tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
+            return Connection(agentPod: pod, identity: identity, agentPorts: takenOver.agentPorts, tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
         } catch let error as SessionError {
             await tunnel.close()
             throw error
@@ -263,37 +267,16 @@ public final class ConnectSession: Sendable {
                 return .failure(error)
             }
         }
-        let report = self.report
         let logger = self.logger
         let inboundMap = portMap
+        let supervisor = TunnelSupervisor(connection.tunnel)
         return await withTaskGroup(of: Result<Int32, SessionError>?.self) { group in
             group.addTask {
-                await connection.tunnel.serveInbound(portMap: inboundMap) { remote, local, connected in
-                    if !connected {
-                        report(.init(.warning, "a connection came for port \(remote) but nothing listens on localhost:\(local)", fields: ["port": .integer(Int64(remote))]))
-                    }
-                }
-                return nil
+                await self.keepConnected(supervisor, connection: connection, target: target, portMap: inboundMap)
             }
             group.addTask {
-                await connection.outbound.serve(through: connection.tunnel, logger: logger)
+                await connection.outbound.serve(through: supervisor, logger: logger)
                 return nil
-            }
-            group.addTask { [client] in
-                let stopped = await AgentPodWatch(client: client).waitUntilStopped(pod: connection.agentPod, container: target.container)
-                guard let stopped, !Task.isCancelled else { return nil }
-                return .failure(.agentStopped(pod: connection.agentPod.metadata.nameOrEmpty, detail: stopped))
-            }
-            group.addTask { [client] in
-                await connection.tunnel.waitUntilLost()
-                guard !Task.isCancelled else { return nil }
-                // Say why when the cluster can: an agent that stopped closes its port-forwards too.
-                let watch = AgentPodWatch(client: client)
-                let stopped = await ConnectSession.within(.seconds(5)) {
-                    await watch.waitUntilStopped(pod: connection.agentPod, container: target.container, interval: .milliseconds(250))
-                }
-                if let stopped { return .failure(.agentStopped(pod: connection.agentPod.metadata.nameOrEmpty, detail: stopped)) }
-                return .failure(.tunnelLost(detail: "the port-forward to the agent closed (the agent pod was deleted, or the cluster is unreachable)"))
             }
             if options.command.isEmpty {
                 group.addTask {
@@ -325,9 +308,92 @@ public final class ConnectSession: Sendable {
             // The relays end when their connections close, not on cancellation alone.
             group.cancelAll()
             await connection.outbound.close()
-            await connection.tunnel.close()
+            await supervisor.close()
             return outcome
         }
+    }
+
+    /// Serves the cluster's connections through the tunnel, and when the tunnel drops (the
+    /// agent's container restarted, the API server restarted, this machine slept), opens it again
+    /// with back-off, saying so; the local process keeps running meanwhile. Returns a failure
+    /// when the agent cannot come back, nil when cancelled.
+    private func keepConnected(
+        _ supervisor: TunnelSupervisor, connection: Connection, target: TakeoverTarget, portMap: [Int: Int]
+    ) async -> Result<Int32, SessionError>? {
+        let report = self.report
+        var tunnel = connection.tunnel
+        var agentPod = connection.agentPod
+        while !Task.isCancelled {
+            let current = tunnel
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await current.serveInbound(portMap: portMap) { remote, local, connected in
+                        if !connected {
+                            report(.init(.warning, "a connection came for port \(remote) but nothing listens on localhost:\(local)", fields: ["port": .integer(Int64(remote))]))
+                        }
+                    }
+                }
+                group.addTask {
+                    await current.waitUntilLost()
+                    await current.close()
+                }
+                await group.waitForAll()
+            }
+            await supervisor.lost()
+            guard !Task.isCancelled else { return nil }
+            // Say why when the cluster can tell at once.
+            let (client, lastPod) = (self.client, agentPod)
+            let why = await Self.within(.seconds(2)) {
+                await AgentPodWatch(client: client).waitUntilStopped(pod: lastPod, container: target.container, interval: .milliseconds(250))
+            }
+            report(.init(.warning, "lost the connection to the agent (pod \(agentPod.metadata.nameOrEmpty)\(why.map { ": \($0)" } ?? "")): reconnecting"))
+            switch await reconnect(target: target, identity: connection.identity, ports: connection.agentPorts) {
+            case .success(let (reopened, pod)):
+                tunnel = reopened
+                agentPod = pod
+                await supervisor.replace(reopened)
+                report(.init(.progress, "reconnected to the agent (pod \(pod.metadata.nameOrEmpty)): service \"\(options.service)\" is redirected to this machine again"))
+            case .failure(let error):
+                return Task.isCancelled ? nil : .failure(error)
+            }
+        }
+        return nil
+    }
+
+    /// Waits for the session's agent to be ready again and opens a new tunnel to it, with
+    /// back-off, for up to `options.reconnectTimeout`.
+    private func reconnect(target: TakeoverTarget, identity: SessionIdentity, ports: AgentPorts) async -> Result<(SessionTunnel, Pod), SessionError> {
+        let deadline = ContinuousClock.now + options.reconnectTimeout
+        var delay = Duration.milliseconds(250)
+        var last = SessionError.tunnelLost(detail: "the port-forward to the agent closed")
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            do throws(SessionError) {
+                let pod = try await AgentPodWatch(client: client).waitUntilReady(
+                    workload: target.workload, session: identity.id, container: target.container, image: options.agentImage,
+                    timeout: max(deadline - ContinuousClock.now, .seconds(1))
+                ) { _ in }
+                let tunnel = try await SessionTunnel.open(client: client, pod: pod.metadata.nameOrEmpty, namespace: options.namespace, ports: ports, secret: identity.secret)
+                return .success((tunnel, pod))
+            } catch {
+                switch error {
+                case .agentNotReady(let pod, let reason, let message, _) where reason.contains("Image"):
+                    // Its image is gone from the node and cannot be pulled: it will not come back by itself.
+                    return .failure(.agentStopped(pod: pod, detail: "\(reason)\(message.isEmpty ? "" : ": \(message)")"))
+                case .agentNotAuthenticated:
+                    return .failure(error)
+                default:
+                    // Restarting (a crash is followed by a back-off), or the cluster is away: try again.
+                    last = error
+                }
+            }
+            // Someone gave the workload back (or another session holds it): nothing to reconnect to.
+            if let holder = try? await WorkloadTakeover(client: client).holder(of: target.workload), holder != identity.id {
+                return .failure(.tunnelLost(detail: "\(target.workload) no longer runs this session's agent (another session holds it now)"))
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(8))
+        }
+        return .failure(.tunnelLost(detail: "could not reconnect within \(options.reconnectTimeout) (the cluster may be unreachable): \(last)"))
     }
 
     /// Gives back everything, in the reverse order of taking it; returns what could not be.

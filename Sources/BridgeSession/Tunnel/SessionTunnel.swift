@@ -42,8 +42,11 @@ public struct SessionTunnel: Sendable {
         }
         do {
             return try await end(pending)
-        } catch let error as TunnelHandshakeError {
+        } catch let error as TunnelHandshakeError where error == .wrongProof || error == .notAHandshake {
             throw .agentNotAuthenticated(pod: pod, port: port, reason: error.description)
+        } catch let error as TunnelHandshakeError {
+            // Nothing listening yet (an agent restarting): the port-forward closes at once.
+            throw .tunnelLost(detail: "the agent in pod \(pod) did not answer on port \(port): it \(error)")
         } catch {
             throw .tunnelLost(detail: "the \(purpose.rawValue) connection to the agent in pod \(pod) failed: \(error)")
         }

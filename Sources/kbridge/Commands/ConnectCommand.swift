@@ -53,6 +53,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the agent pod to be ready.")
     var timeout: Int = 120
 
+    @Option(help: "Seconds to keep trying to reconnect to the agent once the connection dropped.")
+    var reconnectTimeout: Int = 60
+
     @Option(help: "The loopback range for cluster services' local addresses.")
     var loopbackRange: String = LoopbackRange.default.description
 
@@ -62,6 +65,7 @@ struct ConnectCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...65535).contains(localPort) else { throw ValidationError("--local-port must be between 1 and 65535") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout must not be negative") }
     }
 
     func run() async throws {
@@ -79,6 +83,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.portMap = Dictionary(portMappings.map { ($0.remote, $0.local) }) { $1 }
             options.freePort = freePort
             options.timeout = .seconds(timeout)
+            options.reconnectTimeout = .seconds(reconnectTimeout)
             options.loopbackRange = try LoopbackRange(loopbackRange)
             options.command = command
             options.commandLauncher = ExecTiedCommand.launcher

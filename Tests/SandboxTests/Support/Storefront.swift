@@ -160,12 +160,12 @@ struct BackgroundSession {
     let records: String
     let connect: Task<Tools.Result, any Error>
 
-    static func connect(_ storefront: Storefront, service: String) async throws -> BackgroundSession {
+    static func connect(_ storefront: Storefront, service: String, localPort: Int = Storefront.freePort()) async throws -> BackgroundSession {
         let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
         let connect = Task {
             try await Tools.run(Tools.kbridge, [
-                "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", service, "--local-port", String(Storefront.freePort()), "--no-hosts",
+                "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", service, "--local-port", String(localPort), "--no-hosts",
             ], environment: ["TMPDIR": records])
         }
         let session = BackgroundSession(records: records, connect: connect)
