@@ -38,13 +38,18 @@ public final class AcceptedConnection: Sendable {
     public func take() async throws -> TunnelRelay.Connection {
         taken.store(true, ordering: .relaxed)
         let channel = self.channel
-        return try await channel.eventLoop.submit {
-            let connection = try TunnelRelay.Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-            let held = try channel.pipeline.syncOperations.handler(type: HeldInput.self)
-            try channel.syncOptions?.setOption(.autoRead, value: true)
-            held.release()
-            return connection
-        }.get()
+        do {
+            return try await channel.eventLoop.submit {
+                let connection = try TunnelRelay.Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                let held = try channel.pipeline.syncOperations.handler(type: HeldInput.self)
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                held.release()
+                return connection
+            }.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
     }
 
     /// Closes a connection nobody will take.

@@ -183,6 +183,7 @@ final class TunnelHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func succeed() {
+        guard state == .awaitingPeer else { return }
         state = .authenticated
         timeout?.cancel()
         authenticated.succeed()
@@ -200,7 +201,11 @@ final class TunnelHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     /// once the handlers that read the next protocol are in place.
     func release() {
         guard let context, state == .authenticated else { return }
-        if received.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(received)) }
+        if received.readableBytes > 0 {
+            context.fireChannelRead(wrapInboundOut(received))
+            // HTTP/2 acts on what it read (and answers SETTINGS) at the end of a read.
+            context.fireChannelReadComplete()
+        }
         received = ByteBuffer()
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }

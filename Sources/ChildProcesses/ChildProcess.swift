@@ -23,8 +23,10 @@ public final class ChildProcess: Sendable {
             ready.signal()
             guard case .success(let pid) = spawned else { return }
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            box.wait()?.finish(ProcessSpawner.exitCode(fromWaitStatus: status))
+            var reaped: pid_t = -1
+            repeat { reaped = waitpid(pid, &status, 0) } while reaped == -1 && errno == EINTR
+            // Not reaped here (someone else took it): its exit code is unknown, not 0.
+            box.wait()?.finish(reaped == pid ? ProcessSpawner.exitCode(fromWaitStatus: status) : 255)
         }
         ready.wait()
         switch started.withLock({ $0 }) {

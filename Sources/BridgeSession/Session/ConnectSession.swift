@@ -325,19 +325,25 @@ public final class ConnectSession: Sendable {
         var agentPod = connection.agentPod
         while !Task.isCancelled {
             let current = tunnel
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await current.serveInbound(portMap: portMap) { remote, local, connected in
-                        if !connected {
-                            report(.init(.warning, "a connection came for port \(remote) but nothing listens on localhost:\(local)", fields: ["port": .integer(Int64(remote))]))
+            // On cancellation the carrier closes first: a stream arriving after its reader has
+            // gone would trap (NIO drops its unfinished writer).
+            await withTaskCancellationHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        await current.serveInbound(portMap: portMap) { remote, local, connected in
+                            if !connected {
+                                report(.init(.warning, "a connection came for port \(remote) but nothing listens on localhost:\(local)", fields: ["port": .integer(Int64(remote))]))
+                            }
                         }
                     }
+                    group.addTask {
+                        await current.waitUntilLost()
+                        await current.close()
+                    }
+                    await group.waitForAll()
                 }
-                group.addTask {
-                    await current.waitUntilLost()
-                    await current.close()
-                }
-                await group.waitForAll()
+            } onCancel: {
+                current.closeAtOnce()
             }
             await supervisor.lost()
             guard !Task.isCancelled else { return nil }

@@ -59,7 +59,7 @@ struct SavedOriginal: Codable, Equatable, Sendable {
         return decode(String(decoding: data, as: UTF8.self))
     }
 
-    /// A pod as it can be created again: without status and the fields the server sets.
+    /// A pod as it can be created again: without status, the fields the server sets, and its node.
     static func recreatable(_ pod: JSONValue) -> JSONValue {
         var copy = pod
         copy["status"] = nil
@@ -68,6 +68,9 @@ struct SavedOriginal: Codable, Equatable, Sendable {
             metadata[field] = nil
         }
         copy["metadata"] = .object(metadata)
+        // Scheduled anew: the node it ran on may be gone by the time it is recreated.
+        copy[path: "spec", "nodeName"] = nil
+        copy[path: "spec", "ephemeralContainers"] = nil
         return copy
     }
 }

@@ -27,7 +27,15 @@ extension WorkloadTakeover {
     /// One attempt; nil when the workload changed between reading and writing it.
     private func restoreOnce(_ workload: WorkloadReference, session: String, force: Bool) async throws(SessionError) -> Restored? {
         let failed = { (error: KubernetesError) in SessionError.restoreFailed(workload: workload.description, detail: error.description) }
-        let secret = try? await client.getRaw(.secrets, name: "kbridge-session-\(session)", namespace: workload.namespace)
+        // Only "not found" means there is no Secret: any other failure must not be taken for it
+        // (the Secret may hold the only copy of a bare Pod, deleted with it on success).
+        let secret: JSONValue?
+        do {
+            secret = try await client.getRaw(.secrets, name: "kbridge-session-\(session)", namespace: workload.namespace)
+        } catch {
+            guard error.isNotFound else { throw failed(error) }
+            secret = nil
+        }
         let fromSecret = secret.flatMap(SavedOriginal.inSecret).flatMap { $0.session == session ? $0 : nil }
         let found: JSONValue?
         do {

@@ -118,4 +118,10 @@ public struct SessionTunnel: Sendable {
         await control.close()
         await inbound.close()
     }
+
+    /// Starts closing both connections without waiting (from a cancellation handler).
+    func closeAtOnce() {
+        control.connection.close(promise: nil)
+        inbound.connection.close(promise: nil)
+    }
 }
