@@ -83,7 +83,8 @@ enum ConnectScenarios {
         #expect(list.status == 0, "\(list.stderr)")
         let web = list.stdout.split(separator: "\n").first { $0.hasPrefix("web ") }
         #expect(web?.hasSuffix(" 1") == true, "read from EndpointSlices v1beta1: \(list.stdout)")
-        #expect(await storefront.askFront()?[path: "api", "version"] == "1", "the kubelet's kube-proxy relays through EndpointSlices")
+        let relayed = await TestSandbox.eventually(timeout: .seconds(60)) { await storefront.askFront()?[path: "api", "version"] == "1" }
+        #expect(relayed, "the kubelet's kube-proxy relays through EndpointSlices")
     }
 
     static func aPodResolvesAServiceOfAnotherNamespaceByName(_ storefront: Storefront) async throws {

@@ -40,18 +40,23 @@ struct Storefront {
             try #require(ready, "service \(name) has a ready endpoint")
         }
         let storefront = Storefront(kubeconfigPath: kubeconfig, client: client)
-        // Ready endpoints reach a real kube-proxy's rules a moment later (seen over a minute on a busy CI machine).
+        // Ready endpoints reach a real kube-proxy's rules a moment later (seen over a minute on a busy
+        // CI machine); the whole chain answers once the front reaches the api through its service too.
         var lastFailure = ""
         let answering = await TestSandbox.eventually(timeout: .seconds(180)) {
             switch await storefront.frontAnswer() {
-            case .success: return true
+            case .success(let answer) where answer[path: "api", "version"] != nil:
+                return true
+            case .success(let answer):
+                lastFailure = "the front answered without the api's version: \(answer.jsonString.prefix(300))"
+                return false
             case .failure(let failure):
                 lastFailure = failure.reason
                 return false
             }
         }
         let pods = answering ? "" : await storefront.podSummary()
-        try #require(answering, "the front service answers (last attempt: \(lastFailure); pods: \(pods))")
+        try #require(answering, "the front service answers through the api (last attempt: \(lastFailure); pods: \(pods))")
         return storefront
     }
 
