@@ -192,6 +192,30 @@ import TunnelTesting
         }
     }
 
+    /// `inventory` redirected (through `connecting`'s kubeconfig) to a local HTTP server, answering
+    /// through the redirect; the closure asks once more.
+    static func inventoryRedirectedToALocalServer(
+        _ connecting: Storefront, _ storefront: Storefront
+    ) async throws -> (BackgroundSession, LocalHolder, @Sendable () async -> Bool) {
+        let port = Storefront.freePort()
+        let session = try await BackgroundSession.connect(connecting, service: "inventory", localPort: port)
+        let local = try await LocalHolder.start(port: port)
+        let inventory = try #require(try await storefront.client.get(Service.self, name: "inventory").spec.clusterIP)
+        let throughRedirect: @Sendable () async -> Bool = { (try? await Self.get("http://\(inventory):8080/"))?.contains("Directory listing") == true }
+        #expect(await TestSandbox.eventually(timeout: .seconds(30)) { await throughRedirect() }, "the local process answers through the redirect")
+        return (session, local, throughRedirect)
+    }
+
+    /// Ends the session from another terminal and checks it said it lost and regained the agent and gave everything back.
+    static func expectReconnectedAndGivenBack(_ session: BackgroundSession, _ storefront: Storefront, since clusterBefore: [String]) async throws {
+        let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
+        #expect(disconnect.status == 0, "\(disconnect.stderr)")
+        let result = try await session.connect.value
+        #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
+        #expect(result.stderr.contains("reconnected to the agent"), "\(result.stderr)")
+        try await storefront.expectUnchanged(since: clusterBefore)
+    }
+
     /// The API server's listener goes away (every port-forward with it) and comes back with its
     /// state kept, as when it restarts: the session reconnects by itself and the redirect works again.
     @Test func anAPIServerThatGoesAwayAndComesBackHasTheSessionReconnect() async throws {
@@ -207,13 +231,8 @@ import TunnelTesting
             try config.yaml().write(toFile: proxiedPath, atomically: true, encoding: .utf8)
             let proxied = Storefront(kubeconfigPath: proxiedPath, client: storefront.client)
 
-            let port = Storefront.freePort()
-            let session = try await BackgroundSession.connect(proxied, service: "inventory", localPort: port)
-            let local = try await LocalHolder.start(port: port)
+            let (session, local, throughRedirect) = try await Self.inventoryRedirectedToALocalServer(proxied, storefront)
             defer { local.stop() }
-            let inventory = try #require(try await storefront.client.get(Service.self, name: "inventory").spec.clusterIP)
-            let throughRedirect = { (try? await Self.get("http://\(inventory):8080/"))?.contains("Directory listing") == true }
-            #expect(await TestSandbox.eventually(timeout: .seconds(30)) { await throughRedirect() }, "the local process answers through the redirect")
 
             await proxy.cut()
             try await Task.sleep(for: .seconds(3))
@@ -221,12 +240,7 @@ import TunnelTesting
             proxy.resume()
             #expect(await TestSandbox.eventually(timeout: .seconds(90)) { await throughRedirect() }, "the redirect works again once the API server is back")
 
-            let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
-            #expect(disconnect.status == 0, "\(disconnect.stderr)")
-            let result = try await session.connect.value
-            #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
-            #expect(result.stderr.contains("reconnected to the agent"), "\(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
+            try await Self.expectReconnectedAndGivenBack(session, storefront, since: clusterBefore)
         }
     }
 
@@ -236,13 +250,8 @@ import TunnelTesting
     @Test func anAgentWhoseContainerRestartsIsReconnectedAndTheRedirectWorksAgain() async throws {
         try await withStorefront() { storefront in
             let clusterBefore = try await storefront.clusterState()
-            let port = Storefront.freePort()
-            let session = try await BackgroundSession.connect(storefront, service: "inventory", localPort: port)
-            let local = try await LocalHolder.start(port: port)
+            let (session, local, throughRedirect) = try await Self.inventoryRedirectedToALocalServer(storefront, storefront)
             defer { local.stop() }
-            let inventory = try #require(try await storefront.client.get(Service.self, name: "inventory").spec.clusterIP)
-            let throughRedirect = { (try? await Self.get("http://\(inventory):8080/"))?.contains("Directory listing") == true }
-            #expect(await TestSandbox.eventually(timeout: .seconds(30)) { await throughRedirect() }, "the local process answers through the redirect")
 
             let sandboxFolder = URL(fileURLWithPath: storefront.kubeconfigPath).deletingLastPathComponent().path
             let agents = CommandLineTests.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(sandboxFolder)/").filter { pid in
@@ -253,12 +262,7 @@ import TunnelTesting
             #expect(await TestSandbox.eventually(timeout: .seconds(90)) { await throughRedirect() }, "the redirect works again after the agent restarted")
             #expect(local.isRunning, "the local process kept running")
 
-            let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
-            #expect(disconnect.status == 0, "\(disconnect.stderr)")
-            let result = try await session.connect.value
-            #expect(result.stderr.contains("lost the connection to the agent"), "\(result.stderr)")
-            #expect(result.stderr.contains("reconnected to the agent"), "\(result.stderr)")
-            try await storefront.expectUnchanged(since: clusterBefore)
+            try await Self.expectReconnectedAndGivenBack(session, storefront, since: clusterBefore)
         }
     }
 
