@@ -74,6 +74,7 @@ import Testing
             let address = try #require(web.spec.clusterIP)
             var request = HTTPClientRequest(url: "http://\(address):8080/")
             request.headers.add(name: "kubernetes-route-as", value: "alice")
+            request.headers.add(name: "connection", value: "close")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             let body = try JSONValue.parse(Data(buffer: try await response.body.collect(upTo: 1 << 20)))
             #expect(response.status == .ok)

@@ -34,6 +34,8 @@ enum Prober {
             if !path.hasPrefix("/") { path = "/" + path }
             var request = HTTPClientRequest(url: "\(scheme)://\(action["host"]?.stringValue ?? podIP):\(port)\(path)")
             request.headers.add(name: "User-Agent", value: "kube-probe/1.20")
+            // As the kubelet's prober: no kept-alive connections, each probe reaches the container anew.
+            request.headers.add(name: "Connection", value: "close")
             for header in action["httpHeaders"]?.arrayValue ?? [] {
                 request.headers.add(name: header["name"]?.stringValue ?? "", value: header["value"]?.stringValue ?? "")
             }

@@ -201,6 +201,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "kubernetes-route-as", value: "demo")
+        // Each question on a new connection: a kept-alive one would skip the cluster's new routing.
+        request.headers.add(name: "connection", value: "close")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try JSONValue.parse(Data(buffer: try await response.body.collect(upTo: 1 << 20)))
         let hops = [body["service"], body[path: "api", "service"], body[path: "api", "inventory", "service"]].compactMap { $0?.stringValue }

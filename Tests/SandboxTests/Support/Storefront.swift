@@ -123,7 +123,12 @@ struct Storefront {
             return .failure(FrontFailure(reason: "reading service web: \(error)"))
         }
         do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address):8080/"), timeout: .seconds(15))
+            // A new connection each time: a request sent before kube-proxy's rules exist can reach
+            // whatever else routes the address (on CI machines a proxy answering 404), and a
+            // kept-alive connection would keep going there after the rules are in place.
+            var request = HTTPClientRequest(url: "http://\(address):8080/")
+            request.headers.add(name: "connection", value: "close")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
             let body = try await response.body.collect(upTo: 1 << 20)
             guard let answer = try? JSONValue.parse(Data(buffer: body)) else {
                 return .failure(FrontFailure(reason: "\(address):8080 answered \(response.status.code) with no JSON: \(String(buffer: body).prefix(200))"))
