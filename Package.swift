@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel"]),
+        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", "BridgeSession", "KubernetesClient"]),
         .executableTarget(
             name: "kbridge-bench",
             dependencies: ["BridgeTunnel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]

@@ -22,6 +22,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case restoreFailed(workload: String, detail: String)
     case notRecorded(detail: String)
     case restoreConflict(workload: String, detail: String)
+    case guardNotPermitted(creating: String, detail: String)
+    case restoredByGuard(workload: String, ttl: Duration)
     case cluster(KubernetesError)
 
     public var description: String {
@@ -68,6 +70,10 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "cannot give back \(workload) without undoing someone else's change: \(detail) during the session. It still runs the agent; `kbridge disconnect --force` puts back the original saved at the start (dropping that change), or edit \(workload) yourself"
         case .notRecorded(let detail):
             return "cannot record the session on this machine (\(detail)); nothing was changed: a session kbridge could not find again after a crash would be left in the cluster"
+        case .guardNotPermitted(let what, let detail):
+            return "cannot create \(what), which gives the workload back if this machine goes away: \(detail). Nothing was changed. kbridge needs the namespace's admin ClusterRole and rights on Leases (the built-in admin role has none): a cluster administrator grants both with deploy/rbac/kbridge-user.yaml"
+        case .restoredByGuard(let workload, let ttl):
+            return "the session's lease was not renewed for \(ttl.components.seconds)s (this machine slept or lost the cluster) and the cluster's guard gave \(workload) back: the session has ended; run kbridge connect again"
         case .cluster(let error):
             return error.description
         }

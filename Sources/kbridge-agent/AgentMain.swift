@@ -1,4 +1,6 @@
+import BridgeSession
 import BridgeTunnel
+import KubernetesClient
 
 #if canImport(Glibc)
 import Glibc
@@ -8,11 +10,15 @@ import Musl
 import Darwin
 #endif
 
-/// `kbridge-agent`: what runs in the cluster. Lean on purpose (NIO and swift-crypto, no Foundation).
+/// `kbridge-agent`: what runs in the cluster.
 ///
 /// ```
 /// kbridge-agent agent [--control-port 7300] [--inbound-port 7301] [--ports 8080,9090]
+/// kbridge-agent guard --session ID --kind Deployment --name api --ttl 30
 /// ```
+/// `agent` stands in for the app's container (below); `guard` runs in the session's guard Job
+/// (`GuardWatch`) with its own ServiceAccount.
+///
 /// The session secret comes from `AgentContract.secretVariable` (a Secret the pod spec
 /// references); every carrier connection must prove it holds it. The agent listens on every
 /// address of the pod, where a kubelet's port-forward (the pod's loopback) and the cluster's
@@ -21,6 +27,9 @@ import Darwin
 @main
 struct AgentMain {
     static func main() async {
+        if CommandLine.arguments.dropFirst().first == GuardArguments.command {
+            await runGuard(Array(CommandLine.arguments.dropFirst(2)))
+        }
         let arguments: AgentContract.Arguments
         do {
             arguments = try AgentContract.Arguments.parse(Array(CommandLine.arguments.dropFirst()))
@@ -41,6 +50,37 @@ struct AgentMain {
             try await agent.run { bound in log("listening: control \(bound[0]), inbound \(bound[1]), service ports \(bound.dropFirst(2).map(String.init).joined(separator: ","))") }
         } catch {
             fail("stopped: \(error)")
+        }
+    }
+
+    /// Watches the session's Lease and gives the workload back once it lapsed; exits 0 when done
+    /// (or when the session ended cleanly), non-zero to be started again by the Job.
+    static func runGuard(_ rawArguments: [String]) async -> Never {
+        let arguments: GuardArguments
+        do {
+            arguments = try GuardArguments.parse(rawArguments)
+        } catch {
+            fail(error.message)
+        }
+        let environment = currentEnvironment()
+        // The sandbox's kubelet runs containers without a filesystem of their own: mounts are under CONTAINER_ROOT.
+        let directory = (environment["CONTAINER_ROOT"] ?? "") + InClusterConfig.defaultDirectory
+        let connection: ClusterConnection
+        do {
+            guard let found = try InClusterConfig(environment: environment, directory: directory).connection() else {
+                fail("no in-cluster credentials (KUBERNETES_SERVICE_HOST and \(directory)/token): the guard runs in a pod with a service account")
+            }
+            connection = found
+        } catch {
+            fail("cannot read the in-cluster credentials: \(error)")
+        }
+        let client = KubernetesClient(connection: connection)
+        do {
+            _ = try await GuardWatch(client: client, arguments: arguments, namespace: connection.namespace, log: { log($0) }).run()
+            exit(0)
+        } catch {
+            log("could not give back: \(error)")
+            exit(1)
         }
     }
 

@@ -169,6 +169,25 @@ import Testing
         }
     }
 
+    /// A restore interrupted after giving the workload back but before deleting the Secret (a
+    /// `kill -9` while giving back): the next restore (the guard's) leaves the workload alone,
+    /// even changed since, and only deletes the Secret.
+    @Test func aRestoreAfterAnInterruptedOneOnlyDeletesTheSecret() async throws {
+        try await withTakenOverDeployment { client, target, session, _ in
+            let secret = try await client.getRaw(.secrets, name: session.secretName)
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            var leftover = SavedOriginal.recreatable(secret)
+            leftover["type"] = nil
+            _ = try await client.createRaw(.secrets, leftover)
+            try await Self.patch(client, [.replace("/spec/template/spec/containers/1/image", "sidecar:3")])
+            let changed = try await client.getRaw(.deployments, name: "shop")["spec"]
+            let again = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(again == Restored())
+            #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == changed, "nothing was applied again")
+            await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.secrets, name: session.secretName) }
+        }
+    }
+
     /// With both copies of the original gone, the restore does not claim success.
     @Test func withNoOriginalLeftTheRestoreSaysTheAgentStillRuns() async throws {
         try await withTakenOverDeployment { client, target, session, _ in

@@ -423,3 +423,11 @@ struct LocalHolder {
         waitpid(pid, &status, 0)
     }
 }
+
+/// The restore guard on the sandbox: `kill -9` of connect at every step, for each kind of workload.
+@Suite struct RestoreGuardTests {
+    @Test(arguments: [WorkloadReference.Kind.deployment, .statefulSet, .pod])
+    func aKilledSessionIsGivenBackByItsGuardAtEveryStep(kind: WorkloadReference.Kind) async throws {
+        try await withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
+    }
+}

@@ -29,6 +29,8 @@ public final class ConnectSession: Sendable {
         public var timeout: Duration = .seconds(120)
         /// How long to try to reconnect to the agent once the tunnel dropped.
         public var reconnectTimeout: Duration = .seconds(60)
+        /// How long the session's Lease lives without renewal before the guard gives the workload back.
+        public var ttl: Duration = SessionGuard.defaultTTL
         public var loopbackRange: LoopbackRange = .default
         /// Run this with the pod's environment; empty: stay connected until stopped.
         public var command: [String] = []
@@ -94,26 +96,42 @@ public final class ConnectSession: Sendable {
             hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
         )
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
+        let sessionGuard = SessionGuard(client: client, session: identity.id, namespace: target.workload.namespace)
         let takenOver: TakenOver
         do {
-            takenOver = try await takeOver(target, identity: identity)
+            takenOver = try await takeOver(target, identity: identity, guard: sessionGuard)
         } catch {
             registry.remove(identity.id)
             throw error
+        }
+        // From here the Lease is renewed until everything is given back; if it turns out gone,
+        // the guard gave the workload back (this machine slept or lost the cluster): the session ends.
+        let ending = StopRequest()
+        let renewal = Task {
+            if await LeaseRenewal(sessionGuard: sessionGuard, ttl: self.options.ttl).run(logger: self.logger) == .gone {
+                ending.request(signal: SIGTERM)
+            }
+        }
+        let forward = Task {
+            if let signal = await stop.wait() { ending.request(signal: signal) }
+        }
+        defer {
+            renewal.cancel()
+            forward.cancel()
         }
         if let replicas = takenOver.scaledFrom {
             report(.init(.warning, "\(target.workload) had \(replicas) replicas: scaled to 1 for the session (given back at the end)"))
         }
 
         let chosenHostsFile = hostsFile
-        let started = await Self.untilStopped(stop) { () async throws(SessionError) -> Connection in
+        let started = await Self.untilStopped(ending) { () async throws(SessionError) -> Connection in
             try await self.connect(target: target, identity: identity, takenOver: takenOver, hostsFile: chosenHostsFile)
         }
         let outcome: Result<Int32, SessionError>
         var connection: Connection?
         switch started {
         case .none:
-            outcome = .success(128 + (stop.signal ?? SIGINT))
+            outcome = .success(128 + (ending.signal ?? SIGINT))
         case .some(.failure(let error)):
             outcome = .failure(error)
         case .some(.success(let up)):
@@ -121,12 +139,16 @@ public final class ConnectSession: Sendable {
             var connectedRecord = record
             connectedRecord.connectedAt = Timestamp.format(Date())
             try? registry.save(connectedRecord)
-            outcome = await serve(up, target: target, stop: stop)
+            outcome = await serve(up, target: target, stop: ending)
         }
         let connectionToClose = connection
         let givenBack = await Task { () async -> SessionError? in
             await self.giveBack(connectionToClose, workload: target.workload, session: identity.id)
         }.value
+        if stop.signal == nil, ending.signal != nil {
+            // Ended by the guard, not by the person: say so whatever else happened.
+            throw .restoredByGuard(workload: target.workload.description, ttl: options.ttl)
+        }
         if let givenBack {
             if case .failure(let error) = outcome { report(.init(.warning, error.description)) }
             throw givenBack
@@ -138,19 +160,31 @@ public final class ConnectSession: Sendable {
 
     /// Takes the workload over, saying so once it is known to be free; when a session of this
     /// machine whose process is gone still holds it, gives that back first.
-    private func takeOver(_ target: TakeoverTarget, identity: SessionIdentity) async throws(SessionError) -> TakenOver {
+    private func takeOver(_ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard) async throws(SessionError) -> TakenOver {
         let takeover = WorkloadTakeover(client: client)
         if let holder = try await takeover.holder(of: target.workload) {
             guard let stale = registry.all().first(where: { $0.id == holder && $0.workload == target.workload }), !stale.isRunning else {
                 throw .alreadyTakenOver(workload: target.workload.description, service: options.service, session: holder)
             }
             report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
-            _ = try await takeover.restore(target.workload, session: holder)
+            _ = try await SessionGiveBack(client: client).giveBack(target.workload, session: holder)
             if let hostsFile = stale.hostsFile { try? HostsFile(path: hostsFile).remove(session: holder) }
             registry.remove(holder)
         }
-        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["session": .string(identity.id)]))
-        return try await takeover.takeOver(target, session: identity, image: options.agentImage)
+        // The guard exists before anything changes: whatever happens to this process from here,
+        // the cluster gives the workload back.
+        report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
+        try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl)
+        report(.init(.progress, "session recorded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the cluster gives \(target.workload.name) back", fields: ["step": "recorded", "session": .string(identity.id)]))
+        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["step": "takeover", "session": .string(identity.id)]))
+        do {
+            let takenOver = try await takeover.takeOver(target, session: identity, image: options.agentImage)
+            report(.init(.progress, "\(target.workload) runs the agent of session \(identity.id)", fields: ["step": "patched", "session": .string(identity.id)]))
+            return takenOver
+        } catch {
+            await sessionGuard.remove()
+            throw error
+        }
     }
 
     /// The hosts file to write, checked before anything changes: nil when there is none to write
@@ -185,13 +219,14 @@ public final class ConnectSession: Sendable {
         ) { [report] line in report(.init(.progress, line)) }
         let podName = pod.metadata.nameOrEmpty
         let podIP = pod.status?.podIP ?? ""
-        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only"))
+        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["step": "agentReady"]))
         if await !watch.waitForEndpoints(service: target.service, agentIP: podIP, timeout: .seconds(60)) {
             report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
         }
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
         let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, secret: identity.secret)
+        report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["step": "tunnel"]))
         do {
             let podEnvironment = try await tunnel.environment()
             let services: [Service]
@@ -260,7 +295,9 @@ public final class ConnectSession: Sendable {
             do throws(SessionError) {
                 var environment = ProcessInfo.processInfo.environment
                 environment.merge(connection.environment) { $1 }
-                command = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
+                let started = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
+                command = started
+                report(.init(.progress, "started \(options.command[0]) (pid \(started.pid)) with the pod's environment", fields: ["step": "command", "pid": .integer(Int64(started.pid))]))
             } catch {
                 await connection.outbound.close()
                 await connection.tunnel.close()
@@ -404,7 +441,7 @@ public final class ConnectSession: Sendable {
 
     /// Gives back everything, in the reverse order of taking it; returns what could not be.
     private func giveBack(_ connection: Connection?, workload: WorkloadReference, session: String) async -> SessionError? {
-        report(.init(.progress, "giving back: \(workload)\(connection?.hostsFile.map { ", the block in \($0.path)" } ?? "")"))
+        report(.init(.progress, "giving back: \(workload)\(connection?.hostsFile.map { ", the block in \($0.path)" } ?? "")", fields: ["step": "giveBack"]))
         if let connection {
             await connection.outbound.close()
             await connection.tunnel.close()
@@ -418,7 +455,7 @@ public final class ConnectSession: Sendable {
         }
         let restored: Restored
         do {
-            restored = try await WorkloadTakeover(client: client).restore(workload, session: session)
+            restored = try await SessionGiveBack(client: client).giveBack(workload, session: session)
         } catch {
             return error
         }

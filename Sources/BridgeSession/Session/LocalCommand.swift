@@ -23,6 +23,7 @@ final class LocalCommand: Sendable {
     }
 
     var isRunning: Bool { process.isRunning }
+    var pid: pid_t { process.pid }
 
     /// Its exit code (128 + signal when a signal ended it), once it has ended.
     func waitForExit() async -> Int32 {

@@ -18,12 +18,14 @@ public struct TakeoverFinder: Sendable {
         self.client = client
     }
 
-    /// Every take-over in `namespace`.
-    public func all(namespace: String) async throws(SessionError) -> [FoundTakeover] {
+    /// Every take-over in `namespace` (nil: in every namespace).
+    public func all(namespace: String?) async throws(SessionError) -> [FoundTakeover] {
         var found: [FoundTakeover] = []
+        let everywhere = namespace == nil
         do {
             for kind in [WorkloadReference.Kind.deployment, .statefulSet, .pod] {
-                for object in try await client.listRaw(kind.resourceType, namespace: namespace).items {
+                for object in try await client.listRaw(kind.resourceType, namespace: namespace, allNamespaces: everywhere).items {
+                    let namespace = object[path: "metadata", "namespace"]?.stringValue ?? namespace ?? ""
                     // A controller's pods are its take-over's, not take-overs of their own.
                     guard kind != .pod || object[path: "metadata", "ownerReferences"]?.arrayValue?.isEmpty ?? true else { continue }
                     guard let name = object[path: "metadata", "name"]?.stringValue,
@@ -32,10 +34,11 @@ public struct TakeoverFinder: Sendable {
                     found.append(FoundTakeover(workload: WorkloadReference(kind: kind, name: name, namespace: namespace), session: session, podLabels: Self.strings(labels)))
                 }
             }
-            let secrets = try await client.listRaw(.secrets, namespace: namespace, options: ListOptions(labelSelector: ClusterNames.sessionLabel)).items
+            let secrets = try await client.listRaw(.secrets, namespace: namespace, allNamespaces: everywhere, options: ListOptions(labelSelector: ClusterNames.sessionLabel)).items
             for secret in secrets {
+                let namespace = secret[path: "metadata", "namespace"]?.stringValue ?? namespace ?? ""
                 guard let saved = SavedOriginal.inSecret(secret), let pod = saved.pod, let name = pod[path: "metadata", "name"]?.stringValue,
-                      !found.contains(where: { $0.workload.kind == .pod && $0.workload.name == name }) else { continue }
+                      !found.contains(where: { $0.workload == WorkloadReference(kind: .pod, name: name, namespace: namespace) }) else { continue }
                 do {
                     _ = try await client.getRaw(.pods, name: name, namespace: namespace)
                 } catch let error where error.isNotFound {

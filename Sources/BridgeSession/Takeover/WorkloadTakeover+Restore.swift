@@ -54,14 +54,14 @@ extension WorkloadTakeover {
         }
         let annotated = SavedOriginal.inAnnotation(of: object)
         if let annotated, annotated.session != session { return Restored() }  // another session's now: ours is over
+        // Given back already (by a restore that was interrupted before deleting the Secret): the
+        // Secret's original must not be applied again over what the workload is now.
+        if annotated == nil, Self.carriesSession(object, kind: workload.kind) != session { return Restored() }
         guard let saved = annotated ?? fromSecret else {
-            guard Self.carriesSession(object, kind: workload.kind) != session else {
-                throw .restoreFailed(
-                    workload: workload.description,
-                    detail: "it still runs the agent of session \(session), but the original kbridge saved (annotation \(ClusterNames.originalAnnotation) and Secret kbridge-session-\(session)) is gone; put it back yourself (e.g. kubectl rollout undo)"
-                )
-            }
-            return Restored()  // nothing of this session is left on it
+            throw .restoreFailed(
+                workload: workload.description,
+                detail: "it still runs the agent of session \(session), but the original kbridge saved (annotation \(ClusterNames.originalAnnotation) and Secret kbridge-session-\(session)) is gone; put it back yourself (e.g. kubectl rollout undo)"
+            )
         }
         switch workload.kind {
         case .deployment, .statefulSet:

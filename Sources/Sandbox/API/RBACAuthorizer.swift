@@ -54,21 +54,22 @@ struct RBACAuthorizer: Sendable {
         case "cluster-admin":
             return [["apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]]]
         case "admin":
-            // As on 1.20: the namespace's workloads and RBAC, but not discovery.k8s.io (EndpointSlices).
+            // As on 1.20: the namespace's workloads and RBAC, but neither discovery.k8s.io
+            // (EndpointSlices) nor coordination.k8s.io (Leases).
             return [
-                ["apiGroups": ["", "apps", "batch", "networking.k8s.io", "coordination.k8s.io"], "resources": ["*"], "verbs": ["*"]],
+                ["apiGroups": ["", "apps", "batch", "networking.k8s.io"], "resources": ["*"], "verbs": ["*"]],
                 ["apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["*"]],
             ]
         case "edit":
             return [
-                ["apiGroups": ["", "apps", "batch", "networking.k8s.io", "coordination.k8s.io"], "resources": ["*"], "verbs": ["*"]],
+                ["apiGroups": ["", "apps", "batch", "networking.k8s.io"], "resources": ["*"], "verbs": ["*"]],
                 ["apiGroups": ["rbac.authorization.k8s.io"], "resources": ["*"], "verbs": read],
             ]
         case "view":
             return [
-                ["apiGroups": ["", "apps", "batch", "networking.k8s.io", "coordination.k8s.io"], "resources": [
+                ["apiGroups": ["", "apps", "batch", "networking.k8s.io"], "resources": [
                     "pods", "pods/log", "services", "endpoints", "configmaps", "serviceaccounts", "events", "deployments",
-                    "replicasets", "statefulsets", "jobs", "ingresses", "leases", "namespaces", "deployments/scale",
+                    "replicasets", "statefulsets", "jobs", "ingresses", "namespaces", "deployments/scale",
                 ], "verbs": read],
             ]
         default:

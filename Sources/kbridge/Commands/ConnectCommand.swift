@@ -56,6 +56,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Seconds to keep trying to reconnect to the agent once the connection dropped.")
     var reconnectTimeout: Int = 60
 
+    @Option(help: "Seconds the session's lease lives without renewal; then the cluster's guard gives the workload back (this machine crashed, slept or lost the cluster).")
+    var ttl: Int = Int(SessionGuard.defaultTTL.components.seconds)
+
     @Option(help: "The loopback range for cluster services' local addresses.")
     var loopbackRange: String = LoopbackRange.default.description
 
@@ -66,6 +69,7 @@ struct ConnectCommand: AsyncParsableCommand {
         guard (1...65535).contains(localPort) else { throw ValidationError("--local-port must be between 1 and 65535") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout must not be negative") }
+        guard ttl >= 3 else { throw ValidationError("--ttl must be at least 3 seconds (the lease is renewed every third of it)") }
     }
 
     func run() async throws {
@@ -84,6 +88,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.freePort = freePort
             options.timeout = .seconds(timeout)
             options.reconnectTimeout = .seconds(reconnectTimeout)
+            options.ttl = .seconds(ttl)
             options.loopbackRange = try LoopbackRange(loopbackRange)
             options.command = command
             options.commandLauncher = ExecTiedCommand.launcher

@@ -117,7 +117,7 @@ struct DisconnectCommand: AsyncParsableCommand {
             let restored: Restored
             do {
                 let client = try KubernetesClient(kubeconfig: record.kubeconfig, context: record.context, namespace: record.workload.namespace, logger: logger)
-                restored = try await WorkloadTakeover(client: client).restore(record.workload, session: record.id, force: force)
+                restored = try await SessionGiveBack(client: client).giveBack(record.workload, session: record.id, force: force)
             } catch SessionError.restoreConflict(let workload, let detail) {
                 throw SessionError.restoreConflict(workload: workload, detail: detail)
             } catch {
@@ -145,7 +145,7 @@ struct DisconnectCommand: AsyncParsableCommand {
             throw Failure(description: "\(takenOver.workload) is redirected by kbridge session \(takenOver.session), which is not of this machine: if its owner is gone, `kbridge disconnect --service \(service) --session \(takenOver.session)` gives it back")
         }
         console.step("giving back what session \(takenOver.session) left: \(takenOver.workload)")
-        let restored = try await WorkloadTakeover(client: client).restore(takenOver.workload, session: takenOver.session, force: force)
+        let restored = try await SessionGiveBack(client: client).giveBack(takenOver.workload, session: takenOver.session, force: force)
         report(restored, workload: takenOver.workload, session: takenOver.session, console: console)
     }
 

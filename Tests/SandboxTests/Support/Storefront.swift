@@ -82,9 +82,14 @@ struct Storefront {
         return try await Tools.run(Tools.kbridge, Array(arguments.prefix(command)) + cluster + arguments.dropFirst(command), timeout: timeout)
     }
 
-    /// Expects what kbridge may change in the cluster to be as `before`, naming what differs.
+    /// Expects what kbridge may change in the cluster to be as `before`, naming what differs. The
+    /// guard's parts go with its Lease through the garbage collector: that is given a moment.
     func expectUnchanged(since before: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let after = try await clusterState()
+        var after = try await clusterState()
+        _ = await TestSandbox.eventually(timeout: .seconds(60)) {
+            after = try await clusterState()
+            return after == before
+        }
         let changed = zip(before, after).filter { $0 != $1 }.map { "before: \($0)\nafter:  \($1)" }
         #expect(after == before, "the cluster changed:\n\(changed.joined(separator: "\n"))", sourceLocation: sourceLocation)
     }
@@ -101,6 +106,13 @@ struct Storefront {
         }
         let secrets = try await client.listRaw(.secrets).items
         state.append("secrets: " + secrets.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
+        // The session's Lease and its guard (Job, pods, ServiceAccount, Role, RoleBinding).
+        for type in [ResourceType.leases, .jobs, .serviceAccounts, .roles, .roleBindings] {
+            let names = try await client.listRaw(type).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            state.append("\(type.name): " + names.filter { $0.hasPrefix("kbridge-") }.sorted().joined(separator: ","))
+        }
+        let guardPods = try await client.listRaw(.pods, options: ListOptions(labelSelector: "kbridge.dev/part=guard")).items
+        state.append("guard pods: " + guardPods.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
         return state
     }
 

@@ -1,0 +1,78 @@
+import Foundation
+import KubernetesClient
+
+/// What `kbridge-agent guard` does in the cluster: watches the session's Lease and, once it has
+/// not been renewed for its duration, gives the workload back, deletes the session's Secret and
+/// then the Lease (which takes the guard's Job, ServiceAccount, Role and RoleBinding with it).
+///
+/// Expiry is measured on the guard's own clock, from the last time it saw the renew time change,
+/// so a skewed clock on the developer's machine cannot make it act early.
+public struct GuardWatch: Sendable {
+    public enum Outcome: Equatable, Sendable {
+        /// The Lease was removed by someone else (the CLI on a clean exit): nothing to do.
+        case sessionEnded
+        /// The Lease lapsed and the workload was given back.
+        case gaveBack(kept: [String])
+    }
+
+    let client: KubernetesClient
+    let arguments: GuardArguments
+    let namespace: String
+    let log: @Sendable (String) -> Void
+    var interval: Duration = .seconds(1)
+
+    public init(client: KubernetesClient, arguments: GuardArguments, namespace: String, log: @escaping @Sendable (String) -> Void) {
+        self.client = client
+        self.arguments = arguments
+        self.namespace = namespace
+        self.log = log
+    }
+
+    public func run() async throws(SessionError) -> Outcome {
+        let leaseName = SessionGuard.leaseName(session: arguments.session)
+        var lastRenewal: String?
+        var lastChange = ContinuousClock.now
+        var duration = arguments.ttl
+        var unreachable: KubernetesError?
+        log("guarding \(workload) for session \(arguments.session): gives it back if lease \(leaseName) is not renewed for \(arguments.ttl.components.seconds)s")
+        while true {
+            do {
+                let lease = try await client.getRaw(.leases, name: leaseName, namespace: namespace)
+                if unreachable != nil { log("the API server answers again") }
+                unreachable = nil
+                let renewal = lease[path: "spec", "renewTime"]?.stringValue ?? ""
+                if renewal != lastRenewal {
+                    lastRenewal = renewal
+                    lastChange = .now
+                }
+                if let seconds = lease[path: "spec", "leaseDurationSeconds"]?.intValue, seconds > 0 { duration = .seconds(seconds) }
+            } catch let error where error.isNotFound {
+                log("lease \(leaseName) is gone: the session ended")
+                return .sessionEnded
+            } catch {
+                // The API server is away: nothing can be given back until it answers; keep counting.
+                if unreachable == nil { log("cannot read lease \(leaseName): \(error)") }
+                unreachable = error
+            }
+            if unreachable == nil, ContinuousClock.now - lastChange >= duration {
+                return try await giveBack(after: ContinuousClock.now - lastChange)
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private var workload: WorkloadReference { arguments.workload(namespace: namespace) }
+
+    private func giveBack(after silence: Duration) async throws(SessionError) -> Outcome {
+        log("lease not renewed for \(silence.components.seconds)s: the CLI has gone; giving back \(workload)")
+        let restored = try await WorkloadTakeover(client: client).restore(workload, session: arguments.session)
+        for kept in restored.kept { log("\(workload): \(kept)") }
+        do {
+            try await client.delete(.leases, name: SessionGuard.leaseName(session: arguments.session), namespace: namespace, propagation: .background)
+        } catch let error where !error.isNotFound {
+            throw .cluster(error)
+        } catch {}
+        log("gave back \(workload); removed the session's Secret and Lease")
+        return .gaveBack(kept: restored.kept)
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import BridgeSession
+import Foundation
+import KubernetesClient
+import LocalEndpoints
+import Logging
+
+/// `kbridge clean`: gives back everything sessions that are gone left behind, on this machine
+/// (records of dead processes, hosts-file blocks) and in the cluster (take-overs, Secrets,
+/// Leases, guards, found by their labels whatever this machine remembers). Sessions that are
+/// alive (this machine's running ones, and any whose Lease is being renewed) are left alone.
+/// Running it again finds nothing.
+struct CleanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clean", abstract: "Give back what sessions that are gone left in the cluster and on this machine."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: [.customShort("A"), .long], help: "Look in every namespace (needs the right to list them cluster-wide).")
+    var allNamespaces = false
+
+    @Flag(help: "Only say what would be given back.")
+    var dryRun = false
+
+    @Option(help: "The hosts file whose leftover kbridge blocks to remove (default: /etc/hosts).")
+    var hostsFile: String?
+
+    func validate() throws {
+        if allNamespaces && global.namespace != nil { throw ValidationError("-A and -n exclude each other") }
+    }
+
+    func run() async throws {
+        let console = Console(format: global.output)
+        let logger = DiagnosticLog.logger(command: "clean")
+        try await reportingErrors(console) {
+            let registry = SessionRegistry()
+            let running = Set(registry.all().filter(\.isRunning).map(\.id))
+            var cleaned = 0
+            var failures: [String] = []
+
+            // The cluster: what sessions that are gone left, found by labels.
+            let client = try global.client(logger: logger)
+            let namespace = allNamespaces ? nil : (global.namespace ?? client.defaultNamespace)
+            console.step("looking for what gone sessions left in \(namespace.map { "namespace \"\($0)\"" } ?? "every namespace")")
+            let cleanup = ClusterCleanup(client: client)
+            for leftover in try await cleanup.leftovers(namespace: namespace, running: running) {
+                cleaned += 1
+                if dryRun {
+                    console.result("would give back session \(leftover.session) in namespace \"\(leftover.namespace)\": \(leftover.summary)", event: "leftover", fields: Self.fields(leftover))
+                    continue
+                }
+                do {
+                    let restored = try await cleanup.clean(leftover)
+                    for (workload, result) in zip(leftover.workloads, restored) {
+                        for kept in result.kept { console.warning("\(workload): \(kept)") }
+                    }
+                    registry.remove(leftover.session)
+                    console.result("gave back session \(leftover.session) in namespace \"\(leftover.namespace)\": \(leftover.summary)", event: "cleaned", fields: Self.fields(leftover))
+                } catch {
+                    console.warning("session \(leftover.session): \(error)")
+                    failures.append("session \(leftover.session): \(error)")
+                }
+            }
+
+            // This machine: hosts-file blocks and records of sessions whose process is gone.
+            let hosts = HostsFile(path: hostsFile ?? "/etc/hosts")
+            let blocks = (try? hosts.sessions()) ?? []
+            for session in blocks where !running.contains(session) {
+                cleaned += 1
+                if dryRun {
+                    console.result("would remove the block of session \(session) from \(hosts.path)", event: "leftover", fields: ["session": .string(session), "hostsFile": .string(hosts.path)])
+                    continue
+                }
+                do {
+                    try hosts.remove(session: session)
+                    console.result("removed the block of session \(session) from \(hosts.path)", event: "cleaned", fields: ["session": .string(session), "hostsFile": .string(hosts.path)])
+                } catch {
+                    failures.append("\(hosts.path): \(error)")
+                }
+            }
+            for record in registry.all() where !record.isRunning && (namespace == nil || record.workload.namespace == namespace) {
+                // Its cluster side was found above (or is gone): only the record is left.
+                if let path = record.hostsFile, path != hosts.path, (try? HostsFile(path: path).sessions().contains(record.id)) == true, !dryRun {
+                    try? HostsFile(path: path).remove(session: record.id)
+                }
+                cleaned += 1
+                if dryRun {
+                    console.result("would forget the record of session \(record.id) (pid \(record.pid) is gone)", event: "leftover", fields: ["session": .string(record.id)])
+                } else {
+                    registry.remove(record.id)
+                    console.result("forgot the record of session \(record.id) (pid \(record.pid) is gone)", event: "cleaned", fields: ["session": .string(record.id)])
+                }
+            }
+            if cleaned == 0 {
+                console.result("nothing to clean: no session that is gone left anything", event: "clean", fields: [:])
+            }
+            guard failures.isEmpty else {
+                throw CleanFailure(description: failures.count == 1 ? failures[0] : "\(failures.count) leftovers could not be given back (see above)")
+            }
+        }
+    }
+
+    struct CleanFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func fields(_ leftover: ClusterCleanup.Leftover) -> [String: JSONValue] {
+        [
+            "session": .string(leftover.session), "namespace": .string(leftover.namespace),
+            "workloads": .array(leftover.workloads.map { .string("\($0.kind.rawValue.lowercased())/\($0.name)") }),
+            "secret": .bool(leftover.secret), "lease": .bool(leftover.lease), "guard": .bool(leftover.guardJob),
+        ]
+    }
+}

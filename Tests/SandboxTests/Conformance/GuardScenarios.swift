@@ -1,0 +1,141 @@
+import BridgeSession
+import ChildProcesses
+import Foundation
+import KubernetesClient
+import SandboxTesting
+import Testing
+
+/// `kill -9` of `kbridge connect` at each step of a session, for each kind of workload: the
+/// session's guard in the cluster gives the workload back with no command run, nothing of the
+/// session is left in the cluster, and `kbridge clean` removes what is left on this machine.
+enum GuardScenarios {
+    /// The steps to kill at, as `connect -o json` names them in its events.
+    static let steps = ["recorded", "patched", "agentReady", "tunnel", "command", "giveBack"]
+
+    /// The lease's lifetime in these tests: short, so that the guard acts soon.
+    static let ttl = 5
+
+    static func killedAtEveryStepIsGivenBackByTheGuard(_ storefront: Storefront, kind: WorkloadReference.Kind) async throws {
+        let service = try await GuardWorkloads.create(kind, in: storefront)
+        var timings: [String] = []
+        for step in steps {
+            let measured = try await killedAt(step, service: service, kind: kind, storefront: storefront)
+            timings.append("\(step): \(measured.map { String(format: "%.1fs", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? "-")")
+        }
+        // For the closing note: how long the guard took from the kill to the workload given back.
+        print("guard timings (\(kind.rawValue), ttl \(ttl)s): \(timings.joined(separator: ", "))")
+    }
+
+    /// Kills connect at `step`, waits for the guard, then runs `kbridge clean`; returns how long
+    /// after the kill the cluster was as before.
+    static func killedAt(_ step: String, service: String, kind: WorkloadReference.Kind, storefront: Storefront) async throws -> Duration? {
+        let before = try await GuardWorkloads.state(storefront, service: service, kind: kind)
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let output = records + "/connect.out"
+        // At the give-back step the command ends by itself so that the session gives back.
+        let command = step == "giveBack" ? "sleep 1" : "exec sleep 600"
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = records
+        let pid = try ProcessSpawner.spawn(.init(
+            executable: Tools.kbridge,
+            arguments: [
+                "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", service, "--local-port", String(Storefront.freePort()),
+                "--hosts-file", hosts.path, "--ttl", String(ttl), "-o", "json", "--", "sh", "-c", command,
+            ],
+            environment: environment, output: output
+        ))
+        let reached = await TestSandbox.eventually(timeout: .seconds(180)) {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(#""step":"\#(step)""#)
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let killedAt = ContinuousClock.now
+        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        try #require(reached, "connect reached step \(step) (\(kind.rawValue)): \(printed)")
+
+        // The guard alone: the workload as it was, no Lease, Secret or guard left.
+        var after = before
+        let givenBack = await TestSandbox.eventually(timeout: .seconds(180)) {
+            after = try await GuardWorkloads.state(storefront, service: service, kind: kind)
+            return after == before
+        }
+        let took = ContinuousClock.now - killedAt
+        #expect(givenBack, "killed at \(step) (\(kind.rawValue)), the guard gave back everything:\n\(GuardWorkloads.difference(before, after))\nconnect printed:\n\(printed)")
+
+        let clean = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath, "--hosts-file", hosts.path], environment: ["TMPDIR": records])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        // What clean deletes, the garbage collector finishes (the guard's pod goes with its Job).
+        var cleaned = after
+        _ = await TestSandbox.eventually(timeout: .seconds(60)) {
+            cleaned = try await GuardWorkloads.state(storefront, service: service, kind: kind)
+            return cleaned == before
+        }
+        #expect(cleaned == before, "after kbridge clean (killed at \(step), \(kind.rawValue)):\n\(GuardWorkloads.difference(before, cleaned))")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "kbridge clean removed the hosts block (killed at \(step), \(kind.rawValue))")
+        let again = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath, "--hosts-file", hosts.path], environment: ["TMPDIR": records])
+        #expect(again.stdout.contains("nothing to clean"), "clean is idempotent: \(again.stdout)\(again.stderr)")
+        return givenBack ? took : nil
+    }
+}
+
+/// The three kinds of workload kbridge takes over, each behind a service of its own, made from
+/// the storefront's inventory (its pod template as it runs on this cluster).
+enum GuardWorkloads {
+    static func create(_ kind: WorkloadReference.Kind, in storefront: Storefront) async throws -> String {
+        let client = storefront.client
+        switch kind {
+        case .deployment:
+            return "api"
+        case .statefulSet, .pod:
+            let name = kind == .statefulSet ? "ledger" : "audit"
+            let inventory = try await client.getRaw(.deployments, name: "inventory")
+            var template = try #require(inventory[path: "spec", "template"])
+            template[path: "metadata", "labels"] = ["app": "storefront", "component": .string(name)]
+            if kind == .statefulSet {
+                try await client.createRaw(.statefulSets, [
+                    "metadata": ["name": .string(name)],
+                    "spec": ["serviceName": .string(name), "replicas": 1, "selector": ["matchLabels": ["app": "storefront", "component": .string(name)]], "template": template],
+                ])
+            } else {
+                var pod = template
+                pod[path: "metadata", "name"] = .string(name)
+                try await client.createRaw(.pods, pod)
+            }
+            try await client.createRaw(.services, [
+                "metadata": ["name": .string(name)],
+                "spec": ["selector": ["app": "storefront", "component": .string(name)], "ports": [["name": "http", "port": 8080, "targetPort": 8080]]],
+            ])
+            let ready = await TestSandbox.eventually(timeout: .seconds(120)) { try await Storefront.hasReadyEndpoint(client, service: name) }
+            try #require(ready, "\(kind.rawValue) \(name) has a ready pod")
+            return name
+        }
+    }
+
+    /// What a session may change: the workload's spec (a pod's without the node it was scheduled
+    /// to), its annotations, and kbridge's Secrets, Leases and guard parts.
+    static func state(_ storefront: Storefront, service: String, kind: WorkloadReference.Kind) async throws -> [String] {
+        let client = storefront.client
+        var state: [String] = []
+        let workload = try await client.getRaw(kind.resourceType, name: service)
+        var spec = workload["spec"] ?? .null
+        if kind == .pod { spec["nodeName"] = nil }
+        var annotations = workload[path: "metadata", "annotations"]?.objectValue ?? [:]
+        annotations["deployment.kubernetes.io/revision"] = nil
+        state.append("\(kind.rawValue) \(service): \(spec.jsonString) \(JSONValue.object(annotations).jsonString)")
+        for type in [ResourceType.secrets, .leases, .jobs, .serviceAccounts, .roles, .roleBindings] {
+            let names = try await client.listRaw(type).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            state.append("\(type.name): " + names.filter { $0.hasPrefix("kbridge-") }.sorted().joined(separator: ","))
+        }
+        let guardPods = try await client.listRaw(.pods, options: ListOptions(labelSelector: "kbridge.dev/part=guard")).items
+        state.append("guard pods: " + guardPods.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
+        return state
+    }
+
+    static func difference(_ before: [String], _ after: [String]) -> String {
+        zip(before, after).filter { $0 != $1 }.map { "before: \($0)\nafter:  \($1)" }.joined(separator: "\n")
+    }
+}
