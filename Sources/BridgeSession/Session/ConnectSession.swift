@@ -175,11 +175,11 @@ public final class ConnectSession: Sendable {
         // the cluster gives the workload back.
         report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
         try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl)
-        report(.init(.progress, "session recorded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the cluster gives \(target.workload.name) back", fields: ["step": "recorded", "session": .string(identity.id)]))
-        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["step": "takeover", "session": .string(identity.id)]))
+        report(.init(.progress, "session recorded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the cluster gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
+        report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["phase": "takeover", "session": .string(identity.id)]))
         do {
             let takenOver = try await takeover.takeOver(target, session: identity, image: options.agentImage)
-            report(.init(.progress, "\(target.workload) runs the agent of session \(identity.id)", fields: ["step": "patched", "session": .string(identity.id)]))
+            report(.init(.progress, "\(target.workload) runs the agent of session \(identity.id)", fields: ["phase": "patched", "session": .string(identity.id)]))
             return takenOver
         } catch {
             await sessionGuard.remove()
@@ -219,14 +219,14 @@ public final class ConnectSession: Sendable {
         ) { [report] line in report(.init(.progress, line)) }
         let podName = pod.metadata.nameOrEmpty
         let podIP = pod.status?.podIP ?? ""
-        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["step": "agentReady"]))
+        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["phase": "agentReady"]))
         if await !watch.waitForEndpoints(service: target.service, agentIP: podIP, timeout: .seconds(60)) {
             report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
         }
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
         let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, secret: identity.secret)
-        report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["step": "tunnel"]))
+        report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["phase": "tunnel"]))
         do {
             let podEnvironment = try await tunnel.environment()
             let services: [Service]
@@ -297,7 +297,7 @@ public final class ConnectSession: Sendable {
                 environment.merge(connection.environment) { $1 }
                 let started = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
                 command = started
-                report(.init(.progress, "started \(options.command[0]) (pid \(started.pid)) with the pod's environment", fields: ["step": "command", "pid": .integer(Int64(started.pid))]))
+                report(.init(.progress, "started \(options.command[0]) (pid \(started.pid)) with the pod's environment", fields: ["phase": "command", "pid": .integer(Int64(started.pid))]))
             } catch {
                 await connection.outbound.close()
                 await connection.tunnel.close()
@@ -441,7 +441,7 @@ public final class ConnectSession: Sendable {
 
     /// Gives back everything, in the reverse order of taking it; returns what could not be.
     private func giveBack(_ connection: Connection?, workload: WorkloadReference, session: String) async -> SessionError? {
-        report(.init(.progress, "giving back: \(workload)\(connection?.hostsFile.map { ", the block in \($0.path)" } ?? "")", fields: ["step": "giveBack"]))
+        report(.init(.progress, "giving back: \(workload)\(connection?.hostsFile.map { ", the block in \($0.path)" } ?? "")", fields: ["phase": "giveBack"]))
         if let connection {
             await connection.outbound.close()
             await connection.tunnel.close()

@@ -48,7 +48,7 @@ enum GuardScenarios {
             environment: environment, output: output
         ))
         let reached = await TestSandbox.eventually(timeout: .seconds(180)) {
-            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(#""step":"\#(step)""#)
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(#""phase":"\#(step)""#)
         }
         kill(pid, SIGKILL)
         var status: Int32 = 0

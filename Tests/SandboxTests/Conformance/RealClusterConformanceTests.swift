@@ -1,3 +1,4 @@
+import BridgeSession
 import Testing
 
 /// The connect story on a real kube-apiserver 1.20.2 with its controller-manager and scheduler,
@@ -39,8 +40,14 @@ struct RealClusterConformanceTests {
         try await RealCluster.withStorefront(ConnectScenarios.badInputIsRefusedWithAMessageAndNothingChanged)
     }
 
-    @Test(arguments: ["edit", "view"])
+    @Test(arguments: ["admin", "edit", "view"])
     func aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights(role: String) async throws {
         try await RealCluster.withStorefront { try await ConnectScenarios.aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights($0, role: role) }
+    }
+
+    /// `kill -9` of connect at each step: the guard gives the workload back, `kbridge clean` the rest.
+    @Test(arguments: [WorkloadReference.Kind.deployment])
+    func aKilledSessionIsGivenBackByItsGuardAtEveryStep(kind: WorkloadReference.Kind) async throws {
+        try await RealCluster.withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
     }
 }

@@ -1,3 +1,4 @@
+import BridgeSession
 import Testing
 
 /// The connect story on a real node: kubelet, containerd, runc, CNI, kube-proxy and cluster DNS
@@ -39,8 +40,14 @@ struct RealNodeConformanceTests {
         try await RealNode.withStorefront(ConnectScenarios.badInputIsRefusedWithAMessageAndNothingChanged)
     }
 
-    @Test(arguments: ["edit", "view"])
+    @Test(arguments: ["admin", "edit", "view"])
     func aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights(role: String) async throws {
         try await RealNode.withStorefront { try await ConnectScenarios.aNamespaceScopedUserGetsAnswersWithoutClusterScopedRights($0, role: role) }
+    }
+
+    /// `kill -9` of connect at each step: the guard gives the workload back, `kbridge clean` the rest.
+    @Test(arguments: [WorkloadReference.Kind.deployment, .statefulSet, .pod])
+    func aKilledSessionIsGivenBackByItsGuardAtEveryStep(kind: WorkloadReference.Kind) async throws {
+        try await RealNode.withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
     }
 }
