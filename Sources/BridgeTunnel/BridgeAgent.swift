@@ -28,6 +28,10 @@ public final class BridgeAgent: Sendable {
         public var environment: [String: String]
         /// Where the agent says what happened (its container's log).
         public var log: @Sendable (String) -> Void
+        /// How often the agent pings the CLI on each carrier, and how long it waits for an answer
+        /// before it drops the carrier and refuses the service's callers (`CarrierHeartbeat`).
+        public var heartbeatInterval: TimeAmount = .seconds(5)
+        public var heartbeatTimeout: TimeAmount = .seconds(30)
 
         public init(
             secret: String, host: String = "0.0.0.0", arguments: AgentContract.Arguments, environment: [String: String],
@@ -53,7 +57,12 @@ public final class BridgeAgent: Sendable {
 
     /// Serves until cancelled. `onListening` gets the bound ports (control, inbound, then service ports).
     public func run(onListening: @escaping @Sendable ([Int]) -> Void = { _ in }) async throws {
-        let tunnel = TunnelConfiguration(secret: configuration.secret)
+        let tunnel = {
+            var tunnel = TunnelConfiguration(secret: configuration.secret)
+            tunnel.heartbeatInterval = configuration.heartbeatInterval
+            tunnel.heartbeatTimeout = configuration.heartbeatTimeout
+            return tunnel
+        }()
         let group = MultiThreadedEventLoopGroup.singleton
         let control = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -133,9 +142,13 @@ public final class BridgeAgent: Sendable {
         carrier.withLockedValue { $0 = dialer }
         configuration.log("the CLI's inbound carrier connected from \(peer)")
         await dialer.waitUntilClosed()
-        carrier.withLockedValue { current in
-            if current?.connection === dialer.connection { current = nil }
+        let wasCurrent = carrier.withLockedValue { current in
+            guard current?.connection === dialer.connection else { return false }
+            current = nil
+            return true
         }
+        // Until a new one comes, the service's callers are refused at once rather than left hanging.
+        if wasCurrent { configuration.log("the CLI's inbound carrier from \(peer) closed or stopped answering: refusing the service's callers until the CLI is back") }
     }
 
     private func forward(_ server: NIOAsyncChannel<AcceptedConnection, Never>, port: Int) async throws {

@@ -11,6 +11,10 @@ public struct TunnelConfiguration: Sendable {
     /// The secret of this session; it never travels, the handshake proves it.
     public var secret: String
     public var http2: NIOHTTP2Handler.Configuration
+    /// How often each end pings the other, and how long it waits for an answer before it takes
+    /// the carrier for dead (`CarrierHeartbeat`).
+    public var heartbeatInterval: TimeAmount = .seconds(5)
+    public var heartbeatTimeout: TimeAmount = .seconds(30)
 
     public init(secret: String) {
         self.secret = secret

@@ -50,6 +50,7 @@ public struct TunnelListener: Sendable {
                 return Incoming(established: codec.established.futureResult, stream: asyncStream, codec: NIOLoopBound(codec, eventLoop: stream.eventLoop))
             }
         }
+        try channel.pipeline.syncOperations.addHandler(CarrierHeartbeat(configuration), position: .first)
         return TunnelListener(multiplexer: multiplexer, connection: channel)
     }
 
@@ -82,6 +83,7 @@ public struct TunnelDialer: Sendable {
         let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client, configuration: configuration.http2) { stream in
             stream.eventLoop.makeSucceededVoidFuture()
         }
+        try channel.pipeline.syncOperations.addHandler(CarrierHeartbeat(configuration), position: .first)
         return TunnelDialer(multiplexer: multiplexer, configuration: configuration, connection: channel)
     }
 

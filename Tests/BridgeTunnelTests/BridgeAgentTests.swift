@@ -38,15 +38,21 @@ import TunnelTesting
     /// An agent on loopback with one service port, a cluster service it can reach, and a local
     /// process; `body` gets the agent's bound ports (control, inbound, service) and what it logged.
     private static func withAgent(
+        heartbeat: (interval: TimeAmount, timeout: TimeAmount)? = nil,
         _ body: @escaping @Sendable (_ bound: [Int], _ clusterPort: Int, _ localPort: Int, _ log: AgentLog) async throws -> Void
     ) async throws {
         let (clusterService, clusterPort) = try await Self.service(greeting: "cluster says hi\n")
         let (localProcess, localPort) = try await Self.service(greeting: "local process says hi\n")
         let log = AgentLog()
-        let agent = BridgeAgent(configuration: .init(
+        var configuration = BridgeAgent.Configuration(
             secret: secret, host: "127.0.0.1", arguments: .init(controlPort: 0, inboundPort: 0, servicePorts: [0]),
             environment: ["GREETING": "multi\nline \"quoted\"", "PORT": "8080"], log: { log.append($0) }
-        ))
+        )
+        if let heartbeat {
+            configuration.heartbeatInterval = heartbeat.interval
+            configuration.heartbeatTimeout = heartbeat.timeout
+        }
+        let agent = BridgeAgent(configuration: configuration)
         let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await Self.serve(clusterService, greeting: "cluster says hi\n") }
@@ -146,6 +152,52 @@ import TunnelTesting
             #expect(refusals.filter { $0.contains("did not prove it holds the session secret") }.count == 5)
             serving.cancel()
             await carrier.close()
+        }
+    }
+
+    /// A CLI that is there answers the agent's pings: an idle carrier outlives many heartbeat
+    /// timeouts. One that stops reading (a machine asleep behind a port-forward that stays open)
+    /// is dropped, and the service's callers are then refused at once instead of hanging.
+    @Test func aCarrierThatStopsAnsweringIsDroppedAndCallersAreRefusedAtOnce() async throws {
+        try await Self.withAgent(heartbeat: (.milliseconds(200), .seconds(2))) { bound, _, localPort, log in
+            var tunnel = TunnelConfiguration(secret: Self.secret)
+            tunnel.heartbeatTimeout = .seconds(60)
+            let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: tunnel).listener()
+            let serving = Task { try await Self.carry(carrier, to: localPort) }
+            #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
+            try await Task.sleep(for: .seconds(5))
+            #expect(carrier.connection.isActive, "an idle carrier that answers pings stays")
+            #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
+
+            try await carrier.connection.setOption(ChannelOptions.autoRead, value: false).get()
+            #expect(await Self.eventually { log.lines.contains { $0.contains("closed or stopped answering") } }, "\(log.lines)")
+            // A caller now gets its connection closed, not a hang (bounded so that a hang fails the test).
+            let caller = try await TunnelRelay.connect(host: "127.0.0.1", port: bound[2])
+            let answer = try await Self.within(.seconds(30)) { (try? await Self.readAll(caller, sending: "request\n")) ?? "" }
+            #expect(answer == "", "refused at once")
+            serving.cancel()
+            await carrier.close()
+        }
+    }
+
+    private static func eventually(_ condition: () async -> Bool) async -> Bool {
+        for _ in 0..<300 {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    private static func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async -> T) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 

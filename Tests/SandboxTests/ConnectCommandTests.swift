@@ -434,4 +434,8 @@ struct LocalHolder {
     func aKilledSessionIsGivenBackByItsGuardAtEveryStep(kind: WorkloadReference.Kind) async throws {
         try await withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
     }
+
+    @Test func aSessionThatWakesAfterItsGuardActedSaysSoAndEnds() async throws {
+        try await withStorefront(GuardScenarios.aSessionThatWakesAfterItsGuardActedSaysSoAndEnds)
+    }
 }

@@ -75,6 +75,18 @@ public struct SessionGuard: Sendable {
         }
     }
 
+    /// Whether the Lease still exists; nil when the cluster cannot say.
+    public func exists() async -> Bool? {
+        do {
+            _ = try await client.getRaw(.leases, name: leaseName, namespace: namespace)
+            return true
+        } catch let error where error.isNotFound {
+            return false
+        } catch {
+            return nil
+        }
+    }
+
     /// Removes the Lease and, through their owner reference, the guard's Job, pod, ServiceAccount,
     /// Role and RoleBinding.
     public func remove() async {

@@ -141,11 +141,18 @@ public final class ConnectSession: Sendable {
             try? registry.save(connectedRecord)
             outcome = await serve(up, target: target, stop: ending)
         }
+        // A session that failed on its own may have failed because its guard gave the workload
+        // back while this machine was away (the agent pod went with it): look before giving back,
+        // which removes the Lease.
+        var guardActed = stop.signal == nil && ending.signal != nil
+        if !guardActed, stop.signal == nil, case .failure = outcome, await sessionGuard.exists() == false {
+            guardActed = true
+        }
         let connectionToClose = connection
         let givenBack = await Task { () async -> SessionError? in
             await self.giveBack(connectionToClose, workload: target.workload, session: identity.id)
         }.value
-        if stop.signal == nil, ending.signal != nil {
+        if guardActed {
             // Ended by the guard, not by the person: say so whatever else happened.
             throw .restoredByGuard(workload: target.workload.description, ttl: options.ttl)
         }

@@ -27,10 +27,21 @@ final class ServiceProxy: Sendable {
     private let logger: Logger
     private let backends = Mutex(Backends())
     private let listeners = Mutex([String: Listener]())
+    /// Where the kubelet itself reaches the API server: the backend of the `kubernetes` service
+    /// when the control plane publishes none (an API server that advertises a loopback address
+    /// runs with `--endpoint-reconciler-type=none`, since Endpoints refuse loopback), so that
+    /// pods still reach the API with their in-cluster credentials, as in any cluster.
+    private let apiServer: (ip: String, port: Int)?
 
     init(client: KubernetesClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        let server = client.connection.server
+        if let host = server.host, let port = server.port ?? (server.scheme == "https" ? 443 : 80) as Int? {
+            apiServer = (host, port)
+        } else {
+            apiServer = nil
+        }
     }
 
     /// Serves what exists now, before the kubelet starts any pod: a pod's first call to a service
@@ -140,7 +151,7 @@ final class ServiceProxy: Sendable {
     private func pickBackend(service: String, portName: String) -> (ip: String, port: Int)? {
         backends.withLock { state in
             let candidates = state.slices.values.filter { $0.service == service }.flatMap { $0.byPort[portName] ?? [] }
-            guard !candidates.isEmpty else { return nil }
+            guard !candidates.isEmpty else { return service == "default/kubernetes" ? apiServer : nil }
             state.turn &+= 1
             return candidates[state.turn % candidates.count]
         }

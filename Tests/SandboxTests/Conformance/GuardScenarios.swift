@@ -82,6 +82,48 @@ enum GuardScenarios {
     }
 }
 
+extension GuardScenarios {
+    /// This machine sleeps (the CLI is stopped) longer than the Lease lives: the guard gives the
+    /// workload back meanwhile; the CLI, woken, says so, removes its hosts block and ends non-zero.
+    static func aSessionThatWakesAfterItsGuardActedSaysSoAndEnds(_ storefront: Storefront) async throws {
+        let before = try await GuardWorkloads.state(storefront, service: "api", kind: .deployment)
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let output = records + "/connect.out"
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = records
+        let pid = try ProcessSpawner.spawn(.init(
+            executable: Tools.kbridge,
+            arguments: [
+                "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()),
+                "--hosts-file", hosts.path, "--ttl", String(ttl), "-o", "json", "--", "sh", "-c", "exec sleep 600",
+            ],
+            environment: environment, output: output
+        ))
+        defer { kill(pid, SIGKILL) }
+        let connected = await TestSandbox.eventually(timeout: .seconds(180)) {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains(#""phase":"command""#)
+        }
+        try #require(connected, "connected: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+        kill(pid, SIGSTOP)
+        let givenBack = await TestSandbox.eventually(timeout: .seconds(120)) {
+            try await GuardWorkloads.state(storefront, service: "api", kind: .deployment) == before
+        }
+        kill(pid, SIGCONT)
+        #expect(givenBack, "the guard gave the deployment back while the CLI slept")
+        var status: Int32 = 0
+        let ended = await TestSandbox.eventually(timeout: .seconds(60)) { waitpid(pid, &status, WNOHANG) == pid }
+        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(ended, "the CLI ended once awake: \(printed)")
+        #expect(ProcessSpawner.exitCode(fromWaitStatus: status) == 1, "\(printed)")
+        #expect(printed.contains("the cluster's guard gave deployment \\\"api\\\""), "\(printed)")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "the CLI removed its hosts block")
+        #expect(try await GuardWorkloads.state(storefront, service: "api", kind: .deployment) == before)
+    }
+}
+
 /// The three kinds of workload kbridge takes over, each behind a service of its own, made from
 /// the storefront's inventory (its pod template as it runs on this cluster).
 enum GuardWorkloads {
