@@ -435,6 +435,43 @@ struct LocalHolder {
         try await withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
     }
 
+    /// A take-over whose session left no Lease (a kbridge that crashed before it had a guard, or
+    /// whose guard was deleted): `clean --dry-run` names it and changes nothing, `clean` gives it
+    /// back, a live session's Lease elsewhere is left alone, and a second `clean` finds nothing.
+    @Test func cleanGivesBackWhatAGoneSessionLeftAndLeavesLiveOnesAlone() async throws {
+        try await withStorefront { storefront in
+            let client = storefront.client
+            let before = try await GuardWorkloads.state(storefront, service: "api", kind: .deployment)
+            let gone = SessionIdentity.generate()
+            let target = try await TargetResolver(client: client).resolve(service: "api", namespace: "default", container: nil)
+            _ = try await WorkloadTakeover(client: client).takeOver(target, session: gone, image: "agent:1")
+            // Someone else's live session, in another namespace: its Lease is renewed.
+            try await client.createRaw(.namespaces, ["metadata": ["name": "elsewhere"]])
+            let live = SessionIdentity.generate()
+            try await SessionGuard(client: client, session: live.id, namespace: "elsewhere").install(
+                workload: WorkloadReference(kind: .deployment, name: "nothing", namespace: "elsewhere"), image: "agent:1", ttl: .seconds(3600)
+            )
+            let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+            let taken = try await GuardWorkloads.state(storefront, service: "api", kind: .deployment)
+
+            let dryRun = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath, "-A", "--dry-run", "--hosts-file", try Storefront.hostsCopy().path], environment: ["TMPDIR": records])
+            #expect(dryRun.status == 0, "\(dryRun.stderr)")
+            #expect(dryRun.stdout.contains("would give back session \(gone.id) in namespace \"default\": deployment \"api\""), "\(dryRun.stdout)")
+            #expect(!dryRun.stdout.contains(live.id), "a live session is left alone: \(dryRun.stdout)")
+            #expect(try await GuardWorkloads.state(storefront, service: "api", kind: .deployment) == taken, "a dry run changes nothing")
+
+            let clean = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath, "-A", "--hosts-file", try Storefront.hostsCopy().path], environment: ["TMPDIR": records])
+            #expect(clean.status == 0, "\(clean.stderr)")
+            #expect(clean.stdout.contains("gave back session \(gone.id)"), "\(clean.stdout)")
+            #expect(try await GuardWorkloads.state(storefront, service: "api", kind: .deployment) == before)
+            #expect(try await client.getRaw(.leases, name: SessionGuard.leaseName(session: live.id), namespace: "elsewhere")["spec"] != nil)
+
+            let again = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath, "-A", "--hosts-file", try Storefront.hostsCopy().path], environment: ["TMPDIR": records])
+            #expect(again.stdout.contains("nothing to clean"), "\(again.stdout)\(again.stderr)")
+        }
+    }
+
     @Test func aSessionThatWakesAfterItsGuardActedSaysSoAndEnds() async throws {
         try await withStorefront(GuardScenarios.aSessionThatWakesAfterItsGuardActedSaysSoAndEnds)
     }
