@@ -69,6 +69,7 @@ let package = Package(
             name: "BridgeSession",
             dependencies: [
                 "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -32,6 +32,10 @@ public final class BridgeAgent: Sendable {
         /// before it drops the carrier and refuses the service's callers (`CarrierHeartbeat`).
         public var heartbeatInterval: TimeAmount = .seconds(5)
         public var heartbeatTimeout: TimeAmount = .seconds(30)
+        /// Connections whose handshake may be under way at once, per port: anyone on the pod
+        /// network can open connections and leave them silent until the handshake's deadline;
+        /// beyond this many, new ones are closed at once (and a working carrier is unaffected).
+        public var maximumPendingHandshakes = 64
 
         public init(
             secret: String, host: String = "0.0.0.0", arguments: AgentContract.Arguments, environment: [String: String],
@@ -50,9 +54,12 @@ public final class BridgeAgent: Sendable {
     let configuration: Configuration
     /// The CLI's inbound carrier, once authenticated: the newest authenticated one wins.
     private let carrier = NIOLockedValueBox<TunnelDialer?>(nil)
+    /// Refused connections go to the log, but not more than a few a minute (a flood would fill it).
+    private let refusals: RefusalLog
 
     public init(configuration: Configuration) {
         self.configuration = configuration
+        self.refusals = RefusalLog(log: configuration.log)
     }
 
     /// Serves until cancelled. `onListening` gets the bound ports (control, inbound, then service ports).
@@ -86,8 +93,12 @@ public final class BridgeAgent: Sendable {
         onListening(bound.map { $0 ?? 0 })
 
         try await withThrowingDiscardingTaskGroup { tasks in
-            tasks.addTask { try await self.acceptAuthenticated(control, port: "control") { try await self.serveControl($0.listener()) } }
-            tasks.addTask { try await self.acceptAuthenticated(inbound, port: "inbound") { try await self.carry($0.dialer(), from: $0.peer) } }
+            tasks.addTask {
+                try await self.acceptAuthenticated(control, port: "control", handshake: { try await $0.listener() }) { listener, _ in try await self.serveControl(listener) }
+            }
+            tasks.addTask {
+                try await self.acceptAuthenticated(inbound, port: "inbound", handshake: { try await $0.dialer() }) { dialer, peer in try await self.carry(dialer, from: peer) }
+            }
             for (index, service) in services.enumerated() {
                 let port = configuration.servicePorts[index]
                 tasks.addTask { try await self.forward(service, port: port) }
@@ -95,23 +106,45 @@ public final class BridgeAgent: Sendable {
         }
     }
 
-    /// Hands each connection that completes the handshake to `body`, concurrently; reports the others.
-    private func acceptAuthenticated(
-        _ server: NIOAsyncChannel<PendingCarrier, Never>, port: String, _ body: @escaping @Sendable (PendingCarrier) async throws -> Void
+    /// Hands each connection that completes the handshake to `serve`, concurrently; reports the
+    /// others, and closes at once those beyond `maximumPendingHandshakes` handshakes under way.
+    private func acceptAuthenticated<End: Sendable>(
+        _ server: NIOAsyncChannel<PendingCarrier, Never>, port: String,
+        handshake: @escaping @Sendable (PendingCarrier) async throws -> End,
+        serve: @escaping @Sendable (End, String) async throws -> Void
     ) async throws {
-        let log = configuration.log
-        try await server.executeThenClose { pending in
+        let refusals = self.refusals
+        let limit = configuration.maximumPendingHandshakes
+        let pending = NIOLockedValueBox(0)
+        try await server.executeThenClose { incoming in
             try await withThrowingDiscardingTaskGroup { tasks in
-                for try await carrier in pending {
+                for try await carrier in incoming {
+                    let admitted = pending.withLockedValue { count in
+                        guard count < limit else { return false }
+                        count += 1
+                        return true
+                    }
+                    guard admitted else {
+                        refusals.note("refused a connection to the \(port) port from \(carrier.peer): \(limit) handshakes are already under way")
+                        tasks.addTask { await carrier.close() }
+                        continue
+                    }
                     tasks.addTask {
+                        let end: End
                         do {
-                            try await body(carrier)
+                            end = try await handshake(carrier)
+                            pending.withLockedValue { $0 -= 1 }
                         } catch let error as TunnelHandshakeError {
+                            pending.withLockedValue { $0 -= 1 }
                             guard error != .closedSilently else { return }
-                            log("refused a connection to the \(port) port from \(carrier.peer): it \(error)")
+                            refusals.note("refused a connection to the \(port) port from \(carrier.peer): it \(error)")
+                            return
                         } catch {
+                            pending.withLockedValue { $0 -= 1 }
                             await carrier.close()
+                            return
                         }
+                        try? await serve(end, carrier.peer)
                     }
                 }
             }

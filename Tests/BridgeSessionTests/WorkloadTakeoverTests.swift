@@ -211,16 +211,51 @@ import Testing
             let before = try await client.getRaw(.pods, name: "shop")["spec"]
             let target = try await TargetResolver(client: client).resolve(service: "shop", namespace: "default", container: nil)
             let session = SessionIdentity.generate()
-            _ = try await WorkloadTakeover(client: client).takeOver(target, session: session, image: "agent:1")
+            let takenOver = try await WorkloadTakeover(client: client).takeOver(target, session: session, image: "agent:1")
             try await client.delete(.pods, name: "shop")
             #expect(await TestSandbox.eventually { (try? await client.getRaw(.pods, name: "shop")) == nil })
 
             let found = try await TakeoverFinder(client: client).find(service: "shop", namespace: "default")
             #expect(found?.workload == target.workload)
             #expect(found?.session == session.id)
-            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            // Nothing vouches for the Secret (no Lease, no guard): no pod is created from it.
+            await #expect {
+                _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id, check: .unknown)
+            } throws: { error in
+                String(describing: error).contains("it exists only in Secret kbridge-session-\(session.id), and nothing of its session vouches for that Secret")
+            }
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id, check: .digest(takenOver.originalDigest))
             #expect(try await client.getRaw(.pods, name: "shop")["spec"] == before)
             #expect(try await TakeoverFinder(client: client).all(namespace: "default").isEmpty)
+        }
+    }
+
+    /// Someone who may write Secrets but not create pods rewrites the session's Secret while a
+    /// bare Pod is replaced: the guard (which knows the digest) does not create the pod it names.
+    @Test func aSecretRewrittenDuringTheSessionIsNotApplied() async throws {
+        try await withTestSandbox() { sandbox in
+            let client = try sandbox.client()
+            _ = try await client.createRaw(.services, Self.service)
+            _ = try await client.createRaw(.pods, ["metadata": ["name": "shop", "labels": ["app": "shop"]], "spec": ["containers": [Self.container]]])
+            let target = try await TargetResolver(client: client).resolve(service: "shop", namespace: "default", container: nil)
+            let session = SessionIdentity.generate()
+            let takenOver = try await WorkloadTakeover(client: client).takeOver(target, session: session, image: "agent:1")
+            try await client.delete(.pods, name: "shop")
+            #expect(await TestSandbox.eventually { (try? await client.getRaw(.pods, name: "shop")) == nil })
+            var secret = try await client.getRaw(.secrets, name: session.secretName)
+            var saved = try #require(SavedOriginal.inSecret(secret))
+            var containers = saved.pod?[path: "spec", "containers"]?.arrayValue ?? []
+            containers[0]["image"] = "attacker/miner:1"
+            saved.pod?[path: "spec", "containers"] = .array(containers)
+            secret[path: "data", ClusterNames.originalKey] = .string(Data(saved.encoded.utf8).base64EncodedString())
+            _ = try await client.update(.secrets, secret)
+
+            await #expect {
+                _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id, check: .digest(takenOver.originalDigest))
+            } throws: { error in
+                String(describing: error).contains("is not the one session \(session.id) saved")
+            }
+            await #expect(throws: KubernetesError.self, "no pod was created") { _ = try await client.getRaw(.pods, name: "shop") }
         }
     }
 

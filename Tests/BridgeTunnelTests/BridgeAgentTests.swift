@@ -38,7 +38,7 @@ import TunnelTesting
     /// An agent on loopback with one service port, a cluster service it can reach, and a local
     /// process; `body` gets the agent's bound ports (control, inbound, service) and what it logged.
     private static func withAgent(
-        heartbeat: (interval: TimeAmount, timeout: TimeAmount)? = nil,
+        heartbeat: (interval: TimeAmount, timeout: TimeAmount)? = nil, maximumPendingHandshakes: Int? = nil,
         _ body: @escaping @Sendable (_ bound: [Int], _ clusterPort: Int, _ localPort: Int, _ log: AgentLog) async throws -> Void
     ) async throws {
         let (clusterService, clusterPort) = try await Self.service(greeting: "cluster says hi\n")
@@ -52,6 +52,7 @@ import TunnelTesting
             configuration.heartbeatInterval = heartbeat.interval
             configuration.heartbeatTimeout = heartbeat.timeout
         }
+        if let maximumPendingHandshakes { configuration.maximumPendingHandshakes = maximumPendingHandshakes }
         let agent = BridgeAgent(configuration: configuration)
         let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -175,6 +176,24 @@ import TunnelTesting
             let caller = try await TunnelRelay.connect(host: "127.0.0.1", port: bound[2])
             let answer = try await Self.within(.seconds(30)) { (try? await Self.readAll(caller, sending: "request\n")) ?? "" }
             #expect(answer == "", "refused at once")
+            serving.cancel()
+            await carrier.close()
+        }
+    }
+
+    /// Connections left silent hold the agent until the handshake's deadline: beyond the limit
+    /// of handshakes under way new ones are closed at once and said so; once those go, the CLI's
+    /// carrier is accepted as ever.
+    @Test func silentConnectionsBeyondTheLimitAreClosedAtOnce() async throws {
+        try await Self.withAgent(maximumPendingHandshakes: 3) { bound, _, localPort, log in
+            var silent: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
+            for _ in 0..<4 { silent.append(try await TunnelRelay.connect(host: "127.0.0.1", port: bound[1])) }
+            #expect(await Self.eventually { log.lines.contains { $0.contains("3 handshakes are already under way") } }, "\(log.lines)")
+            for connection in silent { try? await connection.channel.close() }
+
+            let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: TunnelConfiguration(secret: Self.secret)).listener()
+            let serving = Task { try await Self.carry(carrier, to: localPort) }
+            #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
             serving.cancel()
             await carrier.close()
         }

@@ -1,6 +1,7 @@
 /// The guard's command line, written by `SessionGuard` into its Job and read by
-/// `kbridge-agent guard`: `guard --session ID --kind Deployment --name api --ttl 30`. The
-/// namespace is the guard pod's own.
+/// `kbridge-agent guard`: `guard --session ID --kind Deployment --name api --ttl 30
+/// --original-digest SHA256`. The namespace is the guard pod's own; the digest is what it checks
+/// the saved original against before applying it (its arguments cannot change once it runs).
 public struct GuardArguments: Sendable, Equatable {
     public static let command = "guard"
 
@@ -8,12 +9,14 @@ public struct GuardArguments: Sendable, Equatable {
     public var kind: WorkloadReference.Kind
     public var name: String
     public var ttl: Duration
+    public var originalDigest: String
 
-    public init(session: String, workload: WorkloadReference, ttl: Duration) {
+    public init(session: String, workload: WorkloadReference, ttl: Duration, originalDigest: String) {
         self.session = session
         self.kind = workload.kind
         self.name = workload.name
         self.ttl = ttl
+        self.originalDigest = originalDigest
     }
 
     public func workload(namespace: String) -> WorkloadReference {
@@ -21,7 +24,7 @@ public struct GuardArguments: Sendable, Equatable {
     }
 
     public var encoded: [String] {
-        [Self.command, "--session", session, "--kind", kind.rawValue, "--name", name, "--ttl", String(ttl.components.seconds)]
+        [Self.command, "--session", session, "--kind", kind.rawValue, "--name", name, "--ttl", String(ttl.components.seconds), "--original-digest", originalDigest]
     }
 
     public struct Invalid: Error, Equatable {
@@ -34,7 +37,7 @@ public struct GuardArguments: Sendable, Equatable {
         var index = 0
         while index < arguments.count {
             let flag = arguments[index]
-            guard ["--session", "--kind", "--name", "--ttl"].contains(flag) else { throw Invalid(message: "unknown argument \(flag)") }
+            guard ["--session", "--kind", "--name", "--ttl", "--original-digest"].contains(flag) else { throw Invalid(message: "unknown argument \(flag)") }
             guard index + 1 < arguments.count else { throw Invalid(message: "\(flag) needs a value") }
             values[flag] = arguments[index + 1]
             index += 2
@@ -45,6 +48,9 @@ public struct GuardArguments: Sendable, Equatable {
         }
         guard let name = values["--name"], !name.isEmpty else { throw Invalid(message: "--name is required") }
         guard let seconds = values["--ttl"].flatMap(Int64.init), seconds > 0 else { throw Invalid(message: "--ttl must be a number of seconds above 0") }
-        return GuardArguments(session: session, workload: WorkloadReference(kind: kind, name: name, namespace: ""), ttl: .seconds(seconds))
+        guard let digest = values["--original-digest"], digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
+            throw Invalid(message: "--original-digest must be a SHA-256 in hex")
+        }
+        return GuardArguments(session: session, workload: WorkloadReference(kind: kind, name: name, namespace: ""), ttl: .seconds(seconds), originalDigest: digest)
     }
 }

@@ -65,7 +65,7 @@ public struct GuardWatch: Sendable {
 
     private func giveBack(after silence: Duration) async throws(SessionError) -> Outcome {
         log("lease not renewed for \(silence.components.seconds)s: the CLI has gone; giving back \(workload)")
-        let restored = try await WorkloadTakeover(client: client).restore(workload, session: arguments.session)
+        let restored = try await WorkloadTakeover(client: client).restore(workload, session: arguments.session, check: .digest(arguments.originalDigest))
         for kept in restored.kept { log("\(workload): \(kept)") }
         do {
             try await client.delete(.leases, name: SessionGuard.leaseName(session: arguments.session), namespace: namespace, propagation: .background)

@@ -12,9 +12,12 @@ public struct SessionGiveBack: Sendable {
         self.client = client
     }
 
-    public func giveBack(_ workload: WorkloadReference, session: String, force: Bool = false) async throws(SessionError) -> Restored {
-        let restored = try await WorkloadTakeover(client: client).restore(workload, session: session, force: force)
-        await SessionGuard(client: client, session: session, namespace: workload.namespace).remove()
+    /// `check`: what is known of the original the session saved; nil: what its Lease remembers.
+    public func giveBack(_ workload: WorkloadReference, session: String, force: Bool = false, check: OriginalCheck? = nil) async throws(SessionError) -> Restored {
+        let sessionGuard = SessionGuard(client: client, session: session, namespace: workload.namespace)
+        let known = if let check { check } else { await sessionGuard.originalCheck() }
+        let restored = try await WorkloadTakeover(client: client).restore(workload, session: session, force: force, check: known)
+        await sessionGuard.remove()
         return restored
     }
 }

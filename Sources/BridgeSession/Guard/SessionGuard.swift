@@ -15,6 +15,8 @@ public struct SessionGuard: Sendable {
     public static let partLabel = "kbridge.dev/part"
     /// On the guard's pod: the session it guards.
     public static let guardLabel = "kbridge.dev/guard-of"
+    /// On the Lease: the SHA-256 of the original the session saved (`OriginalCheck`).
+    public static let digestAnnotation = "kbridge.dev/original-digest"
 
     let client: KubernetesClient
     public let session: String
@@ -33,10 +35,10 @@ public struct SessionGuard: Sendable {
 
     /// Creates the Lease and the guard; on failure, removes what it created and says which
     /// permission was missing when that was the cause.
-    public func install(workload: WorkloadReference, image: String, ttl: Duration) async throws(SessionError) {
+    public func install(workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) async throws(SessionError) {
         let lease: JSONValue
         do {
-            lease = try await client.createRaw(.leases, leaseObject(ttl: ttl), namespace: namespace)
+            lease = try await client.createRaw(.leases, leaseObject(ttl: ttl, originalDigest: originalDigest), namespace: namespace)
         } catch {
             throw Self.installFailure(error, creating: "the session's Lease")
         }
@@ -52,7 +54,7 @@ public struct SessionGuard: Sendable {
                 "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": .string(guardName)],
                 "subjects": [["kind": "ServiceAccount", "name": .string(guardName), "namespace": .string(namespace)]],
             ], "the guard's RoleBinding"),
-            (.jobs, jobObject(owner: owner, workload: workload, image: image, ttl: ttl), "the guard's Job"),
+            (.jobs, jobObject(owner: owner, workload: workload, image: image, ttl: ttl, originalDigest: originalDigest), "the guard's Job"),
         ]
         for (type, object, what) in parts {
             do {
@@ -73,6 +75,13 @@ public struct SessionGuard: Sendable {
         } catch let error where error.isNotFound {
             return false
         }
+    }
+
+    /// What the Lease remembers of the saved original: `.unknown` when it is gone or says nothing.
+    public func originalCheck() async -> OriginalCheck {
+        guard let lease = try? await client.getRaw(.leases, name: leaseName, namespace: namespace),
+              let digest = lease[path: "metadata", "annotations", Self.digestAnnotation]?.stringValue, !digest.isEmpty else { return .unknown }
+        return .digest(digest)
     }
 
     /// Whether the Lease still exists; nil when the cluster cannot say.
@@ -104,11 +113,12 @@ public struct SessionGuard: Sendable {
         return .object(metadata)
     }
 
-    func leaseObject(ttl: Duration) -> JSONValue {
+    func leaseObject(ttl: Duration, originalDigest: String) -> JSONValue {
         let now = JSONValue.string(Timestamp.formatMicro(Date()))
         return [
             "metadata": [
                 "name": .string(leaseName),
+                "annotations": [Self.digestAnnotation: .string(originalDigest)],
                 "labels": [ClusterNames.sessionLabel: .string(session), ClusterNames.managedByLabel: "kbridge", Self.partLabel: "lease"],
             ],
             "spec": [
@@ -118,8 +128,8 @@ public struct SessionGuard: Sendable {
         ]
     }
 
-    private func jobObject(owner: JSONValue, workload: WorkloadReference, image: String, ttl: Duration) -> JSONValue {
-        let arguments = GuardArguments(session: session, workload: workload, ttl: ttl)
+    private func jobObject(owner: JSONValue, workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) -> JSONValue {
+        let arguments = GuardArguments(session: session, workload: workload, ttl: ttl, originalDigest: originalDigest)
         // Not the session label: that one marks the session's agent pod.
         let labels: JSONValue = [Self.guardLabel: .string(session), ClusterNames.managedByLabel: "kbridge", Self.partLabel: "guard"]
         return [

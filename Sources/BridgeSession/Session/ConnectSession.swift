@@ -4,6 +4,7 @@ import Foundation
 import KubernetesClient
 import LocalEndpoints
 import Logging
+import Synchronization
 
 /// `kbridge connect`: redirects a service's traffic to a local port and gives the local
 /// process the pod's environment and the cluster's services by name, until the command ends or
@@ -65,6 +66,9 @@ public final class ConnectSession: Sendable {
     let registry: SessionRegistry
     let logger: Logger
     let report: @Sendable (SessionEvent) -> Void
+    /// Where the session is and what it holds (`SessionLifecycle`): told what happens, it says
+    /// what to give back at the end.
+    private let lifecycle = Mutex(SessionLifecycle())
 
     public init(client: KubernetesClient, options: Options, registry: SessionRegistry = SessionRegistry(), logger: Logger, report: @escaping @Sendable (SessionEvent) -> Void) {
         self.client = client
@@ -96,12 +100,15 @@ public final class ConnectSession: Sendable {
             hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
         )
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
+        advance(.recorded)
         let sessionGuard = SessionGuard(client: client, session: identity.id, namespace: target.workload.namespace)
         let takenOver: TakenOver
         do {
             takenOver = try await takeOver(target, identity: identity, guard: sessionGuard)
         } catch {
-            registry.remove(identity.id)
+            // What was taken so far (the record, perhaps the guard) is given back.
+            let leftover = await giveBack(.failed, connection: nil, hostsFile: nil, workload: target.workload, session: identity.id, check: .unknown)
+            if let leftover { report(.init(.warning, leftover.description)) }
             throw error
         }
         // From here the Lease is renewed until everything is given back; if it turns out gone,
@@ -148,9 +155,16 @@ public final class ConnectSession: Sendable {
         if !guardActed, stop.signal == nil, case .failure = outcome, await sessionGuard.exists() == false {
             guardActed = true
         }
+        let end: SessionLifecycle.Event
+        switch outcome {
+        case _ where guardActed: end = .leaseGone
+        case .failure: end = .failed
+        case .success where stop.signal != nil || options.command.isEmpty: end = .stopRequested
+        case .success: end = .commandExited
+        }
         let connectionToClose = connection
         let givenBack = await Task { () async -> SessionError? in
-            await self.giveBack(connectionToClose, workload: target.workload, session: identity.id)
+            await self.giveBack(end, connection: connectionToClose, hostsFile: chosenHostsFile, workload: target.workload, session: identity.id, check: .digest(takenOver.originalDigest))
         }.value
         if guardActed {
             // Ended by the guard, not by the person: say so whatever else happened.
@@ -174,24 +188,20 @@ public final class ConnectSession: Sendable {
                 throw .alreadyTakenOver(workload: target.workload.description, service: options.service, session: holder)
             }
             report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
-            _ = try await SessionGiveBack(client: client).giveBack(target.workload, session: holder)
-            if let hostsFile = stale.hostsFile { try? HostsFile(path: hostsFile).remove(session: holder) }
-            registry.remove(holder)
+            _ = try await GoneSessionGiveBack(client: client, registry: registry).giveBack(stale)
         }
         // The guard exists before anything changes: whatever happens to this process from here,
         // the cluster gives the workload back.
+        let prepared = try await takeover.prepare(target, session: identity, image: options.agentImage)
         report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
-        try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl)
+        try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
+        advance(.guardInstalled)
         report(.init(.progress, "session recorded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the cluster gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
         report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["phase": "takeover", "session": .string(identity.id)]))
-        do {
-            let takenOver = try await takeover.takeOver(target, session: identity, image: options.agentImage)
-            report(.init(.progress, "\(target.workload) runs the agent of session \(identity.id)", fields: ["phase": "patched", "session": .string(identity.id)]))
-            return takenOver
-        } catch {
-            await sessionGuard.remove()
-            throw error
-        }
+        let takenOver = try await takeover.apply(prepared, target: target, session: identity)
+        advance(.tookOver)
+        report(.init(.progress, "\(target.workload) runs the agent of session \(identity.id)", fields: ["phase": "patched", "session": .string(identity.id)]))
+        return takenOver
     }
 
     /// The hosts file to write, checked before anything changes: nil when there is none to write
@@ -233,6 +243,7 @@ public final class ConnectSession: Sendable {
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
         let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, secret: identity.secret)
+        advance(.tunnelOpened)
         report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["phase": "tunnel"]))
         do {
             let podEnvironment = try await tunnel.environment()
@@ -258,6 +269,7 @@ public final class ConnectSession: Sendable {
             if let hostsFile {
                 do {
                     hostsOriginal = try hostsFile.install(session: identity.id, entries: outbound.hostsEntries)
+                    advance(.hostsWritten)
                 } catch {
                     await outbound.close()
                     throw SessionError.localEndpoints(error.description)
@@ -287,6 +299,7 @@ public final class ConnectSession: Sendable {
         portMap[target.primaryPort] = portMap[target.primaryPort] ?? options.localPort
         let mapping = target.containerPorts.map { "\($0)→localhost:\(portMap[$0] ?? $0)" }.joined(separator: ", ")
         let names = connection.hostsFile == nil ? "service variables" : "names in \(connection.hostsFile?.path ?? "")"
+        advance(.connected)
         report(.init(
             .connected,
             "connected: service \"\(options.service)\" (\(mapping)) is redirected to this machine; \(connection.outbound.entries.count) cluster services reachable through \(names)",
@@ -304,6 +317,7 @@ public final class ConnectSession: Sendable {
                 environment.merge(connection.environment) { $1 }
                 let started = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
                 command = started
+                advance(.commandStarted)
                 report(.init(.progress, "started \(options.command[0]) (pid \(started.pid)) with the pod's environment", fields: ["phase": "command", "pid": .integer(Int64(started.pid))]))
             } catch {
                 await connection.outbound.close()
@@ -391,6 +405,7 @@ public final class ConnectSession: Sendable {
             }
             await supervisor.lost()
             guard !Task.isCancelled else { return nil }
+            advance(.tunnelLost)
             // Say why when the cluster can tell at once.
             let (client, lastPod) = (self.client, agentPod)
             let why = await Self.within(.seconds(2)) {
@@ -401,6 +416,7 @@ public final class ConnectSession: Sendable {
             case .success(let (reopened, pod)):
                 tunnel = reopened
                 agentPod = pod
+                advance(.tunnelOpened)
                 await supervisor.replace(reopened)
                 report(.init(.progress, "reconnected to the agent (pod \(pod.metadata.nameOrEmpty)): service \"\(options.service)\" is redirected to this machine again"))
             case .failure(let error):
@@ -446,30 +462,77 @@ public final class ConnectSession: Sendable {
         return .failure(.tunnelLost(detail: "could not reconnect within \(options.reconnectTimeout) (the cluster may be unreachable): \(last)"))
     }
 
-    /// Gives back everything, in the reverse order of taking it; returns what could not be.
-    private func giveBack(_ connection: Connection?, workload: WorkloadReference, session: String) async -> SessionError? {
-        report(.init(.progress, "giving back: \(workload)\(connection?.hostsFile.map { ", the block in \($0.path)" } ?? "")", fields: ["phase": "giveBack"]))
-        if let connection {
-            await connection.outbound.close()
-            await connection.tunnel.close()
-            if let hostsFile = connection.hostsFile {
+    /// Tells the lifecycle what happened. An event it refuses is a defect of this class: logged,
+    /// never fatal (the give-back still goes by what it holds).
+    private func advance(_ event: SessionLifecycle.Event) {
+        do {
+            _ = try lifecycle.withLock { lifecycle throws(SessionLifecycle.InvalidTransition) in try lifecycle.handle(event) }
+        } catch {
+            logger.error("session lifecycle: \(error)")
+        }
+    }
+
+    /// Gives back what the session holds, as its lifecycle orders it (the reverse of taking it),
+    /// after `end` happened; returns why something could not be given back.
+    private func giveBack(
+        _ end: SessionLifecycle.Event, connection: Connection?, hostsFile: HostsFile?, workload: WorkloadReference, session: String, check: OriginalCheck
+    ) async -> SessionError? {
+        var actions: [SessionLifecycle.Action]
+        do {
+            actions = try lifecycle.withLock { lifecycle throws(SessionLifecycle.InvalidTransition) in try lifecycle.handle(end) }
+        } catch {
+            logger.error("session lifecycle: \(error)")
+            return nil
+        }
+        let holdings = lifecycle.withLock { $0.holdings }
+        if holdings.contains(.takeover) || holdings.contains(.hostsBlock) {
+            report(.init(.progress, "giving back: \(workload)\(holdings.contains(.hostsBlock) ? ", the block in \(hostsFile?.path ?? "the hosts file")" : "")", fields: ["phase": "giveBack"]))
+        }
+        var failure: SessionError?
+        var restored = Restored()
+        while case .giveBack(let holding)? = actions.first {
+            var done = true
+            switch holding {
+            case .command:
+                break  // stopped (or ended) before the session gives back
+            case .hostsBlock:
                 do {
-                    try hostsFile.remove(session: session, original: connection.hostsOriginal)
+                    try hostsFile?.remove(session: session, original: connection?.hostsOriginal)
                 } catch {
+                    // Not a reason to keep the workload: `kbridge clean` removes a leftover block.
                     report(.init(.warning, error.description))
                 }
+            case .tunnel:
+                if let connection {
+                    await connection.outbound.close()
+                    await connection.tunnel.close()
+                }
+            case .takeover:
+                do {
+                    restored = try await WorkloadTakeover(client: client).restore(workload, session: session, check: check)
+                } catch {
+                    failure = error
+                    done = false
+                }
+            case .sessionGuard:
+                await SessionGuard(client: client, session: session, namespace: workload.namespace).remove()
+            case .record:
+                registry.remove(session)
+            }
+            do {
+                actions = try lifecycle.withLock { lifecycle throws(SessionLifecycle.InvalidTransition) in
+                    try lifecycle.handle(done ? .gaveBack(holding) : .couldNotGiveBack(holding))
+                }
+            } catch {
+                logger.error("session lifecycle: \(error)")
+                break
             }
         }
-        let restored: Restored
-        do {
-            restored = try await SessionGiveBack(client: client).giveBack(workload, session: session)
-        } catch {
-            return error
+        if failure == nil, holdings.contains(.takeover) {
+            for kept in restored.kept { report(.init(.warning, "\(workload): \(kept)")) }
+            report(.init(.restored, restored.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
         }
-        registry.remove(session)
-        for kept in restored.kept { report(.init(.warning, "\(workload): \(kept)")) }
-        report(.init(.restored, restored.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
-        return nil
+        return failure
     }
 
     /// What `work` returns if it does within `limit`, else nil (the work is cancelled).

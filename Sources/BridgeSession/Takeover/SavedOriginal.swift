@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KubernetesClient
 
@@ -51,13 +52,33 @@ struct SavedOriginal: Codable, Equatable, Sendable {
     }
 
     static func inAnnotation(of object: JSONValue) -> SavedOriginal? {
-        object[path: "metadata", "annotations", ClusterNames.originalAnnotation]?.stringValue.flatMap(decode)
+        annotationText(of: object).flatMap(decode)
     }
 
     static func inSecret(_ secret: JSONValue) -> SavedOriginal? {
-        guard let base64 = secret[path: "data", ClusterNames.originalKey]?.stringValue, let data = Data(base64Encoded: base64) else { return nil }
-        return decode(String(decoding: data, as: UTF8.self))
+        secretText(secret).flatMap(decode)
     }
+
+    /// The original as the workload's annotation holds it, byte for byte.
+    static func annotationText(of object: JSONValue) -> String? {
+        object[path: "metadata", "annotations", ClusterNames.originalAnnotation]?.stringValue
+    }
+
+    /// The original as the session's Secret holds it, byte for byte.
+    static func secretText(_ secret: JSONValue) -> String? {
+        guard let base64 = secret[path: "data", ClusterNames.originalKey]?.stringValue, let data = Data(base64Encoded: base64) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// What the session's guard and Lease remember of the original (`OriginalCheck`): SHA-256 of its text.
+    static func digest(of text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    var digest: String { Self.digest(of: encoded) }
 
     /// A pod as it can be created again: without status, the fields the server sets, and its node.
     static func recreatable(_ pod: JSONValue) -> JSONValue {

@@ -6,6 +6,17 @@ public struct Restored: Sendable, Equatable {
     public var kept: [String] = []
 }
 
+/// What a restore knows of the original its session saved, to tell it from one someone else
+/// wrote since (the annotation and the Secret can be written by others than the session).
+public enum OriginalCheck: Sendable, Equatable {
+    /// Its SHA-256, as the session's CLI, guard and Lease remember it.
+    case digest(String)
+    /// Nothing (a session whose Lease is gone). A Deployment's or StatefulSet's saved original is
+    /// applied (whoever could write it could edit the workload itself), but a bare Pod is not
+    /// created from a Secret without `force`: whoever may write Secrets could have written it.
+    case unknown
+}
+
 extension WorkloadTakeover {
     /// Gives back what session `session` changed in the workload, and deletes the session's Secret.
     ///
@@ -15,9 +26,9 @@ extension WorkloadTakeover {
     /// finish: `force` then puts back the whole original. The original comes from the workload's
     /// annotation or, when that is gone (a bare Pod between delete and create, or an annotation
     /// someone removed), from the Secret. Success is claimed only after reading the workload back.
-    public func restore(_ workload: WorkloadReference, session: String, force: Bool = false) async throws(SessionError) -> Restored {
+    public func restore(_ workload: WorkloadReference, session: String, force: Bool = false, check: OriginalCheck = .unknown) async throws(SessionError) -> Restored {
         for _ in 0..<3 {
-            guard let restored = try await restoreOnce(workload, session: session, force: force) else { continue }
+            guard let restored = try await restoreOnce(workload, session: session, force: force, check: check) else { continue }
             await deleteSecret(session: session, namespace: workload.namespace)
             return restored
         }
@@ -25,7 +36,7 @@ extension WorkloadTakeover {
     }
 
     /// One attempt; nil when the workload changed between reading and writing it.
-    private func restoreOnce(_ workload: WorkloadReference, session: String, force: Bool) async throws(SessionError) -> Restored? {
+    private func restoreOnce(_ workload: WorkloadReference, session: String, force: Bool, check: OriginalCheck) async throws(SessionError) -> Restored? {
         let failed = { (error: KubernetesError) in SessionError.restoreFailed(workload: workload.description, detail: error.description) }
         // Only "not found" means there is no Secret: any other failure must not be taken for it
         // (the Secret may hold the only copy of a bare Pod, deleted with it on success).
@@ -36,7 +47,9 @@ extension WorkloadTakeover {
             guard error.isNotFound else { throw failed(error) }
             secret = nil
         }
-        let fromSecret = secret.flatMap(SavedOriginal.inSecret).flatMap { $0.session == session ? $0 : nil }
+        let secretText = secret.flatMap(SavedOriginal.secretText)
+        let fromSecret = secretText.flatMap(SavedOriginal.decode).flatMap { $0.session == session ? $0 : nil }
+        let secretName = "Secret kbridge-session-\(session)"
         let found: JSONValue?
         do {
             found = try await client.getRaw(workload.kind.resourceType, name: workload.name, namespace: workload.namespace)
@@ -47,6 +60,13 @@ extension WorkloadTakeover {
         guard let object = found else {
             // A bare Pod deleted for the take-over and not yet replaced: the Secret holds it.
             if workload.kind == .pod, let pod = fromSecret?.pod {
+                try Self.vouch(for: secretText, in: secretName, check: check, force: force, workload: workload, session: session)
+                if check == .unknown, !force {
+                    throw .restoreFailed(
+                        workload: workload.description,
+                        detail: "it exists only in \(secretName), and nothing of its session vouches for that Secret (its Lease is gone; anyone who may write Secrets in namespace \"\(workload.namespace)\" could have written it): check the Secret, then `kbridge disconnect --service SERVICE --session \(session) --force` creates the pod from it"
+                    )
+                }
                 do { _ = try await client.createRaw(.pods, pod, namespace: workload.namespace) } catch { throw failed(error) }
                 try await verify(workload, session: session, expecting: fromSecret)
             }
@@ -62,6 +82,11 @@ extension WorkloadTakeover {
                 workload: workload.description,
                 detail: "it still runs the agent of session \(session), but the original kbridge saved (annotation \(ClusterNames.originalAnnotation) and Secret kbridge-session-\(session)) is gone; put it back yourself (e.g. kubectl rollout undo)"
             )
+        }
+        if annotated != nil {
+            try Self.vouch(for: SavedOriginal.annotationText(of: object), in: "the annotation \(ClusterNames.originalAnnotation)", check: check, force: force, workload: workload, session: session)
+        } else {
+            try Self.vouch(for: secretText, in: secretName, check: check, force: force, workload: workload, session: session)
         }
         switch workload.kind {
         case .deployment, .statefulSet:
@@ -79,6 +104,19 @@ extension WorkloadTakeover {
             do { try await replacePod(named: workload.name, namespace: workload.namespace, with: pod) } catch { throw failed(error) }
             try await verify(workload, session: session, expecting: saved)
             return Restored()
+        }
+    }
+
+    /// Refuses a saved original whose text is not the one the session saved (unless forced).
+    private static func vouch(
+        for text: String?, in source: String, check: OriginalCheck, force: Bool, workload: WorkloadReference, session: String
+    ) throws(SessionError) {
+        guard !force, case .digest(let expected) = check else { return }
+        guard let text, SavedOriginal.digest(of: text) == expected else {
+            throw .restoreFailed(
+                workload: workload.description,
+                detail: "the original in \(source) is not the one session \(session) saved (someone changed it during the session), so nothing was applied: check it, then `kbridge disconnect --force` applies it as it is"
+            )
         }
     }
 

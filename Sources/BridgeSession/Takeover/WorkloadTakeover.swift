@@ -7,6 +7,8 @@ public struct TakenOver: Sendable, Codable {
     public var agentPorts: AgentPorts
     /// The replica count before the session, when kbridge scaled the workload down to one.
     public var scaledFrom: Int?
+    /// The SHA-256 of the original saved (`OriginalCheck`).
+    public var originalDigest: String
 }
 
 /// Replaces a workload's container by the agent and puts it back.
@@ -39,7 +41,18 @@ public struct WorkloadTakeover: Sendable {
         }
     }
 
-    public func takeOver(_ target: TakeoverTarget, session: SessionIdentity, image: String) async throws(SessionError) -> TakenOver {
+    /// A take-over read and decided, not yet applied: what it will save, and that text's digest
+    /// (which the session's guard and Lease keep, so that a restore can tell it from one someone
+    /// else wrote into the annotation or the Secret since).
+    public struct Prepared: Sendable {
+        let object: JSONValue
+        let saved: SavedOriginal
+        let ports: AgentPorts
+        public var originalDigest: String { saved.digest }
+    }
+
+    /// Reads the workload and decides the take-over; changes nothing.
+    public func prepare(_ target: TakeoverTarget, session: SessionIdentity, image: String) async throws(SessionError) -> Prepared {
         let workload = target.workload
         let object: JSONValue
         do {
@@ -52,20 +65,32 @@ public struct WorkloadTakeover: Sendable {
         }
         let ports = AgentPorts.avoiding(target.containerPorts)
         let saved = try SavedOriginal.of(object, target: target, session: session, image: image, ports: ports)
+        return Prepared(object: object, saved: saved, ports: ports)
+    }
+
+    /// Saves the original (the session's Secret, then the annotation) and puts the agent in place.
+    public func apply(_ prepared: Prepared, target: TakeoverTarget, session: SessionIdentity) async throws(SessionError) -> TakenOver {
+        let workload = target.workload
+        let (object, saved, ports) = (prepared.object, prepared.saved, prepared.ports)
         try await createSecret(session: session, saved: saved, namespace: workload.namespace, owner: workload.kind == .pod ? nil : object)
         do {
             switch workload.kind {
             case .deployment, .statefulSet:
                 try await patchTemplate(object, target: target, saved: saved)
-                return TakenOver(workload: workload, agentPorts: ports, scaledFrom: saved.scaled ? saved.replicas : nil)
+                return TakenOver(workload: workload, agentPorts: ports, scaledFrom: saved.scaled ? saved.replicas : nil, originalDigest: saved.digest)
             case .pod:
                 try await recreatePod(target: target, saved: saved)
-                return TakenOver(workload: workload, agentPorts: ports, scaledFrom: nil)
+                return TakenOver(workload: workload, agentPorts: ports, scaledFrom: nil, originalDigest: saved.digest)
             }
         } catch {
             await deleteSecret(session: session.id, namespace: workload.namespace)
             throw error
         }
+    }
+
+    /// `prepare` then `apply`.
+    public func takeOver(_ target: TakeoverTarget, session: SessionIdentity, image: String) async throws(SessionError) -> TakenOver {
+        try await apply(try await prepare(target, session: session, image: image), target: target, session: session)
     }
 
     // MARK: Deployments and StatefulSets

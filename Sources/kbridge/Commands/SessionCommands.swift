@@ -106,9 +106,9 @@ struct DisconnectCommand: AsyncParsableCommand {
             guard !record.isRunning else { throw Failure(description: "session \(record.id) (pid \(record.pid)) did not end within 120s") }
         }
         if registry.all().contains(where: { $0.id == record.id }) {
-            // Its process is gone without giving back: do it here.
-            if let path = record.hostsFile { try HostsFile(path: path).remove(session: record.id) }
+            // Its process is gone without giving back.
             if forget {
+                if let path = record.hostsFile { try HostsFile(path: path).remove(session: record.id) }
                 registry.remove(record.id)
                 console.result("session \(record.id) forgotten: \(record.workload) is left as it is", event: "forgotten", fields: ["session": .string(record.id)])
                 return
@@ -117,13 +117,12 @@ struct DisconnectCommand: AsyncParsableCommand {
             let restored: Restored
             do {
                 let client = try KubernetesClient(kubeconfig: record.kubeconfig, context: record.context, namespace: record.workload.namespace, logger: logger)
-                restored = try await SessionGiveBack(client: client).giveBack(record.workload, session: record.id, force: force)
+                restored = try await GoneSessionGiveBack(client: client, registry: registry).giveBack(record, force: force)
             } catch SessionError.restoreConflict(let workload, let detail) {
                 throw SessionError.restoreConflict(workload: workload, detail: detail)
             } catch {
                 throw Failure(description: "\(error) (if that cluster is gone for good, `kbridge disconnect --session \(record.id) --forget` drops the record)")
             }
-            registry.remove(record.id)
             report(restored, workload: record.workload, session: record.id, console: console)
             return
         }

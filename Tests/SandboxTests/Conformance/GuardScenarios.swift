@@ -29,6 +29,9 @@ enum GuardScenarios {
     /// Kills connect at `step`, waits for the guard, then runs `kbridge clean`; returns how long
     /// after the kill the cluster was as before.
     static func killedAt(_ step: String, service: String, kind: WorkloadReference.Kind, storefront: Storefront) async throws -> Duration? {
+        // The workload given back at the previous step runs again (a real kubelet takes a while).
+        let running = await TestSandbox.eventually(timeout: .seconds(120)) { try await Storefront.hasReadyEndpoint(storefront.client, service: service) }
+        try #require(running, "\(kind.rawValue) \(service) has a ready pod before the kill at \(step)")
         let before = try await GuardWorkloads.state(storefront, service: service, kind: kind)
         let hosts = try Storefront.hostsCopy()
         let hostsBefore = try Data(contentsOf: hosts)
