@@ -102,29 +102,35 @@ public final class ConnectSession: Sendable {
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
         advance(.recorded)
         let sessionGuard = SessionGuard(client: client, session: identity.id, namespace: target.workload.namespace)
+        // Once the guard exists its Lease is renewed until everything is given back (the take-over
+        // itself can take long: a bare Pod must be gone before it is created again); if the Lease
+        // turns out gone, the guard gave the workload back (this machine slept or lost the
+        // cluster): the session ends.
+        let ending = StopRequest()
+        let renewal = Mutex<Task<Void, Never>?>(nil)
+        let forward = Task {
+            if let signal = await stop.wait() { ending.request(signal: signal) }
+        }
+        defer {
+            renewal.withLock { $0?.cancel() }
+            forward.cancel()
+        }
+        let renew = { @Sendable in
+            let task = Task {
+                if await LeaseRenewal(sessionGuard: sessionGuard, ttl: self.options.ttl).run(logger: self.logger) == .gone {
+                    ending.request(signal: SIGTERM)
+                }
+            }
+            renewal.withLock { $0 = task }
+        }
         let takenOver: TakenOver
         do {
-            takenOver = try await takeOver(target, identity: identity, guard: sessionGuard)
+            takenOver = try await takeOver(target, identity: identity, guard: sessionGuard, onGuarded: renew)
         } catch {
             // What was taken so far (the record, perhaps the guard) is given back.
             let leftover = await giveBack(.failed, connection: nil, hostsFile: nil, workload: target.workload, session: identity.id, check: .unknown)
             if let leftover { report(.init(.warning, leftover.description)) }
             throw error
-        }
-        // From here the Lease is renewed until everything is given back; if it turns out gone,
-        // the guard gave the workload back (this machine slept or lost the cluster): the session ends.
-        let ending = StopRequest()
-        let renewal = Task {
-            if await LeaseRenewal(sessionGuard: sessionGuard, ttl: self.options.ttl).run(logger: self.logger) == .gone {
-                ending.request(signal: SIGTERM)
-            }
-        }
-        let forward = Task {
-            if let signal = await stop.wait() { ending.request(signal: signal) }
-        }
-        defer {
-            renewal.cancel()
-            forward.cancel()
         }
         if let replicas = takenOver.scaledFrom {
             report(.init(.warning, "\(target.workload) had \(replicas) replicas: scaled to 1 for the session (given back at the end)"))
@@ -181,7 +187,9 @@ public final class ConnectSession: Sendable {
 
     /// Takes the workload over, saying so once it is known to be free; when a session of this
     /// machine whose process is gone still holds it, gives that back first.
-    private func takeOver(_ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard) async throws(SessionError) -> TakenOver {
+    private func takeOver(
+        _ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard, onGuarded: @Sendable () -> Void
+    ) async throws(SessionError) -> TakenOver {
         let takeover = WorkloadTakeover(client: client)
         if let holder = try await takeover.holder(of: target.workload) {
             guard let stale = registry.all().first(where: { $0.id == holder && $0.workload == target.workload }), !stale.isRunning else {
@@ -196,6 +204,7 @@ public final class ConnectSession: Sendable {
         report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
         try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
         advance(.guardInstalled)
+        onGuarded()
         report(.init(.progress, "session recorded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the cluster gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
         report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["phase": "takeover", "session": .string(identity.id)]))
         let takenOver = try await takeover.apply(prepared, target: target, session: identity)

@@ -148,6 +148,19 @@ enum GuardWorkloads {
             } else {
                 var pod = template
                 pod[path: "metadata", "name"] = .string(name)
+                // Slow to go, as many apps are: it ignores SIGTERM and is killed after its grace
+                // period, longer than the Lease lives, so the take-over (which waits for it to be
+                // gone before creating the agent's pod) outlasts the TTL and must keep renewing.
+                let container = template[path: "spec", "containers"]?[0]
+                let script = container?["command"]?.arrayValue?.last?.stringValue ?? Tools.storefront.appendingPathComponent("app/inventory.py").path
+                let python = container?["command"]?.arrayValue?.first?.stringValue ?? "python3"
+                var containers = template[path: "spec", "containers"]?.arrayValue ?? []
+                containers[0]["command"] = [
+                    .string(python), "-c",
+                    .string("import os, runpy, signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); sys.argv = [\"\(script)\"]; sys.path.insert(0, os.path.dirname(sys.argv[0])); runpy.run_path(sys.argv[0], run_name=\"__main__\")"),
+                ]
+                pod[path: "spec", "containers"] = .array(containers)
+                pod[path: "spec", "terminationGracePeriodSeconds"] = .integer(Int64(GuardScenarios.ttl + 3))
                 try await client.createRaw(.pods, pod)
             }
             try await client.createRaw(.services, [
