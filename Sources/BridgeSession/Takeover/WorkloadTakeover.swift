@@ -24,8 +24,9 @@ public struct TakenOver: Sendable, Codable {
 /// the session id, so any later `kbridge` can do it (`WorkloadTakeover+Restore.swift`).
 public struct WorkloadTakeover: Sendable {
     let client: KubernetesClient
-    /// How long a pod may take to go away when a bare pod is recreated.
-    var podDeletionTimeout: Duration = .seconds(60)
+    /// How long a pod may take to go away when a bare pod is recreated (its grace period, then
+    /// the kubelet's own pace: a real node under load was seen taking over a minute).
+    var podDeletionTimeout: Duration = .seconds(180)
 
     public init(client: KubernetesClient) {
         self.client = client
