@@ -50,11 +50,17 @@ extension WorkloadTakeover {
         let secretText = secret.flatMap(SavedOriginal.secretText)
         let fromSecret = secretText.flatMap(SavedOriginal.decode).flatMap { $0.session == session ? $0 : nil }
         let secretName = "Secret kbridge-session-\(session)"
-        let found: JSONValue?
+        var found: JSONValue?
         do {
             found = try await client.getRaw(workload.kind.resourceType, name: workload.name, namespace: workload.namespace)
         } catch {
             guard error.isNotFound else { throw failed(error) }
+            found = nil
+        }
+        if workload.kind == .pod, fromSecret?.pod != nil, found?[path: "metadata", "deletionTimestamp"] != nil {
+            // A bare Pod on its way out (the take-over deleted it, or its agent pod, and stopped
+            // there): once gone it exists only in the Secret, from which it is created again.
+            do { try await waitUntilGone(pod: workload.name, namespace: workload.namespace) } catch { throw failed(error) }
             found = nil
         }
         guard let object = found else {

@@ -84,7 +84,14 @@ public struct WorkloadTakeover: Sendable {
                 return TakenOver(workload: workload, agentPorts: ports, scaledFrom: nil, originalDigest: saved.digest)
             }
         } catch {
-            await deleteSecret(session: session.id, namespace: workload.namespace)
+            // The Secret goes only if the original is in place: for a bare Pod that could not be
+            // put back, it is the only copy (a later restore or `kbridge clean` creates it from there).
+            var originalInPlace = true
+            if workload.kind == .pod {
+                let pod = try? await client.getRaw(.pods, name: workload.name, namespace: workload.namespace)
+                originalInPlace = pod != nil && pod?[path: "metadata", "deletionTimestamp"] == nil
+            }
+            if originalInPlace { await deleteSecret(session: session.id, namespace: workload.namespace) }
             throw error
         }
     }
@@ -144,7 +151,8 @@ public struct WorkloadTakeover: Sendable {
         do {
             try await replacePod(named: workload.name, namespace: workload.namespace, with: agentPod)
         } catch {
-            // Put the original back if the agent pod could not be created.
+            // Put the original back if the agent pod could not be created (once the pod is gone).
+            try? await waitUntilGone(pod: workload.name, namespace: workload.namespace)
             _ = try? await client.createRaw(.pods, original, namespace: workload.namespace)
             throw .cluster(error)
         }
@@ -156,16 +164,21 @@ public struct WorkloadTakeover: Sendable {
         } catch let error where !error.isNotFound {
             throw error
         } catch {}
+        try await waitUntilGone(pod: name, namespace: namespace)
+        _ = try await client.createRaw(.pods, replacement, namespace: namespace)
+    }
+
+    /// Waits (up to `podDeletionTimeout`) for a deleted pod to be gone.
+    func waitUntilGone(pod name: String, namespace: String) async throws(KubernetesError) {
         let deadline = ContinuousClock.now + podDeletionTimeout
         while ContinuousClock.now < deadline {
             do {
                 _ = try await client.getRaw(.pods, name: name, namespace: namespace)
             } catch let error where error.isNotFound {
-                break
+                return
             }
             try? await Task.sleep(for: .milliseconds(200))
         }
-        _ = try await client.createRaw(.pods, replacement, namespace: namespace)
     }
 
     // MARK: Annotation and Secret
