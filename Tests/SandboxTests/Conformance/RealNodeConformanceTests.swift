@@ -46,10 +46,7 @@ struct RealNodeConformanceTests {
     }
 
     /// `kill -9` of connect at each step: the guard gives the workload back, `kbridge clean` the rest.
-    // The bare Pod is left out on the real node for now: its last run there found a bare Pod
-    // lost when the kill landed while the take-over waited for it to terminate (fixed since:
-    // the restore waits for a terminating pod and creates it from the Secret), not yet run again.
-    @Test(arguments: [WorkloadReference.Kind.deployment, .statefulSet])
+    @Test(arguments: [WorkloadReference.Kind.deployment, .statefulSet, .pod])
     func aKilledSessionIsGivenBackByItsGuardAtEveryStep(kind: WorkloadReference.Kind) async throws {
         try await RealNode.withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
     }
