@@ -191,7 +191,14 @@ import TunnelTesting
             #expect(await Self.eventually { log.lines.contains { $0.contains("3 handshakes are already under way") } }, "\(log.lines)")
             for connection in silent { try? await connection.channel.close() }
 
-            let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: TunnelConfiguration(secret: Self.secret)).listener()
+            // The agent learns of those closes on its own time: until then a carrier is still refused
+            // at once, and the CLI dials again as it does after any refusal.
+            var accepted: TunnelListener?
+            for _ in 0..<100 where accepted == nil {
+                accepted = try? await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: TunnelConfiguration(secret: Self.secret)).listener()
+                if accepted == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let carrier = try #require(accepted, "\(log.lines)")
             let serving = Task { try await Self.carry(carrier, to: localPort) }
             #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
             serving.cancel()

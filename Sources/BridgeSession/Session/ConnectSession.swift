@@ -251,7 +251,7 @@ public final class ConnectSession: Sendable {
         }
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
-        let tunnel = try await SessionTunnel.open(client: client, pod: podName, namespace: options.namespace, ports: takenOver.agentPorts, secret: identity.secret)
+        let tunnel = try await openTunnel(pod: podName, ports: takenOver.agentPorts, secret: identity.secret)
         advance(.tunnelOpened)
         report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["phase": "tunnel"]))
         do {
@@ -433,6 +433,21 @@ public final class ConnectSession: Sendable {
             }
         }
         return nil
+    }
+
+    /// Opens the first tunnel, dialling again for a few seconds while the agent closes the
+    /// connection at once: it is busy with other handshakes (connections from elsewhere in the
+    /// cluster it has not yet given up on), or its listener is not up yet.
+    private func openTunnel(pod: String, ports: AgentPorts, secret: String) async throws(SessionError) -> SessionTunnel {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while true {
+            do throws(SessionError) {
+                return try await SessionTunnel.open(client: client, pod: pod, namespace: options.namespace, ports: ports, secret: secret)
+            } catch {
+                guard case .tunnelLost = error, ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     /// Waits for the session's agent to be ready again and opens a new tunnel to it, with
