@@ -78,7 +78,10 @@ let package = Package(
         .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", "BridgeSession", "KubernetesClient"]),
         .executableTarget(
             name: "kbridge-bench",
-            dependencies: ["BridgeTunnel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "BridgeTunnel", "KubernetesClient",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "Sandbox",

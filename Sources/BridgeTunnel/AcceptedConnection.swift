@@ -17,7 +17,8 @@ public final class AcceptedConnection: Sendable {
         self.channel = channel
     }
 
-    /// The child initializer of a listener: half-closure on, Nagle off, reading off until taken.
+    /// The child initializer of a listener: half-closure on, Nagle off, reading off until taken,
+    /// what is queued sent before a close (`DrainingClose`).
     /// (Set here, not as child options: a failing child option, as for a peer that reset the
     /// connection at once, would end the whole listener, while a failed initializer drops only
     /// that connection.)
@@ -26,6 +27,7 @@ public final class AcceptedConnection: Sendable {
             try channel.syncOptions?.setOption(.autoRead, value: false)
             try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+            try channel.pipeline.syncOperations.addHandler(DrainingClose())
             try channel.pipeline.syncOperations.addHandler(HeldInput(), name: HeldInput.name)
             return AcceptedConnection(channel: channel)
         }.flatMapErrorThrowing { error in

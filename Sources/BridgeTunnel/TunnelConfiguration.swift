@@ -16,17 +16,25 @@ public struct TunnelConfiguration: Sendable {
     public var heartbeatInterval: TimeAmount = .seconds(5)
     public var heartbeatTimeout: TimeAmount = .seconds(30)
 
+    /// What one stream may have in flight unacknowledged: 4 MiB keeps one connection at
+    /// 200 MiB/s across a 20 ms round trip (bandwidth × delay).
+    public static let streamWindow = 4 << 20
+    /// What all streams together may have in flight: the bound of what either end holds of the
+    /// other's data (`memoryBound`), chosen against the CLI's 60 MB target; two streams at full
+    /// speed still each get their window.
+    public static let connectionWindow = 8 << 20
+
     public init(secret: String) {
         self.secret = secret
         var http2 = NIOHTTP2Handler.Configuration()
         http2.connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: 8192),
-            HTTP2Setting(parameter: .initialWindowSize, value: 16 << 20),
+            HTTP2Setting(parameter: .initialWindowSize, value: Self.streamWindow),
             HTTP2Setting(parameter: .maxFrameSize, value: 1 << 20),
             HTTP2Setting(parameter: .maxHeaderListSize, value: 64 << 10),
         ]
-        http2.connection.targetWindowSize = 64 << 20
-        http2.stream.targetWindowSize = 16 << 20
+        http2.connection.targetWindowSize = Self.connectionWindow
+        http2.stream.targetWindowSize = Self.streamWindow
         http2.stream.outboundBufferSizeHighWatermark = 1 << 20
         http2.stream.outboundBufferSizeLowWatermark = 512 << 10
         // A reset stream is a tunnelled connection that ended abruptly: routine for a busy service.
@@ -38,6 +46,16 @@ public struct TunnelConfiguration: Sendable {
         http2.stream.streamResetFrameRateLimit.maximumCount = 1 << 30
         http2.stream.streamErrorRateLimit.maximumCount = 1 << 30
         self.http2 = http2
+    }
+}
+
+extension TunnelConfiguration {
+    /// The most tunnelled data one end holds at once with `streams` streams writing: what the
+    /// other end may send before it must wait for a window update (the connection's window, which
+    /// bounds every stream's together), plus each stream's outbound buffer before its writer is
+    /// told to wait.
+    public func memoryBound(streams: Int) -> Int {
+        http2.connection.targetWindowSize + streams * http2.stream.outboundBufferSizeHighWatermark
     }
 }
 

@@ -21,14 +21,16 @@ public enum TunnelRelay {
         await splice(request.stream, connection)
     }
 
-    /// Opens a TCP connection with half-closure enabled and Nagle off (NIO's default for clients).
+    /// Opens a TCP connection with half-closure enabled and Nagle off (NIO's default for clients);
+    /// closing it sends what is still queued first (`DrainingClose`).
     public static func connect(host: String, port: Int) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    try channel.pipeline.syncOperations.addHandler(DrainingClose())
+                    return try Connection(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
     }

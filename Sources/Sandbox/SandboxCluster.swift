@@ -17,6 +17,8 @@ public final class SandboxCluster: Sendable {
         /// How many changes a watch can resume across before it gets 410 Gone.
         public var watchHistory = 5000
         public var bookmarkInterval: Duration = .seconds(30)
+        /// How long the API server's port-forward relay holds every message, each way (a far cluster).
+        public var portForwardDelay: Duration = .zero
 
         public init(directory: URL, imageFiles: [String] = []) {
             self.directory = directory
@@ -75,7 +77,7 @@ public final class SandboxCluster: Sendable {
             let api = KubernetesAPI(
                 store: store, authenticator: authenticator, addresses: addresses, kubelets: kubelets, bookmarkInterval: options.bookmarkInterval
             )
-            let server = try APIServer(api: api, tls: tls, host: "127.0.0.1", port: options.port, logger: logger).application { port in
+            let server = try APIServer(api: api, tls: tls, host: "127.0.0.1", port: options.port, portForwardDelay: options.portForwardDelay, logger: logger).application { port in
                 portReady.yield(port)
                 portReady.finish()
             }

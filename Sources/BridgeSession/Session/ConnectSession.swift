@@ -83,6 +83,7 @@ public final class ConnectSession: Sendable {
     public func run(stop: StopRequest) async throws(SessionError) -> Int32 {
         report(.init(.progress, "looking up service \"\(options.service)\" in namespace \"\(options.namespace)\""))
         let target = try await TargetResolver(client: client).resolve(service: options.service, namespace: options.namespace, container: options.container)
+        report(.init(.progress, "service \"\(options.service)\" is served by \(target.workload), container \"\(target.container)\"", fields: ["phase": "found"]))
         try await freeLocalPort()
         let hostsFile = try usableHostsFile()
         if let envFile = options.envFile {
@@ -250,12 +251,13 @@ public final class ConnectSession: Sendable {
             report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
         }
 
-        report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)"))
+        report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)", fields: ["phase": "endpoints"]))
         let tunnel = try await openTunnel(pod: podName, ports: takenOver.agentPorts, secret: identity.secret)
         advance(.tunnelOpened)
         report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["phase": "tunnel"]))
         do {
             let podEnvironment = try await tunnel.environment()
+            report(.init(.progress, "read the pod's environment (\(podEnvironment.count) variables)", fields: ["phase": "environment"]))
             let services: [Service]
             let backends: ServiceEndpointsReader.Answer
             do {
@@ -271,6 +273,7 @@ public final class ConnectSession: Sendable {
             } catch {
                 throw SessionError.localEndpoints(error.description)
             }
+            report(.init(.progress, "\(outbound.entries.count) services have an address of this machine, listened on at their ports", fields: ["phase": "listeners"]))
             for moved in outbound.movedPorts {
                 report(.init(.warning, "no right to listen on port \(moved.port) for service \"\(moved.service)\": it is served on port \(moved.localPort) of its address, which its *_SERVICE_PORT variables give"))
             }

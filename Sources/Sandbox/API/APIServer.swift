@@ -31,6 +31,7 @@ struct APIServer {
     let tls: TLSConfiguration
     let host: String
     let port: Int
+    let portForwardDelay: Duration
     let logger: Logger
 
     /// Builds the Hummingbird application; `onRunning` receives the bound port.
@@ -47,10 +48,11 @@ struct APIServer {
             return Self.response(await api.handle(apiRequest))
         }
         let logger = self.logger
+        let delay = portForwardDelay
         let server = HTTPServerBuilder.http1WebSocketUpgrade(
             configuration: .init(ws: .init(maxFrameSize: 1 << 20))
         ) { head, channel, _ in
-            try await Self.portForwardUpgrade(head, channel: channel, api: api, logger: logger)
+            try await Self.portForwardUpgrade(head, channel: channel, api: api, delay: delay, logger: logger)
         }
         return Application(
             responder: responder,
@@ -116,7 +118,7 @@ struct APIServer {
     /// Accepts the WebSocket of `pods/portforward` when the user may use it and the pod runs on a node;
     /// anything else goes to the normal responder, which answers with the right `Status`.
     private static func portForwardUpgrade(
-        _ head: HTTPRequest, channel: any Channel, api: KubernetesAPI, logger: Logger
+        _ head: HTTPRequest, channel: any Channel, api: KubernetesAPI, delay: Duration, logger: Logger
     ) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard let target = head.path.map({ URI($0) }), let path = APIPath(target.path), path.subresource == "portforward",
             let podName = path.name, let namespace = path.namespace,
@@ -143,15 +145,11 @@ struct APIServer {
                 try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) { kubeletInbound, kubeletOutbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            for try await message in inbound.messages(maxSize: 16 << 20) {
-                                if case .binary(let bytes) = message { try await kubeletOutbound.write(.binary(bytes)) }
-                            }
+                            try await DelayedRelay.relay(inbound.messages(maxSize: 16 << 20), delay: delay) { try await kubeletOutbound.write(.binary($0)) }
                             try await kubeletOutbound.close(.normalClosure, reason: nil)
                         }
                         group.addTask {
-                            for try await message in kubeletInbound.messages(maxSize: 16 << 20) {
-                                if case .binary(let bytes) = message { try await outbound.write(.binary(bytes)) }
-                            }
+                            try await DelayedRelay.relay(kubeletInbound.messages(maxSize: 16 << 20), delay: delay) { try await outbound.write(.binary($0)) }
                         }
                         try await group.next()
                         group.cancelAll()

@@ -40,6 +40,9 @@ struct SandboxUp: AsyncParsableCommand {
     @Flag(help: "Return once the sandbox is ready and leave it running.")
     var detach = false
 
+    @Option(help: "Milliseconds by which the API server's port-forward relay delays every message, both ways: a far cluster, for benchmarks.")
+    var portForwardDelay: Int = 0
+
     @Option(name: [.short, .long], help: "Output format: text or json.")
     var output: OutputFormat = .text
 
@@ -49,7 +52,7 @@ struct SandboxUp: AsyncParsableCommand {
         try await reportingErrors(console) {
             if detach {
                 console.step("starting the sandbox in \(directory.url.path)")
-                var arguments = ["sandbox", "up", "--dir", directory.url.path, "--port", String(port)]
+                var arguments = ["sandbox", "up", "--dir", directory.url.path, "--port", String(port), "--port-forward-delay", String(portForwardDelay)]
                 for image in images { arguments += ["--images", image] }
                 let state = try await SandboxDaemon.start(
                     executable: Self.currentExecutable, arguments: arguments, directory: directory.url,
@@ -62,6 +65,7 @@ struct SandboxUp: AsyncParsableCommand {
             logger.logLevel = ProcessInfo.processInfo.environment["KBRIDGE_SANDBOX_DEBUG"] == nil ? .info : .debug
             var options = SandboxCluster.Options(directory: directory.url, imageFiles: images + [SandboxAgentImage.mapFile(in: directory.url)].compactMap { $0 })
             options.port = port
+            options.portForwardDelay = .milliseconds(portForwardDelay)
             let cluster = SandboxCluster(options: options, logger: logger)
             let service = SandboxService(cluster: cluster) { state in report(state, console: console) }
             let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,0 +1,350 @@
+import BridgeTunnel
+import Foundation
+import KubernetesClient
+import NIOCore
+
+/// A path from this client to an `EchoServer`, and the name its server answers with.
+struct BenchPath: Sendable {
+    var name: String
+    var answers: String
+    var open: Opener
+}
+
+/// How much each scenario does (`--quick` for a short look).
+struct BenchScale: Sendable {
+    var roundTrips = 2000
+    var opens = 500
+    var bulkBytes = 128 << 20
+    var bulkRounds = 3
+    var concurrentConnections = 1000
+    var concurrentRoundTrips = 10
+    var serviceCounts = [10, 100, 500]
+    var farRoundTrips = 200
+    var farBulkBytes = 16 << 20
+
+    static let quick = BenchScale(
+        roundTrips: 300, opens: 100, bulkBytes: 32 << 20, bulkRounds: 1, concurrentConnections: 200, concurrentRoundTrips: 3,
+        serviceCounts: [10, 100], farRoundTrips: 50, farBulkBytes: 4 << 20
+    )
+}
+
+/// What a user gets: the sandbox, an echo service redirected to a local echo server by
+/// `kbridge connect`, and every figure measured beside its baseline in the same run.
+struct EndToEnd {
+    let binaries: BenchBinaries
+    let scale: BenchScale
+    let folder: URL
+    let report = Report()
+
+    func run(far: Bool) async throws {
+        say("kbridge-bench end-to-end: release build, \(ProcessInfo.processInfo.activeProcessorCount) cores; work folder \(folder.path)")
+        // The local baseline: the same echo server as the pods', in a process of its own.
+        let loopbackPort = try FreePort.pick()
+        let loopback = try WatchedProcess(binaries.bench, ["echo", "--port", String(loopbackPort), "--name", "loopback"], log: folder.appendingPathComponent("loopback-echo.log"))
+        defer { _ = loopback.process.isRunning ? kill(loopback.pid, SIGKILL) : 0 }
+        try await EchoServer.waitUntilAnswering(port: loopbackPort, name: "loopback")
+
+        let cluster = try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("near"))
+        do {
+            try await nearScenarios(cluster: cluster, loopbackPort: loopbackPort)
+            try await serviceScaling(cluster: cluster)
+        } catch {
+            cluster.stop()
+            throw error
+        }
+        cluster.stop()
+        if far {
+            let farCluster = try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("far"), portForwardDelay: .milliseconds(10))
+            do { try await farScenarios(cluster: farCluster) } catch {
+                farCluster.stop()
+                throw error
+            }
+            farCluster.stop()
+        }
+        let json = folder.appendingPathComponent("results.json")
+        try report.json().jsonData(pretty: true).write(to: json)
+        say("")
+        say("figures as JSON: \(json.path)")
+    }
+
+    // MARK: The sandbox as it is
+
+    private func nearScenarios(cluster: BenchCluster, loopbackPort: Int) async throws {
+        try await cluster.deployEcho("echo")
+        try await cluster.deployEcho("echo2")
+        let echo = try await cluster.waitForEcho("echo")
+        let echo2 = try await cluster.waitForEcho("echo2")
+        let echoIP = try await cluster.clusterIP(of: "echo")
+        let echo2IP = try await cluster.clusterIP(of: "echo2")
+        let port = BenchCluster.echoPort
+        let client = cluster.client
+
+        let loopback = BenchPath(name: "raw loopback (local echo)", answers: "loopback") { try await TunnelRelay.connect(host: "127.0.0.1", port: loopbackPort) }
+        let pod = BenchPath(name: "direct to the pod IP", answers: "echo") { try await TunnelRelay.connect(host: echo.ip, port: port) }
+        let service = BenchPath(name: "direct: service → pod", answers: "echo") { try await TunnelRelay.connect(host: echoIP, port: port) }
+        let portForward = BenchPath(name: "plain port-forward (WebSocket) to the pod", answers: "echo") {
+            try await client.portForward(pod: echo.pod, namespace: "default", port: port)
+        }
+        // kubectl ≥ 1.31 speaks SPDY tunnelled in a WebSocket, else SPDY: the sandbox serves the
+        // v4 WebSocket protocol only, so this baseline is measured where kubectl can use it.
+        let kubectl = try KubectlPortForward(kubeconfig: cluster.kubeconfig, pod: echo.pod, port: port, log: cluster.directory.appendingPathComponent("kubectl-port-forward.log"))
+        defer { kubectl.stop() }
+        var kubectlPaths: [BenchPath] = []
+        do {
+            let kubectlLocalPort = try await kubectl.waitForLocalPort()
+            kubectlPaths = [BenchPath(name: "kubectl port-forward to the pod", answers: "echo") { try await TunnelRelay.connect(host: "127.0.0.1", port: kubectlLocalPort) }]
+        } catch {
+            report.note("kubectl port-forward: not measured here (\(kubectl.failure ?? "\(error)"))")
+        }
+        let tunnelPair = try await TunnelPair.start(secret: "bench")
+        let tunnelOnly = BenchPath(name: "kbridge tunnel alone, over loopback", answers: "loopback") { try await tunnelPair.dialer.open("127.0.0.1:\(loopbackPort)") }
+        let echo2Direct = BenchPath(name: "direct: service echo2 → pod", answers: "echo2") { try await TunnelRelay.connect(host: echo2IP, port: port) }
+
+        // Every baseline first, while the echo pod runs its own server.
+        var latency: [String: Summary] = [:]
+        var cpu: [String: [(String, Double)]] = [:]
+        let sandboxPID = cluster.sandboxPID
+        for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
+            let processes = [("sandbox (API server, kubelet, kube-proxy)", sandboxPID)]
+            let (summary, cost) = try await measureRoundTrips(path, processes: processes)
+            latency[path.name] = summary
+            cpu[path.name] = cost
+        }
+        var opens: [String: Summary] = [:]
+        for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
+            opens[path.name] = Summary(try await Probes.opens(path.open, count: scale.opens, expected: path.answers))
+        }
+        var bulk: [String: (up: Summary, down: Summary)] = [:]
+        for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
+            bulk[path.name] = try await measureBulk(path)
+        }
+        let directConcurrency = await Probes.concurrent(service.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
+
+        // The session.
+        let session = try await BenchSession.start(cluster: cluster, serviceIP: echoIP, extraArguments: ["--no-hosts"], label: "near")
+        let agentPID = session.agentPID
+        let memoryIdle = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
+        guard let echo2Address = session.serviceAddresses["echo2"] else { throw BenchFailure("the session lists no address for echo2") }
+        let redirect = BenchPath(name: "through kbridge: service → agent → local", answers: "local") { try await TunnelRelay.connect(host: echoIP, port: port) }
+        let outbound = BenchPath(name: "through kbridge: local → echo2 (outbound)", answers: "echo2") { try await TunnelRelay.connect(host: echo2Address, port: port) }
+        let localPID = ProcessStats.find("kbridge-bench", arguments: ["echo"], containing: ["local"]).first
+
+        reportConnect(session, scenario: "connect: kbridge connect start → first request answered locally")
+
+        let sessionProcesses: [(String, Int32?)] = [
+            ("sandbox (API server, kubelet, kube-proxy)", sandboxPID), ("agent", agentPID), ("kbridge CLI", session.process.pid), ("local echo", localPID),
+        ]
+        for path in [redirect, outbound] {
+            let (summary, cost) = try await measureRoundTrips(path, processes: sessionProcesses)
+            latency[path.name] = summary
+            cpu[path.name] = cost
+            opens[path.name] = Summary(try await Probes.opens(path.open, count: scale.opens, expected: path.answers))
+        }
+        let scenario = "round trip, 64 B, \(scale.roundTrips) sequential (µs)"
+        for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly] {
+            report.add(Figure(scenario: scenario, path: path.name, unit: "µs", summary: latency[path.name]!, direction: .lowerIsBetter, baseline: path.name == loopback.name ? nil : (loopback.name, latency[loopback.name]!)))
+        }
+        report.add(Figure(scenario: scenario, path: redirect.name, unit: "µs", summary: latency[redirect.name]!, direction: .lowerIsBetter, baseline: (service.name, latency[service.name]!)))
+        report.add(Figure(scenario: scenario, path: redirect.name, unit: "µs", summary: latency[redirect.name]!, direction: .lowerIsBetter, baseline: (portForward.name, latency[portForward.name]!)))
+        report.add(Figure(scenario: scenario, path: echo2Direct.name, unit: "µs", summary: latency[echo2Direct.name]!, direction: .lowerIsBetter, baseline: (loopback.name, latency[loopback.name]!)))
+        report.add(Figure(scenario: scenario, path: outbound.name, unit: "µs", summary: latency[outbound.name]!, direction: .lowerIsBetter, baseline: (echo2Direct.name, latency[echo2Direct.name]!)))
+        reportHops(latency: latency, cpu: cpu, names: (loopback.name, pod.name, service.name, portForward.name, tunnelOnly.name, redirect.name, outbound.name, echo2Direct.name))
+
+        let openScenario = "connection set-up: open + first byte, \(scale.opens) in a row (µs)"
+        for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
+            report.add(Figure(scenario: openScenario, path: path.name, unit: "µs", summary: opens[path.name]!, direction: .lowerIsBetter, baseline: path.name == loopback.name ? nil : (loopback.name, opens[loopback.name]!)))
+        }
+        report.add(Figure(scenario: openScenario, path: redirect.name, unit: "µs", summary: opens[redirect.name]!, direction: .lowerIsBetter, baseline: (service.name, opens[service.name]!)))
+        report.add(Figure(scenario: openScenario, path: outbound.name, unit: "µs", summary: opens[outbound.name]!, direction: .lowerIsBetter, baseline: (echo2Direct.name, opens[echo2Direct.name]!)))
+
+        for path in [redirect, outbound] { bulk[path.name] = try await measureBulk(path) }
+        let memoryBulk = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
+        let bulkScenario = "bulk, one connection, \(scale.bulkBytes >> 20) MiB × \(scale.bulkRounds) (MiB/s; up = client → server, down = server → client)"
+        for direction in ["up", "down"] {
+            func figure(_ name: String) -> Summary { direction == "up" ? bulk[name]!.up : bulk[name]!.down }
+            for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly] {
+                report.add(Figure(scenario: bulkScenario, path: "\(path.name), \(direction)", unit: "MiB/s", summary: figure(path.name), direction: .higherIsBetter, baseline: path.name == loopback.name ? nil : (loopback.name, figure(loopback.name))))
+            }
+            let redirectNote = direction == "up" ? "cluster caller → local process" : "local process → cluster caller"
+            report.add(Figure(scenario: bulkScenario, path: "\(redirect.name), \(direction)", unit: "MiB/s", summary: figure(redirect.name), direction: .higherIsBetter, baseline: (service.name, figure(service.name)), note: redirectNote))
+            report.add(Figure(scenario: bulkScenario, path: "\(redirect.name), \(direction)", unit: "MiB/s", summary: figure(redirect.name), direction: .higherIsBetter, baseline: (portForward.name, figure(portForward.name))))
+            report.add(Figure(scenario: bulkScenario, path: "\(outbound.name), \(direction)", unit: "MiB/s", summary: figure(outbound.name), direction: .higherIsBetter, baseline: (echo2Direct.name, figure(echo2Direct.name)), note: direction == "up" ? "local → cluster" : "cluster → local"))
+            report.add(Figure(scenario: bulkScenario, path: "\(outbound.name), \(direction)", unit: "MiB/s", summary: figure(outbound.name), direction: .higherIsBetter, baseline: (portForward.name, figure(portForward.name))))
+        }
+
+        let throughKbridge = await Probes.concurrent(redirect.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
+        let memoryLoad = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
+        let concurrencyScenario = "\(scale.concurrentConnections) concurrent connections × \(scale.concurrentRoundTrips) echoes (µs per echo under that load)"
+        report.add(Figure(scenario: concurrencyScenario, path: service.name, unit: "µs", summary: Summary(directConcurrency.samples), direction: .lowerIsBetter, baseline: nil, note: "\(directConcurrency.errors.count) errors"))
+        report.add(Figure(scenario: concurrencyScenario, path: redirect.name, unit: "µs", summary: Summary(throughKbridge.samples), direction: .lowerIsBetter, baseline: (service.name, Summary(directConcurrency.samples)), note: "\(throughKbridge.errors.count) errors"))
+        for error in Set(throughKbridge.errors + directConcurrency.errors).prefix(3) { report.note("error seen: \(error)") }
+
+        let memoryScenario = "memory: resident set (MB; p99 column = highest so far)"
+        for (moment, memory) in [("idle, just connected", memoryIdle), ("after the bulk scenario", memoryBulk), ("after the concurrency scenario", memoryLoad)] {
+            if let cli = memory.cli { report.add(Figure(scenario: memoryScenario, path: "kbridge CLI, \(moment)", unit: "MB", summary: Summary.single(cli.now, peak: cli.peak), direction: .lowerIsBetter, baseline: nil)) }
+            if let agent = memory.agent { report.add(Figure(scenario: memoryScenario, path: "agent, \(moment)", unit: "MB", summary: Summary.single(agent.now, peak: agent.peak), direction: .lowerIsBetter, baseline: nil)) }
+        }
+        try await session.stop()
+        await tunnelPair.close()
+    }
+
+    /// Round trips along `path`, and the CPU each of `processes` spent per round trip meanwhile.
+    private func measureRoundTrips(_ path: BenchPath, processes: [(String, Int32?)]) async throws -> (Summary, [(String, Double)]) {
+        let before = processes.map { ($0.0, $0.1.flatMap(ProcessStats.cpuSeconds(of:))) }
+        let samples = try await Probes.roundTrips(path.open, count: scale.roundTrips)
+        let cost = zip(processes, before).compactMap { process, start -> (String, Double)? in
+            guard let pid = process.1, let start = start.1, let end = ProcessStats.cpuSeconds(of: pid) else { return nil }
+            return (process.0, (end - start) / Double(scale.roundTrips) * 1e6)
+        }
+        return (Summary(samples), cost)
+    }
+
+    private func measureBulk(_ path: BenchPath) async throws -> (up: Summary, down: Summary) {
+        var up: [Double] = []
+        var down: [Double] = []
+        do {
+            for _ in 0..<scale.bulkRounds {
+                up.append(try await Probes.upload(path.open, bytes: scale.bulkBytes))
+                down.append(try await Probes.download(path.open, bytes: scale.bulkBytes))
+            }
+        } catch {
+            throw BenchFailure("bulk on \(path.name): \(error)")
+        }
+        return (Summary(up), Summary(down))
+    }
+
+    private func reportConnect(_ session: BenchSession, scenario: String) {
+        report.add(Figure(scenario: scenario, path: "kbridge connect → first answer from the local process", unit: "s", summary: Summary.single(session.firstAnswer), direction: .lowerIsBetter, baseline: nil))
+        for step in session.stepDurations {
+            report.add(Figure(scenario: scenario, path: "  step: \(step.name)", unit: "s", summary: Summary.single(step.seconds), direction: .lowerIsBetter, baseline: nil))
+        }
+    }
+
+    /// The redirect's and the outbound path's p50 split into the hops that make it up, from paths
+    /// measured in the same run that each add one hop; and the CPU each process spends per echo.
+    private func reportHops(latency: [String: Summary], cpu: [String: [(String, Double)]], names: (loopback: String, pod: String, service: String, portForward: String, tunnel: String, redirect: String, outbound: String, echo2: String)) {
+        let scenario = "hops of the redirect (p50 µs of a 64 B round trip, by difference of paths measured above; CPU µs per round trip per process)"
+        func p50(_ name: String) -> Double { latency[name]?.median ?? 0 }
+        let pod = p50(names.pod)
+        let kubeProxy = p50(names.service) - pod
+        let portForward = p50(names.portForward) - pod
+        let tunnel = p50(names.tunnel) - p50(names.loopback)
+        let kbridgeOwn = p50(names.redirect) - pod - kubeProxy - portForward
+        let rows: [(String, Double)] = [
+            ("client ↔ pod, TCP on loopback", pod),
+            ("sandbox kube-proxy relay (service → pod − pod)", kubeProxy),
+            ("port-forward relays: API server + kubelet (plain PF − pod)", portForward),
+            ("kbridge's own: agent + tunnel + CLI (redirect − the above)", kbridgeOwn),
+            ("  of which HTTP/2 tunnel + relay alone (tunnel over loopback − loopback)", tunnel),
+            ("outbound: kbridge's own (outbound − PF relays − service echo2)", p50(names.outbound) - portForward - p50(names.echo2)),
+        ]
+        for (name, value) in rows { report.add(Figure(scenario: scenario, path: name, unit: "µs", summary: Summary.single(value), direction: .lowerIsBetter, baseline: nil)) }
+        for path in [names.portForward, names.redirect, names.outbound] {
+            for (process, microseconds) in cpu[path] ?? [] {
+                report.add(Figure(scenario: scenario, path: "CPU, \(process), on \(path)", unit: "µs", summary: Summary.single(microseconds), direction: .lowerIsBetter, baseline: nil))
+            }
+        }
+    }
+
+    // MARK: Many services
+
+    private func serviceScaling(cluster: BenchCluster) async throws {
+        let echoIP = try await cluster.clusterIP(of: "echo")
+        let scenario = "services in the namespace: names and listeners set up (s, from the tunnel open to connected)"
+        var created = 0
+        for count in scale.serviceCounts {
+            while created < count {
+                try await cluster.createService("svc-\(created)", selector: .object(["app": "none"]))
+                created += 1
+            }
+            let hosts = cluster.directory.appendingPathComponent("hosts-\(count)")
+            try "127.0.0.1 localhost\n".write(to: hosts, atomically: true, encoding: .utf8)
+            let session = try await BenchSession.start(cluster: cluster, serviceIP: echoIP, extraArguments: ["--hosts-file", hosts.path], label: "services-\(count)")
+            let times = Dictionary(session.stepTimes, uniquingKeysWith: { first, _ in first })
+            let setUp = (times["connected"] ?? 0) - (times["tunnel"] ?? 0)
+            report.add(Figure(scenario: scenario, path: "\(count + 3) services (\(count) added)", unit: "s", summary: Summary.single(setUp), direction: .lowerIsBetter, baseline: nil, note: "connect → first answer \(Report.format(session.firstAnswer, digits: 2)) s; \(session.serviceAddresses.count) addresses"))
+            try await session.stop()
+        }
+    }
+
+    // MARK: A far cluster
+
+    private func farScenarios(cluster: BenchCluster) async throws {
+        try await cluster.deployEcho("echo")
+        let echo = try await cluster.waitForEcho("echo")
+        let echoIP = try await cluster.clusterIP(of: "echo")
+        let port = BenchCluster.echoPort
+        let client = cluster.client
+        let portForward = BenchPath(name: "plain port-forward (WebSocket), 20 ms RTT", answers: "echo") { try await client.portForward(pod: echo.pod, namespace: "default", port: port) }
+        var far = scale
+        far.roundTrips = scale.farRoundTrips
+        far.bulkBytes = scale.farBulkBytes
+        let farRun = EndToEnd(binaries: binaries, scale: far, folder: folder)
+        let (plainLatency, _) = try await farRun.measureRoundTrips(portForward, processes: [])
+        let plainBulk = try await farRun.measureBulk(portForward)
+        let plainConcurrency = await Probes.concurrent(portForward.open, connections: min(scale.concurrentConnections, 100), roundTrips: scale.concurrentRoundTrips)
+
+        let session = try await BenchSession.start(cluster: cluster, serviceIP: echoIP, extraArguments: ["--no-hosts"], label: "far")
+        reportConnect(session, scenario: "far cluster (port-forward relay delays each message 10 ms each way): connect")
+        let redirect = BenchPath(name: "through kbridge, 20 ms RTT", answers: "local") { try await TunnelRelay.connect(host: echoIP, port: port) }
+        let (redirectLatency, _) = try await farRun.measureRoundTrips(redirect, processes: [])
+        let redirectBulk = try await farRun.measureBulk(redirect)
+        let redirectConcurrency = await Probes.concurrent(redirect.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
+        try await session.stop()
+
+        let scenario = "far cluster: 20 ms round trip on the port-forward path"
+        report.add(Figure(scenario: scenario, path: "round trip, \(portForward.name)", unit: "µs", summary: plainLatency, direction: .lowerIsBetter, baseline: nil))
+        report.add(Figure(scenario: scenario, path: "round trip, \(redirect.name)", unit: "µs", summary: redirectLatency, direction: .lowerIsBetter, baseline: (portForward.name, plainLatency)))
+        report.add(Figure(scenario: scenario, path: "bulk up, \(portForward.name)", unit: "MiB/s", summary: plainBulk.up, direction: .higherIsBetter, baseline: nil))
+        report.add(Figure(scenario: scenario, path: "bulk up, \(redirect.name)", unit: "MiB/s", summary: redirectBulk.up, direction: .higherIsBetter, baseline: (portForward.name, plainBulk.up), note: "cluster caller → local"))
+        report.add(Figure(scenario: scenario, path: "bulk down, \(portForward.name)", unit: "MiB/s", summary: plainBulk.down, direction: .higherIsBetter, baseline: nil))
+        report.add(Figure(scenario: scenario, path: "bulk down, \(redirect.name)", unit: "MiB/s", summary: redirectBulk.down, direction: .higherIsBetter, baseline: (portForward.name, plainBulk.down), note: "local → cluster caller"))
+        report.add(Figure(scenario: scenario, path: "\(min(scale.concurrentConnections, 100)) concurrent, \(portForward.name) (one each)", unit: "µs", summary: Summary(plainConcurrency.samples), direction: .lowerIsBetter, baseline: nil, note: "\(plainConcurrency.errors.count) errors"))
+        report.add(Figure(scenario: scenario, path: "\(scale.concurrentConnections) concurrent, \(redirect.name)", unit: "µs", summary: Summary(redirectConcurrency.samples), direction: .lowerIsBetter, baseline: nil, note: "\(redirectConcurrency.errors.count) errors"))
+    }
+}
+
+extension Summary {
+    /// A figure measured once (`peak`: its highest, in the p99 column).
+    static func single(_ value: Double, peak: Double? = nil) -> Summary {
+        var summary = Summary([value])
+        summary.p99 = peak ?? value
+        return summary
+    }
+}
+
+/// `kubectl port-forward` to a pod, the baseline users know.
+final class KubectlPortForward: Sendable {
+    let process: WatchedProcess
+    let log: URL
+
+    init(kubeconfig: String, pod: String, port: Int, log: URL) throws {
+        self.log = log
+        let kubectl = ProcessInfo.processInfo.environment["PATH"].flatMap { path in
+            path.split(separator: ":").map { "\($0)/kubectl" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        }
+        guard let kubectl else { throw BenchFailure("kubectl is not on PATH: the kubectl port-forward baseline needs it") }
+        process = try WatchedProcess(kubectl, ["--kubeconfig", kubeconfig, "port-forward", "pod/\(pod)", ":\(port)"], log: log)
+    }
+
+    func waitForLocalPort() async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            // "Forwarding from 127.0.0.1:41234 -> 9000"
+            for line in process.output where line.text.hasPrefix("Forwarding from 127.0.0.1:") {
+                let rest = line.text.dropFirst("Forwarding from 127.0.0.1:".count)
+                if let port = Int(rest.prefix { $0.isNumber }) { return port }
+            }
+            guard process.process.isRunning else { throw BenchFailure("kubectl port-forward ended") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchFailure("kubectl port-forward did not say its local port within 30 s")
+    }
+
+    /// What kubectl said when it gave up.
+    var failure: String? {
+        process.process.isRunning ? nil : (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").last.map(String.init)
+    }
+
+    func stop() { if process.process.isRunning { kill(process.pid, SIGTERM) } }
+}

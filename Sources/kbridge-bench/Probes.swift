@@ -1,0 +1,185 @@
+import BridgeTunnel
+import NIOCore
+
+/// A way to open a connection to an `EchoServer` along one path.
+typealias Opener = @Sendable () async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+/// What a client measures along a path; every probe checks what it got back.
+enum Probes {
+    struct Mismatch: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// µs of each of `count` sequential 64-byte echoes on one connection.
+    static func roundTrips(_ open: Opener, count: Int) async throws -> [Double] {
+        let connection = try await open()
+        let message = ByteBuffer(repeating: 0x70, count: 64)
+        var samples: [Double] = []
+        samples.reserveCapacity(count)
+        try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "E"))
+            var iterator = inbound.makeAsyncIterator()
+            for _ in 0..<count {
+                let start = ContinuousClock.now
+                try await outbound.write(message)
+                var received = 0
+                while received < 64 {
+                    guard let bytes = try await iterator.next() else { throw Mismatch(description: "the echo closed after \(samples.count) round trips") }
+                    received += bytes.readableBytes
+                }
+                samples.append(microseconds(ContinuousClock.now - start))
+            }
+            outbound.finish()
+        }
+        return samples
+    }
+
+    /// µs from asking for a connection to the server's first byte, `count` times in a row;
+    /// the answer must come from `expected` (`hello from NAME`).
+    static func opens(_ open: Opener, count: Int, expected: String) async throws -> [Double] {
+        var samples: [Double] = []
+        for _ in 0..<count {
+            let start = ContinuousClock.now
+            let answer = try await hello(open, until: { samples.append(microseconds(ContinuousClock.now - start)) })
+            guard answer == "hello from \(expected)" else { throw Mismatch(description: "answered \"\(answer)\", not hello from \(expected)") }
+        }
+        return samples
+    }
+
+    /// The whole greeting of the server behind `open`; `firstByte` runs when its first bytes come.
+    static func hello(_ open: Opener, until firstByte: () -> Void = {}) async throws -> String {
+        let connection = try await open()
+        return try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "H"))
+            var text = ""
+            for try await bytes in inbound {
+                if text.isEmpty { firstByte() }
+                text += String(buffer: bytes)
+            }
+            return text
+        }
+    }
+
+    /// MiB/s of `bytes` sent by the client, counted by the server.
+    static func upload(_ open: Opener, bytes: Int) async throws -> Double {
+        let connection = try await open()
+        let start = ContinuousClock.now
+        let answer = try await connection.executeThenClose { inbound, outbound in
+            var request = ByteBuffer(string: "S")
+            request.writeInteger(UInt64(bytes))
+            try await outbound.write(request)
+            var left = bytes
+            while left > 0 {
+                let size = min(left, EchoServer.chunk.readableBytes)
+                try await outbound.write(EchoServer.chunk.getSlice(at: 0, length: size)!)
+                left -= size
+            }
+            var text = ""
+            for try await part in inbound { text += String(buffer: part) }
+            outbound.finish()
+            return text
+        }
+        guard answer == String(bytes) else { throw Mismatch(description: "the server counted \(answer) bytes of \(bytes)") }
+        return mebibytesPerSecond(bytes, ContinuousClock.now - start)
+    }
+
+    /// MiB/s of `bytes` sent by the server, counted by the client.
+    static func download(_ open: Opener, bytes: Int) async throws -> Double {
+        let connection = try await open()
+        let start = ContinuousClock.now
+        let received = try await connection.executeThenClose { inbound, outbound in
+            var request = ByteBuffer(string: "G")
+            request.writeInteger(UInt64(bytes))
+            try await outbound.write(request)
+            var received = 0
+            for try await part in inbound { received += part.readableBytes }
+            outbound.finish()
+            return received
+        }
+        guard received == bytes else { throw Mismatch(description: "received \(received) bytes of \(bytes)") }
+        return mebibytesPerSecond(bytes, ContinuousClock.now - start)
+    }
+
+    struct Concurrency {
+        var errors: [String]
+        var samples: [Double]
+    }
+
+    /// `connections` connections opened at once, each doing `roundTrips` echoes once all are open
+    /// (so that all are held together); errors are counted, not thrown.
+    static func concurrent(_ open: @escaping Opener, connections: Int, roundTrips: Int) async -> Concurrency {
+        let opened = AsyncGate(count: connections)
+        return await withTaskGroup(of: Result<[Double], any Error>.self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    do {
+                        let connection = try await open()
+                        await opened.arrive()
+                        return .success(try await echoes(on: connection, count: roundTrips))
+                    } catch {
+                        await opened.arrive()
+                        return .failure(error)
+                    }
+                }
+            }
+            var result = Concurrency(errors: [], samples: [])
+            for await outcome in group {
+                switch outcome {
+                case .success(let samples): result.samples += samples
+                case .failure(let error): result.errors.append("\(error)")
+                }
+            }
+            return result
+        }
+    }
+
+    private static func echoes(on connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, count: Int) async throws -> [Double] {
+        try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "E"))
+            var iterator = inbound.makeAsyncIterator()
+            var samples: [Double] = []
+            for index in 0..<count {
+                let message = ByteBuffer(string: String(repeating: "\(index % 10)", count: 64))
+                let start = ContinuousClock.now
+                try await outbound.write(message)
+                var back = ByteBuffer()
+                while back.readableBytes < 64 {
+                    guard var bytes = try await iterator.next() else { throw Mismatch(description: "closed after \(index) of \(count) echoes") }
+                    back.writeBuffer(&bytes)
+                }
+                guard back == message else { throw Mismatch(description: "an echo came back different") }
+                samples.append(microseconds(ContinuousClock.now - start))
+            }
+            outbound.finish()
+            return samples
+        }
+    }
+
+    static func microseconds(_ duration: Duration) -> Double { seconds(duration) * 1e6 }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func mebibytesPerSecond(_ bytes: Int, _ duration: Duration) -> Double {
+        Double(bytes) / Double(1 << 20) / seconds(duration)
+    }
+}
+
+/// Lets `count` tasks through together: each waits until all have arrived.
+actor AsyncGate {
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var left: Int
+
+    init(count: Int) { left = count }
+
+    func arrive() async {
+        left -= 1
+        if left <= 0 {
+            for continuation in waiting { continuation.resume() }
+            waiting = []
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+}
