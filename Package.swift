@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "KubernetesClient", "ChildProcesses", "LocalEndpoints",
+                "KubernetesClient", "ChildProcesses", "LocalEndpoints", "BridgeTunnel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

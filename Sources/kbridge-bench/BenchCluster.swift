@@ -13,8 +13,8 @@ struct BenchCluster: Sendable {
     let client: KubernetesClient
     let kubeconfig: String
 
-    /// Starts the sandbox; `portForwardDelay` delays every message of its port-forward relay, both ways.
-    static func start(binaries: BenchBinaries, directory: URL, portForwardDelay: Duration? = nil) async throws -> BenchCluster {
+    /// Starts the sandbox; its port-forward relay delays every message by `portForwardDelayMilliseconds`, both ways.
+    static func start(binaries: BenchBinaries, directory: URL, portForwardDelayMilliseconds: Int = 0) async throws -> BenchCluster {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let images = directory.appendingPathComponent("bench-images.yaml")
         try """
@@ -22,8 +22,10 @@ struct BenchCluster: Sendable {
               bench/echo:1:
                 command: [\(binaries.bench), echo, --port, "\(echoPort)"]
             """.write(to: images, atomically: true, encoding: .utf8)
-        var arguments = ["sandbox", "up", "--dir", directory.appendingPathComponent("cluster").path, "--detach", "--images", images.path]
-        if let portForwardDelay { arguments += ["--port-forward-delay", String(portForwardDelay.components.seconds * 1000 + portForwardDelay.components.attoseconds / 1_000_000_000_000_000)] }
+        let arguments = [
+            "sandbox", "up", "--dir", directory.appendingPathComponent("cluster").path, "--detach", "--images", images.path,
+            "--port-forward-delay", String(portForwardDelayMilliseconds),
+        ]
         let status = try runToEnd(binaries.kbridge, arguments, log: directory.appendingPathComponent("sandbox-up.log"))
         guard status == 0 else { throw BenchFailure("kbridge sandbox up failed (\(status)); see \(directory.path)/sandbox-up.log") }
         let kubeconfig = directory.appendingPathComponent("cluster/kubeconfig").path

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// ```
 /// kbridge-bench [--quick] [--no-far] [--folder DIR]   the end-to-end benchmark (bench/run)
-/// kbridge-bench echo --port P [--name N]               the echo server the pods and the local process run
+/// kbridge-bench echo --port P [--name N] [--host H]    the echo server the pods and the local process run
 /// ```
 @main
 struct BenchMain {
@@ -31,7 +31,8 @@ struct BenchMain {
         }
     }
 
-    /// Serves on `$KBRIDGE_LISTEN_ADDRESS` (a sandbox pod's address), else every address; answers
+    /// Serves on `--host`, else `$KBRIDGE_LISTEN_ADDRESS` (a sandbox pod's address, 127.0.0.1 for
+    /// the local process), else every address (a real pod's); answers
     /// `hello from` `--name`, else `$ECHO_NAME`.
     static func runEcho(_ arguments: [String]) async {
         let environment = ProcessInfo.processInfo.environment
@@ -39,11 +40,11 @@ struct BenchMain {
             arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
         }
         guard let port = value("--port").flatMap(Int.init) else {
-            say("usage: kbridge-bench echo --port P [--name N]")
+            say("usage: kbridge-bench echo --port P [--name N] [--host H]")
             exit(2)
         }
         let name = value("--name") ?? environment["ECHO_NAME"] ?? "echo"
-        let host = environment["KBRIDGE_LISTEN_ADDRESS"] ?? "0.0.0.0"
+        let host = value("--host") ?? environment["KBRIDGE_LISTEN_ADDRESS"] ?? "0.0.0.0"
         do {
             _ = try await EchoServer.start(host: host, port: port, name: name)
             while true { try await Task.sleep(for: .seconds(3600)) }

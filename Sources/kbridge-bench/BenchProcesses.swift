@@ -67,13 +67,16 @@ final class WatchedProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let found = events.first(where: { matches($0.event) }) { return found }
-            if !process.isRunning {
-                let errors = events.filter { $0.event["event"]?.stringValue == "error" }.compactMap { $0.event["message"]?.stringValue }
-                throw BenchFailure("\(process.executableURL?.lastPathComponent ?? "process") exited (\(process.terminationStatus)): \(errors.joined(separator: "; "))")
-            }
+            if !process.isRunning { throw exited }
             try await Task.sleep(for: .milliseconds(5))
         }
         throw BenchFailure("no such event after \(timeout)")
+    }
+
+    /// Why the process is gone: its exit status and the `error` events it printed.
+    var exited: BenchFailure {
+        let errors = events.filter { $0.event["event"]?.stringValue == "error" }.compactMap { $0.event["message"]?.stringValue }
+        return BenchFailure("\(process.executableURL?.lastPathComponent ?? "process") exited (\(process.terminationStatus)): \(errors.joined(separator: "; "))")
     }
 
     /// SIGINT, then waits for the exit (SIGKILL after `grace`).

@@ -40,7 +40,7 @@ struct BenchSession: Sendable {
         var firstAnswer: ContinuousClock.Instant?
         let deadline = ContinuousClock.now + .seconds(120)
         while firstAnswer == nil {
-            guard process.process.isRunning else { _ = try await process.waitForEvent(timeout: .zero) { _ in false }; break }
+            guard process.process.isRunning else { throw process.exited }
             guard ContinuousClock.now < deadline else { throw BenchFailure("the local process was not reached through the cluster within 120 s") }
             let answer = try? await Probes.hello({ try await TunnelRelay.connect(host: serviceIP, port: BenchCluster.echoPort) })
             if answer == "hello from local" { firstAnswer = ContinuousClock.now } else { try await Task.sleep(for: .milliseconds(10)) }

@@ -58,17 +58,13 @@ enum EchoServer {
                         outbound.finish()
                         return
                     case UInt8(ascii: "G"):
-                        guard pending.readableBytes >= 9 else { continue }
-                        pending.moveReaderIndex(forwardBy: 1)
-                        let total = Int(pending.readInteger(as: UInt64.self) ?? 0)
+                        guard let total = readCount(&pending) else { continue }
                         try await generate(total, to: outbound)
                         // Closing now would drop what is still queued: the client closes once it has it all.
                         while try await input.next() != nil {}
                         return
                     case UInt8(ascii: "S"):
-                        guard pending.readableBytes >= 9 else { continue }
-                        pending.moveReaderIndex(forwardBy: 1)
-                        let total = Int(pending.readInteger(as: UInt64.self) ?? 0)
+                        guard let total = readCount(&pending) else { continue }
                         count = pending.readableBytes
                         if count >= total {
                             try await outbound.write(ByteBuffer(string: String(count)))
@@ -95,6 +91,20 @@ enum EchoServer {
             if mode == UInt8(ascii: "S") { try await outbound.write(ByteBuffer(string: String(count))) }
             outbound.finish()
         }
+    }
+
+    /// A request that carries a count: the mode byte, then the count as 8 bytes, big-endian.
+    static func request(_ mode: Character, count: Int) -> ByteBuffer {
+        var request = ByteBuffer(string: String(mode))
+        request.writeInteger(UInt64(count))
+        return request
+    }
+
+    /// The count after the mode byte, once all of it came (the mode byte and count are consumed).
+    private static func readCount(_ pending: inout ByteBuffer) -> Int? {
+        guard pending.readableBytes >= 9 else { return nil }
+        pending.moveReaderIndex(forwardBy: 1)
+        return pending.readInteger(as: UInt64.self).map { Int($0) }
     }
 
     private static func generate(_ total: Int, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {

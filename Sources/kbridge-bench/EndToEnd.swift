@@ -40,7 +40,7 @@ struct EndToEnd {
         say("kbridge-bench end-to-end: release build, \(ProcessInfo.processInfo.activeProcessorCount) cores; work folder \(folder.path)")
         // The local baseline: the same echo server as the pods', in a process of its own.
         let loopbackPort = try FreePort.pick()
-        let loopback = try WatchedProcess(binaries.bench, ["echo", "--port", String(loopbackPort), "--name", "loopback"], log: folder.appendingPathComponent("loopback-echo.log"))
+        let loopback = try WatchedProcess(binaries.bench, ["echo", "--port", String(loopbackPort), "--name", "loopback", "--host", "127.0.0.1"], log: folder.appendingPathComponent("loopback-echo.log"))
         defer { _ = loopback.process.isRunning ? kill(loopback.pid, SIGKILL) : 0 }
         try await EchoServer.waitUntilAnswering(port: loopbackPort, name: "loopback")
 
@@ -54,7 +54,7 @@ struct EndToEnd {
         }
         cluster.stop()
         if far {
-            let farCluster = try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("far"), portForwardDelay: .milliseconds(10))
+            let farCluster = try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("far"), portForwardDelayMilliseconds: 10)
             do { try await farScenarios(cluster: farCluster) } catch {
                 farCluster.stop()
                 throw error
@@ -189,23 +189,25 @@ struct EndToEnd {
     }
 
     /// Round trips along `path`, and the CPU each of `processes` spent per round trip meanwhile.
-    private func measureRoundTrips(_ path: BenchPath, processes: [(String, Int32?)]) async throws -> (Summary, [(String, Double)]) {
+    private func measureRoundTrips(_ path: BenchPath, count: Int? = nil, processes: [(String, Int32?)]) async throws -> (Summary, [(String, Double)]) {
+        let count = count ?? scale.roundTrips
         let before = processes.map { ($0.0, $0.1.flatMap(ProcessStats.cpuSeconds(of:))) }
-        let samples = try await Probes.roundTrips(path.open, count: scale.roundTrips)
+        let samples = try await Probes.roundTrips(path.open, count: count)
         let cost = zip(processes, before).compactMap { process, start -> (String, Double)? in
             guard let pid = process.1, let start = start.1, let end = ProcessStats.cpuSeconds(of: pid) else { return nil }
-            return (process.0, (end - start) / Double(scale.roundTrips) * 1e6)
+            return (process.0, (end - start) / Double(count) * 1e6)
         }
         return (Summary(samples), cost)
     }
 
-    private func measureBulk(_ path: BenchPath) async throws -> (up: Summary, down: Summary) {
+    private func measureBulk(_ path: BenchPath, bytes: Int? = nil) async throws -> (up: Summary, down: Summary) {
+        let bytes = bytes ?? scale.bulkBytes
         var up: [Double] = []
         var down: [Double] = []
         do {
             for _ in 0..<scale.bulkRounds {
-                up.append(try await Probes.upload(path.open, bytes: scale.bulkBytes))
-                down.append(try await Probes.download(path.open, bytes: scale.bulkBytes))
+                up.append(try await Probes.upload(path.open, bytes: bytes))
+                down.append(try await Probes.download(path.open, bytes: bytes))
             }
         } catch {
             throw BenchFailure("bulk on \(path.name): \(error)")
@@ -276,19 +278,15 @@ struct EndToEnd {
         let port = BenchCluster.echoPort
         let client = cluster.client
         let portForward = BenchPath(name: "plain port-forward (WebSocket), 20 ms RTT", answers: "echo") { try await client.portForward(pod: echo.pod, namespace: "default", port: port) }
-        var far = scale
-        far.roundTrips = scale.farRoundTrips
-        far.bulkBytes = scale.farBulkBytes
-        let farRun = EndToEnd(binaries: binaries, scale: far, folder: folder)
-        let (plainLatency, _) = try await farRun.measureRoundTrips(portForward, processes: [])
-        let plainBulk = try await farRun.measureBulk(portForward)
+        let (plainLatency, _) = try await measureRoundTrips(portForward, count: scale.farRoundTrips, processes: [])
+        let plainBulk = try await measureBulk(portForward, bytes: scale.farBulkBytes)
         let plainConcurrency = await Probes.concurrent(portForward.open, connections: min(scale.concurrentConnections, 100), roundTrips: scale.concurrentRoundTrips)
 
         let session = try await BenchSession.start(cluster: cluster, serviceIP: echoIP, extraArguments: ["--no-hosts"], label: "far")
         reportConnect(session, scenario: "far cluster (port-forward relay delays each message 10 ms each way): connect")
         let redirect = BenchPath(name: "through kbridge, 20 ms RTT", answers: "local") { try await TunnelRelay.connect(host: echoIP, port: port) }
-        let (redirectLatency, _) = try await farRun.measureRoundTrips(redirect, processes: [])
-        let redirectBulk = try await farRun.measureBulk(redirect)
+        let (redirectLatency, _) = try await measureRoundTrips(redirect, count: scale.farRoundTrips, processes: [])
+        let redirectBulk = try await measureBulk(redirect, bytes: scale.farBulkBytes)
         let redirectConcurrency = await Probes.concurrent(redirect.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
         try await session.stop()
 

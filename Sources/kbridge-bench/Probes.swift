@@ -65,9 +65,7 @@ enum Probes {
         let connection = try await open()
         let start = ContinuousClock.now
         let answer = try await connection.executeThenClose { inbound, outbound in
-            var request = ByteBuffer(string: "S")
-            request.writeInteger(UInt64(bytes))
-            try await outbound.write(request)
+            try await outbound.write(EchoServer.request("S", count: bytes))
             var left = bytes
             while left > 0 {
                 let size = min(left, EchoServer.chunk.readableBytes)
@@ -88,9 +86,7 @@ enum Probes {
         let connection = try await open()
         let start = ContinuousClock.now
         let received = try await connection.executeThenClose { inbound, outbound in
-            var request = ByteBuffer(string: "G")
-            request.writeInteger(UInt64(bytes))
-            try await outbound.write(request)
+            try await outbound.write(EchoServer.request("G", count: bytes))
             var received = 0
             for try await part in inbound { received += part.readableBytes }
             outbound.finish()

@@ -10,7 +10,6 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
-    private var outputClosed: EventLoopFuture<Void>?
 
     private init() {}
 
@@ -41,21 +40,11 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func partnerWriteEOF() {
-        guard let context else { return }
-        let closed = context.eventLoop.makePromise(of: Void.self)
-        outputClosed = closed.futureResult
-        context.close(mode: .output, promise: closed)
+        context?.close(mode: .output, promise: nil)
     }
 
-    /// Closes once the output close under way (sent after the writes queued before it) is done:
-    /// a full close fails what is still queued, which would cut the end of what the partner sent.
     private func partnerCloseFull() {
-        guard let context else { return }
-        guard let outputClosed else {
-            context.close(promise: nil)
-            return
-        }
-        outputClosed.whenComplete { _ in context.close(promise: nil) }
+        context?.close(promise: nil)
     }
 
     private func partnerBecameWritable() {

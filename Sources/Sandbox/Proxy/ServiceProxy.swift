@@ -1,3 +1,4 @@
+import BridgeTunnel
 import KubernetesClient
 import Logging
 import NIOCore
@@ -171,15 +172,16 @@ final class ServiceProxy: Sendable {
             .bind(host: host, port: port).get()
     }
 
-    /// Connects to a backend and glues it to the accepted connection.
+    /// Connects to a backend and glues it to the accepted connection; each side's full close waits
+    /// for what is queued on it (`DrainingClose`), as a kernel's relay would deliver it.
     static func connect(_ inbound: any Channel, to host: String, port: Int) -> EventLoopFuture<Void> {
         let (inboundGlue, outboundGlue) = GlueHandler.matchedPair()
         return ClientBootstrap(group: inbound.eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: host, port: port)
             .flatMap { outbound in
-                outbound.pipeline.addHandler(outboundGlue).flatMap {
-                    inbound.pipeline.addHandler(inboundGlue)
+                outbound.pipeline.addHandlers([DrainingClose(), outboundGlue]).flatMap {
+                    inbound.pipeline.addHandlers([DrainingClose(), inboundGlue])
                 }.flatMap {
                     inbound.setOption(.autoRead, value: true)
                 }
