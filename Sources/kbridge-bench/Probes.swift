@@ -102,8 +102,10 @@ enum Probes {
     }
 
     /// `connections` connections opened at once, each doing `roundTrips` echoes once all are open
-    /// (so that all are held together); errors are counted, not thrown.
-    static func concurrent(_ open: @escaping Opener, connections: Int, roundTrips: Int) async -> Concurrency {
+    /// (so that all are held together); errors are counted, not thrown. A connection whose echoes
+    /// have not all come back within `patience` is closed and counted as an error (a stalled relay
+    /// must not hang the benchmark).
+    static func concurrent(_ open: @escaping Opener, connections: Int, roundTrips: Int, patience: Duration = .seconds(60)) async -> Concurrency {
         let opened = AsyncGate(count: connections)
         return await withTaskGroup(of: Result<[Double], any Error>.self) { group in
             for _ in 0..<connections {
@@ -111,6 +113,11 @@ enum Probes {
                     do {
                         let connection = try await open()
                         await opened.arrive()
+                        let watchdog = Task {
+                            try await Task.sleep(for: patience)
+                            connection.channel.close(promise: nil)
+                        }
+                        defer { watchdog.cancel() }
                         return .success(try await echoes(on: connection, count: roundTrips))
                     } catch {
                         await opened.arrive()
