@@ -111,7 +111,11 @@ struct Storefront {
             let names = try await client.listRaw(type).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
             state.append("\(type.name): " + names.filter { $0.hasPrefix("kbridge-") }.sorted().joined(separator: ","))
         }
+        // A guard pod being deleted is on its way out: its Job, ServiceAccount, Role and RoleBinding
+        // are gone, and a real kubelet ends a pod still pulling an image (an agent image the node
+        // cannot pull is the guard's too) only once the pull gives up, minutes later.
         let guardPods = try await client.listRaw(.pods, options: ListOptions(labelSelector: "kbridge.dev/part=guard")).items
+            .filter { $0[path: "metadata", "deletionTimestamp"] == nil }
         state.append("guard pods: " + guardPods.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
         return state
     }
