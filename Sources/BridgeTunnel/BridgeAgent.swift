@@ -81,12 +81,12 @@ public final class BridgeAgent: Sendable {
             .bind(host: configuration.host, port: configuration.inboundPort) { channel in
                 PendingCarrier.begin(channel, side: .agent, purpose: .inbound, configuration: tunnel)
             }
-        var services: [NIOAsyncChannel<AcceptedConnection, Never>] = []
+        var services: [NIOAsyncChannel<HeldConnection, Never>] = []
         for port in configuration.servicePorts {
             services.append(
                 try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .bind(host: configuration.host, port: port) { channel in AcceptedConnection.accept(channel) }
+                    .bind(host: configuration.host, port: port) { channel in HeldConnection.accept(channel) }
             )
         }
         let bound = [control.channel.localAddress?.port, inbound.channel.localAddress?.port] + services.map { $0.channel.localAddress?.port }
@@ -164,9 +164,12 @@ public final class BridgeAgent: Sendable {
 
     private static func sendEnvironment(_ environment: [String: String], on request: TunnelRequest) async {
         await request.accept()
-        try? await request.stream.executeThenClose { _, outbound in
+        try? await request.stream().executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: AgentContract.EnvironmentReport.encode(environment)))
             outbound.finish()
+            // Closed only once the CLI has ended its side too: closing a stream still open on the
+            // other side resets it, and the CLI may not have taken the report yet.
+            for try await _ in inbound {}
         }
     }
 
@@ -184,21 +187,17 @@ public final class BridgeAgent: Sendable {
         if wasCurrent { configuration.log("the CLI's inbound carrier from \(peer) closed or stopped answering: refusing the service's callers until the CLI is back") }
     }
 
-    private func forward(_ server: NIOAsyncChannel<AcceptedConnection, Never>, port: Int) async throws {
+    private func forward(_ server: NIOAsyncChannel<HeldConnection, Never>, port: Int) async throws {
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { tasks in
                 for try await accepted in connections {
                     tasks.addTask {
                         guard let dialer = self.carrier.withLockedValue({ $0 }),
-                              let stream = try? await dialer.open(AgentContract.Target.inbound(port: port).encoded) else {
+                              let stream = try? await dialer.openHeld(AgentContract.Target.inbound(port: port).encoded) else {
                             await accepted.close()
                             return
                         }
-                        guard let connection = try? await accepted.take() else {
-                            await TunnelRelay.discard(stream)
-                            return
-                        }
-                        await TunnelRelay.splice(connection, stream)
+                        await TunnelRelay.join(accepted, stream)
                     }
                 }
             }

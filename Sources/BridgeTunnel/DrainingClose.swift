@@ -1,12 +1,14 @@
 import NIOCore
 
-/// Holds a TCP connection's full close until its output close is done. NIO shuts the output down
-/// only once the writes queued before it are out, but a full close fails whatever is still queued:
-/// a relay that closes as soon as both directions ended (a caller that half-closed early, then a
-/// large answer) would cut the end of the answer. Every TCP connection kbridge relays has one, and
-/// so has the sandbox's kube-proxy.
+/// Holds a TCP connection's closes until what was written before them is out. NIO fails whatever
+/// is still queued when a channel closes fully, and it turns an output close into a full one when
+/// the input has already ended (a caller that half-closed early, then a large answer): a relay
+/// that closed either way as soon as it could would cut the end of the answer. Every TCP
+/// connection kbridge relays has one, and so has the sandbox's kube-proxy. Add it first in the
+/// pipeline.
 public final class DrainingClose: ChannelOutboundHandler, RemovableChannelHandler, @unchecked Sendable {
     public typealias OutboundIn = Any
+    public typealias OutboundOut = ByteBuffer
 
     private var outputClosed: EventLoopFuture<Void>?
 
@@ -15,10 +17,16 @@ public final class DrainingClose: ChannelOutboundHandler, RemovableChannelHandle
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         switch mode {
         case .output:
-            let closed = context.eventLoop.makePromise(of: Void.self)
-            outputClosed = closed.futureResult
-            context.close(mode: .output, promise: closed)
-            closed.futureResult.cascade(to: promise)
+            // Writes complete in order: once an empty one is out, so is everything before it.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
+            let closed = written.futureResult.flatMap {
+                let closed = context.eventLoop.makePromise(of: Void.self)
+                context.close(mode: .output, promise: closed)
+                return closed.futureResult
+            }
+            outputClosed = closed
+            closed.cascade(to: promise)
         default:
             guard let outputClosed else {
                 context.close(mode: mode, promise: promise)

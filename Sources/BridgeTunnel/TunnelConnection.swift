@@ -9,8 +9,14 @@ public typealias TunnelStream = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 public struct TunnelRequest: Sendable {
     /// Where the other end wants to go, e.g. `10.0.0.12:8080` or `localhost:5000`.
     public let target: String
-    public let stream: TunnelStream
+    /// The stream's bytes, held until taken (`stream()`, or `TunnelRelay.join`).
+    public let connection: HeldConnection
     let codec: NIOLoopBound<TunnelStreamCodec>
+
+    /// The stream's bytes as an async byte channel.
+    public func stream() async throws -> TunnelStream {
+        try await connection.take()
+    }
 
     /// Opens the byte stream: the other end's `open` returns.
     public func accept() async {
@@ -32,7 +38,7 @@ public struct TunnelRequest: Sendable {
 public struct TunnelListener: Sendable {
     struct Incoming: Sendable {
         var established: EventLoopFuture<String>
-        var stream: TunnelStream
+        var connection: HeldConnection
         var codec: NIOLoopBound<TunnelStreamCodec>
     }
 
@@ -46,8 +52,8 @@ public struct TunnelListener: Sendable {
             stream.eventLoop.makeCompletedFuture {
                 let codec = TunnelStreamCodec(role: .accepting, established: stream.eventLoop.makePromise())
                 try stream.pipeline.syncOperations.addHandler(codec)
-                let asyncStream = try TunnelStream(wrappingChannelSynchronously: stream, configuration: .init(isOutboundHalfClosureEnabled: true))
-                return Incoming(established: codec.established.futureResult, stream: asyncStream, codec: NIOLoopBound(codec, eventLoop: stream.eventLoop))
+                let connection = try HeldConnection.holdSynchronously(stream)
+                return Incoming(established: codec.established.futureResult, connection: connection, codec: NIOLoopBound(codec, eventLoop: stream.eventLoop))
             }
         }
         try channel.pipeline.syncOperations.addHandler(CarrierHeartbeat(configuration), position: .first)
@@ -61,10 +67,10 @@ public struct TunnelListener: Sendable {
             for try await incoming in multiplexer.inbound {
                 group.addTask {
                     guard let target = try? await incoming.established.get() else {
-                        await TunnelRelay.discard(incoming.stream)
+                        await incoming.connection.close()
                         return
                     }
-                    await handler(TunnelRequest(target: target, stream: incoming.stream, codec: incoming.codec))
+                    await handler(TunnelRequest(target: target, connection: incoming.connection, codec: incoming.codec))
                 }
             }
         }
@@ -89,21 +95,25 @@ public struct TunnelDialer: Sendable {
 
     /// Opens a stream to `target` and returns once the other end reached it.
     public func open(_ target: String) async throws -> TunnelStream {
-        let (stream, established) = try await multiplexer.openStream { channel in
+        try await openHeld(target).take()
+    }
+
+    /// `open(_:)`, the stream's bytes held for a relay (`TunnelRelay.join`).
+    public func openHeld(_ target: String) async throws -> HeldConnection {
+        let (connection, established) = try await multiplexer.openStream { channel in
             channel.eventLoop.makeCompletedFuture {
                 let codec = TunnelStreamCodec(role: .opening(target: target), established: channel.eventLoop.makePromise())
                 try channel.pipeline.syncOperations.addHandler(codec)
-                let stream = try TunnelStream(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                return (stream, codec.established.futureResult)
+                return (try HeldConnection.holdSynchronously(channel), codec.established.futureResult)
             }
         }
         do {
             _ = try await established.get()
         } catch {
-            await TunnelRelay.discard(stream)
+            await connection.close()
             throw error
         }
-        return stream
+        return connection
     }
 }
 

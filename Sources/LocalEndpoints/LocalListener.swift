@@ -8,11 +8,10 @@ import Glibc
 import Darwin
 #endif
 
-/// A TCP listener on this machine whose connections arrive as async byte channels
-/// (half-closable, Nagle off), ready to be spliced to a tunnel stream.
+/// A TCP listener on this machine whose connections arrive held (half-closable, Nagle off),
+/// ready to be joined to a tunnel stream (`TunnelRelay.join`).
 public struct LocalListener: Sendable {
-    public typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    public typealias Server = NIOAsyncChannel<AcceptedConnection, Never>
+    public typealias Server = NIOAsyncChannel<HeldConnection, Never>
 
     /// Why a listener could not be opened.
     public enum Failure: Error, Equatable, CustomStringConvertible {
@@ -41,7 +40,7 @@ public struct LocalListener: Sendable {
         do {
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: host, port: port) { channel in AcceptedConnection.accept(channel) }
+                .bind(host: host, port: port) { channel in HeldConnection.accept(channel) }
             return LocalListener(host: host, port: server.channel.localAddress?.port ?? port, server: server)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw .inUse(host: host, port: port)
@@ -54,14 +53,11 @@ public struct LocalListener: Sendable {
 
     /// Hands every accepted connection to `handler`, concurrently, until the listener is closed
     /// or the task is cancelled.
-    public func serve(_ handler: @escaping @Sendable (Connection) async -> Void) async {
+    public func serve(_ handler: @escaping @Sendable (HeldConnection) async -> Void) async {
         try? await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await accepted in connections {
-                    group.addTask {
-                        guard let connection = try? await accepted.take() else { return }
-                        await handler(connection)
-                    }
+                    group.addTask { await handler(accepted) }
                 }
             }
         }

@@ -8,9 +8,9 @@ import Synchronization
 public final class RecordingRelay: Sendable {
     public let port: Int
     private let recorded = Mutex<[UInt8]>([])
-    private let server: NIOAsyncChannel<AcceptedConnection, Never>
+    private let server: NIOAsyncChannel<HeldConnection, Never>
 
-    private init(port: Int, server: NIOAsyncChannel<AcceptedConnection, Never>) {
+    private init(port: Int, server: NIOAsyncChannel<HeldConnection, Never>) {
         self.port = port
         self.server = server
     }
@@ -18,7 +18,7 @@ public final class RecordingRelay: Sendable {
     /// Listens on a loopback port and relays each connection to `host:port`.
     public static func start(host: String, port: Int) async throws -> RecordingRelay {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { AcceptedConnection.accept($0) }
+            .bind(host: "127.0.0.1", port: 0) { HeldConnection.accept($0) }
         let relay = RecordingRelay(port: server.channel.localAddress?.port ?? 0, server: server)
         Task { try await relay.run(toHost: host, port: port) }
         return relay

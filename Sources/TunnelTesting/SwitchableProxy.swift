@@ -10,10 +10,10 @@ import Synchronization
 public final class SwitchableProxy: Sendable {
     public let port: Int
     private let target: Int
-    private let server: NIOAsyncChannel<AcceptedConnection, Never>
+    private let server: NIOAsyncChannel<HeldConnection, Never>
     private let state = Mutex<(cut: Bool, connections: [any Channel])>((false, []))
 
-    private init(port: Int, target: Int, server: NIOAsyncChannel<AcceptedConnection, Never>) {
+    private init(port: Int, target: Int, server: NIOAsyncChannel<HeldConnection, Never>) {
         self.port = port
         self.target = target
         self.server = server
@@ -22,7 +22,7 @@ public final class SwitchableProxy: Sendable {
     /// Listens on a free loopback port and forwards every connection to `127.0.0.1:target`.
     public static func start(forwardingTo target: Int) async throws -> SwitchableProxy {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { AcceptedConnection.accept($0) }
+            .bind(host: "127.0.0.1", port: 0) { HeldConnection.accept($0) }
         let proxy = SwitchableProxy(port: server.channel.localAddress?.port ?? 0, target: target, server: server)
         Task { await proxy.serve() }
         return proxy
@@ -47,15 +47,13 @@ public final class SwitchableProxy: Sendable {
         let target = self.target
         try? await server.executeThenClose { accepted in
             for try await connection in accepted {
-                guard !state.withLock({ $0.cut }), let upstream = try? await TunnelRelay.connect(host: "127.0.0.1", port: target) else {
+                guard !state.withLock({ $0.cut }),
+                      let upstream = try? await TunnelRelay.connect(host: "127.0.0.1", port: target, on: connection.channel.eventLoop) else {
                     await connection.close()
                     continue
                 }
                 state.withLock { $0.connections += [connection.channel, upstream.channel] }
-                Task {
-                    guard let downstream = try? await connection.take() else { return await TunnelRelay.discard(upstream) }
-                    await TunnelRelay.splice(downstream, upstream)
-                }
+                Task { await TunnelRelay.join(connection, upstream) }
             }
         }
     }

@@ -1,6 +1,7 @@
 import BridgeSession
 import BridgeTunnel
 import KubernetesClient
+import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,9 @@ import Darwin
 @main
 struct AgentMain {
     static func main() async {
+        // One event loop: every connection the agent relays and the carriers they cross live on
+        // it, so a relay passes bytes without changing threads (and the agent stays small).
+        NIOSingletons.groupLoopCountSuggestion = 1
         if CommandLine.arguments.dropFirst().first == GuardArguments.command {
             await runGuard(Array(CommandLine.arguments.dropFirst(2)))
         }

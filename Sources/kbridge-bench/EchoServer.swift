@@ -18,7 +18,7 @@ enum EchoServer {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 4096)
-            .bind(host: host, port: port) { channel in AcceptedConnection.accept(channel) }
+            .bind(host: host, port: port) { channel in HeldConnection.accept(channel) }
         let bound = server.channel.localAddress?.port ?? 0
         Task {
             try await server.executeThenClose { connections in

@@ -8,13 +8,13 @@ import TunnelTesting
 /// The agent on loopback, with this test playing the CLI.
 @Suite struct BridgeAgentTests {
     /// A TCP server answering every connection with `greeting` and then echoing.
-    private static func service(greeting: String) async throws -> (NIOAsyncChannel<AcceptedConnection, Never>, Int) {
+    private static func service(greeting: String) async throws -> (NIOAsyncChannel<HeldConnection, Never>, Int) {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
+            .bind(host: "127.0.0.1", port: 0) { channel in HeldConnection.accept(channel) }
         return (server, server.channel.localAddress?.port ?? 0)
     }
 
-    private static func serve(_ server: NIOAsyncChannel<AcceptedConnection, Never>, greeting: String) async throws {
+    private static func serve(_ server: NIOAsyncChannel<HeldConnection, Never>, greeting: String) async throws {
         try await server.executeThenClose { connections in
             for try await accepted in connections {
                 try? await accepted.take().executeThenClose { inbound, outbound in

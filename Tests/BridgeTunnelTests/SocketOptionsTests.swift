@@ -47,7 +47,7 @@ import Testing
 
     @Test func agentSocketsHaveNagleOffAtTheTCPLevelAndNoSocketLevelDebugFlag() async throws {
         let echo = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
+            .bind(host: "127.0.0.1", port: 0) { channel in HeldConnection.accept(channel) }
         let echoPort = try #require(echo.channel.localAddress?.port)
         let agent = BridgeAgent(configuration: .init(secret: "t", host: "127.0.0.1", arguments: .init(controlPort: 0, inboundPort: 0, servicePorts: [0]), environment: [:]))
         let (ports, portsContinuation) = AsyncStream<[Int]>.makeStream()

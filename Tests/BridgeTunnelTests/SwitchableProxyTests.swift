@@ -8,7 +8,7 @@ import TunnelTesting
 @Suite struct SwitchableProxyTests {
     @Test func aCutClosesForwardedConnectionsAndRefusesNewOnesUntilResumed() async throws {
         let echo = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { AcceptedConnection.accept($0) }
+            .bind(host: "127.0.0.1", port: 0) { HeldConnection.accept($0) }
         let echoPort = try #require(echo.channel.localAddress?.port)
         let serving = Task {
             try await echo.executeThenClose { connections in

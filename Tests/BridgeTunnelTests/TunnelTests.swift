@@ -39,7 +39,7 @@ import Testing
         }
         await request.accept()
         let upper = request.target.hasPrefix("upper")
-        try? await request.stream.executeThenClose { inbound, outbound in
+        try? await request.stream().executeThenClose { inbound, outbound in
             for try await bytes in inbound {
                 try await outbound.write(upper ? ByteBuffer(string: String(buffer: bytes).uppercased()) : bytes)
             }
@@ -125,9 +125,9 @@ import Testing
 /// The tunnel joined to real TCP services, as the agent and the CLI use it.
 @Suite struct TunnelRelayTests {
     /// A TCP server that greets first ("220 ready"), then echoes, then says "bye" once its input ends.
-    private static func greetingServer() async throws -> (NIOAsyncChannel<AcceptedConnection, Never>, Int) {
+    private static func greetingServer() async throws -> (NIOAsyncChannel<HeldConnection, Never>, Int) {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in AcceptedConnection.accept(channel) }
+            .bind(host: "127.0.0.1", port: 0) { channel in HeldConnection.accept(channel) }
         return (server, server.channel.localAddress?.port ?? 0)
     }
 

@@ -117,7 +117,7 @@ final class PatternPeer: Sendable {
 
     static func start(port: Int) async throws -> PatternPeer {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: port) { channel in AcceptedConnection.accept(channel) }
+            .bind(host: "127.0.0.1", port: port) { channel in HeldConnection.accept(channel) }
         let peer = PatternPeer(port: port)
         Task {
             try await server.executeThenClose { connections in

@@ -65,10 +65,10 @@ public final class OutboundEndpoints: Sendable {
                         await listener.serve { connection in
                             do {
                                 let stream = try await tunnel.dial(host: host, port: remotePort)
-                                await TunnelRelay.splice(connection, stream)
+                                await TunnelRelay.join(connection, stream)
                             } catch {
                                 logger.info("outbound connection to \(entry.service):\(remotePort) failed: \(error)")
-                                await TunnelRelay.discard(connection)
+                                await connection.close()
                             }
                         }
                     }

@@ -69,9 +69,9 @@ public struct SessionTunnel: Sendable {
         }
     }
 
-    /// A connection to `host:port` as seen from inside the cluster.
-    public func dial(host: String, port: Int) async throws -> TunnelStream {
-        try await control.open(AgentContract.Target.cluster(host: host, port: port).encoded)
+    /// A connection to `host:port` as seen from inside the cluster, held for a relay.
+    public func dial(host: String, port: Int) async throws -> HeldConnection {
+        try await control.openHeld(AgentContract.Target.cluster(host: host, port: port).encoded)
     }
 
     /// Connects every inbound stream (`inbound:PORT`) to `localhost:portMap[PORT]` (the same port
@@ -85,21 +85,21 @@ public struct SessionTunnel: Sendable {
                 return
             }
             let local = portMap[remote] ?? remote
-            guard let connection = await Self.connectLocally(port: local) else {
+            guard let connection = await Self.connectLocally(port: local, on: request.connection.channel.eventLoop) else {
                 onConnection(remote, local, false)
                 await request.refuse(status: "502")
                 return
             }
             onConnection(remote, local, true)
             await request.accept()
-            await TunnelRelay.splice(request.stream, connection)
+            await TunnelRelay.join(request.connection, connection)
         }
     }
 
     /// `localhost` as a program may bind it: IPv4 first, then IPv6.
-    static func connectLocally(port: Int) async -> TunnelRelay.Connection? {
+    static func connectLocally(port: Int, on eventLoop: any EventLoop) async -> HeldConnection? {
         for host in ["127.0.0.1", "::1"] {
-            if let connection = try? await TunnelRelay.connect(host: host, port: port) { return connection }
+            if let connection = try? await TunnelRelay.connect(host: host, port: port, on: eventLoop) { return connection }
         }
         return nil
     }

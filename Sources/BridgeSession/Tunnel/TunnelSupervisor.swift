@@ -3,7 +3,7 @@ import BridgeTunnel
 /// Whatever dials cluster addresses for the local listeners: one tunnel, or the session's
 /// tunnel across reconnections.
 public protocol ClusterDialer: Sendable {
-    func dial(host: String, port: Int) async throws -> TunnelStream
+    func dial(host: String, port: Int) async throws -> HeldConnection
 }
 
 extension SessionTunnel: ClusterDialer {}
@@ -30,7 +30,7 @@ public actor TunnelSupervisor: ClusterDialer {
         current = tunnel
     }
 
-    public func dial(host: String, port: Int) async throws -> TunnelStream {
+    public func dial(host: String, port: Int) async throws -> HeldConnection {
         let deadline = ContinuousClock.now + patience
         while current == nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))

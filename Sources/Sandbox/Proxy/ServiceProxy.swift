@@ -172,19 +172,20 @@ final class ServiceProxy: Sendable {
             .bind(host: host, port: port).get()
     }
 
-    /// Connects to a backend and glues it to the accepted connection; each side's full close waits
-    /// for what is queued on it (`DrainingClose`), as a kernel's relay would deliver it.
+    /// Connects to a backend and joins it to the accepted connection (kbridge's `RelayEnd`, on the
+    /// accepted connection's event loop); each side's full close waits for what is queued on it
+    /// (`DrainingClose`), as a kernel's relay would deliver it.
     static func connect(_ inbound: any Channel, to host: String, port: Int) -> EventLoopFuture<Void> {
-        let (inboundGlue, outboundGlue) = GlueHandler.matchedPair()
-        return ClientBootstrap(group: inbound.eventLoop)
+        ClientBootstrap(group: inbound.eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { outbound in
+                outbound.eventLoop.makeCompletedFuture { try outbound.pipeline.syncOperations.addHandler(DrainingClose()) }
+            }
             .connect(host: host, port: port)
-            .flatMap { outbound in
-                outbound.pipeline.addHandlers([DrainingClose(), outboundGlue]).flatMap {
-                    inbound.pipeline.addHandlers([DrainingClose(), inboundGlue])
-                }.flatMap {
-                    inbound.setOption(.autoRead, value: true)
-                }
+            .flatMapThrowing { outbound in
+                try inbound.pipeline.syncOperations.addHandler(DrainingClose())
+                try TunnelRelay.joinSynchronously(inbound, outbound)
+                try inbound.syncOptions?.setOption(.autoRead, value: true)
             }
             .flatMapError { _ in inbound.close() }
     }
