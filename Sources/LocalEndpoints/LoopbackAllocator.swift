@@ -18,6 +18,11 @@ public struct LoopbackAllocator: Sendable {
         public var movedPorts: [(port: Int, localPort: Int)] {
             listeners.filter { $0.key != $0.value.port }.map { ($0.key, $0.value.port) }.sorted { $0.port < $1.port }
         }
+
+        /// Stops every listener.
+        public func close() async {
+            for listener in listeners.values { await listener.close() }
+        }
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -39,24 +44,74 @@ public struct LoopbackAllocator: Sendable {
         self.range = range
     }
 
+    /// How many addresses `allocate(each:)` binds at once: a bind mostly waits for the event loop.
+    static let concurrentBinds = 32
+
+    /// `allocate(ports:)` for each list of ports, in order, binding several addresses at once:
+    /// the i-th list gets the i-th address of what is left of the range, and a list that finds one
+    /// of its ports taken there gets a later address. On failure nothing stays bound.
+    public mutating func allocate(each portLists: [[Int]]) async throws(Failure) -> [Allocation] {
+        let first = nextIndex
+        guard portLists.isEmpty || range.address(at: first + portLists.count - 1) != nil else { throw .exhausted(range: range) }
+        nextIndex += portLists.count
+        var results = [Result<Allocation, LocalListener.Failure>?](repeating: nil, count: portLists.count)
+        await withTaskGroup(of: (Int, Result<Allocation, LocalListener.Failure>).self) { group in
+            var started = 0
+            func startNext() {
+                guard started < portLists.count, let address = range.address(at: first + started) else { return }
+                let (index, ports) = (started, portLists[started])
+                started += 1
+                group.addTask { (index, await Self.bind(address: address, ports: ports)) }
+            }
+            for _ in 0..<Self.concurrentBinds { startNext() }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                startNext()
+            }
+        }
+        var allocations: [Allocation] = []
+        do throws(Failure) {
+            for (index, result) in results.enumerated() {
+                switch result {
+                case .success(let allocation)?: allocations.append(allocation)
+                case .failure(.inUse)?: allocations.append(try await allocate(ports: portLists[index]))
+                case .failure(let failure)?: throw .listener(failure)
+                case nil: throw .exhausted(range: range)
+                }
+            }
+        } catch {
+            for result in results { if case .success(let allocation)? = result { await allocation.close() } }
+            for allocation in allocations { await allocation.close() }
+            throw error
+        }
+        return allocations
+    }
+
     /// Binds `ports` on the next address of the range where none of them is taken.
     public mutating func allocate(ports: [Int]) async throws(Failure) -> Allocation {
         while let address = range.address(at: nextIndex) {
             nextIndex += 1
-            var listeners: [Int: LocalListener] = [:]
-            do {
-                for port in Set(ports).sorted() {
-                    listeners[port] = try await Self.bind(address: address, port: port)
-                }
-                return Allocation(address: address, listeners: listeners)
-            } catch .inUse {
-                for listener in listeners.values { await listener.close() }
-            } catch {
-                for listener in listeners.values { await listener.close() }
-                throw .listener(error)
+            switch await Self.bind(address: address, ports: ports) {
+            case .success(let allocation): return allocation
+            case .failure(.inUse): continue
+            case .failure(let failure): throw .listener(failure)
             }
         }
         throw .exhausted(range: range)
+    }
+
+    /// Every port of `ports` on `address`, or none.
+    private static func bind(address: String, ports: [Int]) async -> Result<Allocation, LocalListener.Failure> {
+        var listeners: [Int: LocalListener] = [:]
+        do throws(LocalListener.Failure) {
+            for port in Set(ports).sorted() {
+                listeners[port] = try await bind(address: address, port: port)
+            }
+            return .success(Allocation(address: address, listeners: listeners))
+        } catch {
+            for listener in listeners.values { await listener.close() }
+            return .failure(error)
+        }
     }
 
     private static func bind(address: String, port: Int) async throws(LocalListener.Failure) -> LocalListener {

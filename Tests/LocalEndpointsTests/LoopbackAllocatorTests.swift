@@ -29,6 +29,31 @@ import Testing
         for listener in [squatter] + Array(first.listeners.values) + Array(second.listeners.values) { await listener.close() }
     }
 
+    @Test func manyServicesGetAddressesInOrderAndATakenOneMovesOn() async throws {
+        let range = try LoopbackRange("127.43.\(Int.random(in: 0...255)).0/24")
+        let squatter = try await LocalListener.bind(host: range.address(at: 3) ?? "", port: 0)
+        let port = squatter.port
+        var allocator = LoopbackAllocator(range: range)
+        let lists = (0..<100).map { index in index == 3 ? [port] : [port, port + 1] }
+        let allocations = try await allocator.allocate(each: lists)
+        var expected = (0..<100).compactMap { range.address(at: $0) }
+        expected[3] = try #require(range.address(at: 100), "the list whose port is taken at its address gets the first one after the others")
+        #expect(allocations.map(\.address) == expected)
+        #expect(allocations.allSatisfy { $0.listeners.count == 2 || $0.address == expected[3] })
+        #expect(try await allocator.allocate(ports: [port]).address == range.address(at: 101), "later allocations go on after")
+        for allocation in allocations { await allocation.close() }
+        await squatter.close()
+    }
+
+    @Test func aRangeTooSmallForEveryServiceBindsNothing() async throws {
+        let range = try LoopbackRange("127.44.\(Int.random(in: 0...255)).0/30")
+        var allocator = LoopbackAllocator(range: range)
+        await #expect(throws: LoopbackAllocator.Failure.self) { try await allocator.allocate(each: Array(repeating: [0], count: range.count + 1)) }
+        let after = try await allocator.allocate(each: [[0]])
+        #expect(after.first?.address == range.address(at: 0), "nothing was used up")
+        for allocation in after { await allocation.close() }
+    }
+
     @Test func aListenersHolderIsFoundWithItsCommandLine() async throws {
         let listener = try await LocalListener.bind(host: "127.0.0.1", port: 0)
         #expect(ListeningSocket.all().contains { $0.ipv4Address == "127.0.0.1" && $0.port == listener.port })

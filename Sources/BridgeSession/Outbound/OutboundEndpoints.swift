@@ -28,21 +28,19 @@ public final class OutboundEndpoints: Sendable {
     /// Allocates addresses and binds listeners for `services` (those without ports are skipped).
     /// `readyAddresses` holds the ready pod addresses of the headless ones, by service name.
     public static func open(services: [Service], readyAddresses: [String: [String]], range: LoopbackRange) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
+        let served = services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }).compactMap { service -> (Service, [ServicePort], String)? in
+            guard let ports = service.spec.ports, !ports.isEmpty,
+                  let host = dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) else { return nil }
+            return (service, ports, host)
+        }
         var allocator = LoopbackAllocator(range: range)
-        var entries: [Entry] = []
-        do {
-            for service in services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }) {
-                let name = service.metadata.nameOrEmpty
-                guard let ports = service.spec.ports, !ports.isEmpty, let host = dialHost(of: service, readyAddresses: readyAddresses[name] ?? []) else { continue }
-                let allocation = try await allocator.allocate(ports: ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port))
-                entries.append(Entry(
-                    service: name, namespace: service.metadata.namespace ?? "", clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP,
-                    dialHost: host, ports: ports, allocation: allocation
-                ))
-            }
-        } catch {
-            for entry in entries { for listener in entry.allocation.listeners.values { await listener.close() } }
-            throw error
+        let allocations = try await allocator.allocate(each: served.map { _, ports, _ in ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port) })
+        let entries = zip(served, allocations).map { served, allocation in
+            let (service, ports, host) = served
+            return Entry(
+                service: service.metadata.nameOrEmpty, namespace: service.metadata.namespace ?? "",
+                clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP, dialHost: host, ports: ports, allocation: allocation
+            )
         }
         return OutboundEndpoints(entries: entries)
     }

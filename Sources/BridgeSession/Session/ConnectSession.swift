@@ -440,7 +440,8 @@ public final class ConnectSession: Sendable {
 
     /// Opens the first tunnel, dialling again for a few seconds while the agent closes the
     /// connection at once: it is busy with other handshakes (connections from elsewhere in the
-    /// cluster it has not yet given up on), or its listener is not up yet.
+    /// cluster it has not yet given up on), or its listener is not up yet (the pod is ready as soon
+    /// as the agent runs: `AgentContainer`).
     private func openTunnel(pod: String, ports: AgentPorts, secret: String) async throws(SessionError) -> SessionTunnel {
         let deadline = ContinuousClock.now + .seconds(15)
         while true {
@@ -448,7 +449,7 @@ public final class ConnectSession: Sendable {
                 return try await SessionTunnel.open(client: client, pod: pod, namespace: options.namespace, ports: ports, secret: secret)
             } catch {
                 guard case .tunnelLost = error, ContinuousClock.now < deadline, !Task.isCancelled else { throw error }
-                try? await Task.sleep(for: .milliseconds(500))
+                try? await Task.sleep(for: .milliseconds(100))
             }
         }
     }

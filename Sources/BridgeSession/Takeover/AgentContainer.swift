@@ -24,9 +24,11 @@ public struct AgentPorts: Sendable, Hashable, Codable {
 /// Builds the agent container that stands in for the target container.
 ///
 /// It keeps what the agent must see exactly as the app did (env, envFrom, volumeMounts, ports,
-/// resources) and replaces what would start the app (image, command, args) and what the agent
-/// cannot answer (the app's probes: a readiness probe on the agent's control port replaces
-/// them). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session secret
+/// resources) and replaces what would start the app (image, command, args) and drops what the
+/// agent cannot answer (the app's probes). The agent gets no probe of its own: a probe's first
+/// try comes before the agent listens and the next a period later (a second at least), which
+/// would be most of `connect`'s time; the pod is ready once the agent runs, and the CLI dials
+/// again while the agent starts listening (`ConnectSession.openTunnel`). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session secret
 /// from the session's Secret.
 public enum AgentContainer {
     public static func build(
@@ -40,9 +42,9 @@ public enum AgentContainer {
         container["lifecycle"] = nil
         container["livenessProbe"] = nil
         container["startupProbe"] = nil
+        container["readinessProbe"] = nil
         let arguments = AgentContract.Arguments(controlPort: ports.control, inboundPort: ports.inbound, servicePorts: servicePorts)
         container["args"] = .array(arguments.encoded.map { .string($0) })
-        container["readinessProbe"] = ["tcpSocket": ["port": .integer(Int64(ports.control))], "periodSeconds": 1, "failureThreshold": 3]
         var env = original["env"]?.arrayValue ?? []
         env.removeAll { $0["name"]?.stringValue == AgentContract.secretVariable }
         env.append([
