@@ -5,14 +5,29 @@ import NIOCore
 /// the input has already ended (a caller that half-closed early, then a large answer): a relay
 /// that closed either way as soon as it could would cut the end of the answer. Every TCP
 /// connection kbridge relays has one, and so has the sandbox's kube-proxy. Add it first in the
-/// pipeline.
+/// pipeline. A peer that stops reading holds such a close for as long as it does; `Abandon`
+/// (when the session ends) closes at once.
 public final class DrainingClose: ChannelOutboundHandler, RemovableChannelHandler, @unchecked Sendable {
     public typealias OutboundIn = Any
     public typealias OutboundOut = ByteBuffer
 
+    /// An outbound user event: close now, dropping what is still queued.
+    public struct Abandon: Sendable {
+        public init() {}
+    }
+
     private var outputClosed: EventLoopFuture<Void>?
 
     public init() {}
+
+    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is Abandon else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        outputClosed = nil
+        context.close(mode: .all, promise: promise)
+    }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         switch mode {

@@ -48,7 +48,7 @@ public enum TunnelRelay {
     }
 
     /// Copies bytes both ways between two connections until both are closed (`RelayEnd`: in
-    /// order, with back-pressure, half-closure passed through). Cancelling closes both.
+    /// order, with back-pressure, half-closure passed through). Cancelling closes both at once.
     public static func join(_ first: HeldConnection, _ second: HeldConnection) async {
         do {
             if first.channel.eventLoop === second.channel.eventLoop {
@@ -72,8 +72,11 @@ public enum TunnelRelay {
             try? await first.channel.closeFuture.get()
             try? await second.channel.closeFuture.get()
         } onCancel: {
-            first.channel.close(promise: nil)
-            second.channel.close(promise: nil)
+            // Not waiting for a peer to read what is queued: the session is ending.
+            for channel in [first.channel, second.channel] {
+                channel.triggerUserOutboundEvent(DrainingClose.Abandon(), promise: nil)
+                channel.close(promise: nil)
+            }
         }
     }
 

@@ -30,6 +30,7 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     /// Completes once END_STREAM has left the stream: closing before that would drop the DATA
     /// frames still waiting for flow-control window (HTTP/2 discards them and resets the stream).
+    /// `DrainingClose.Abandon` closes at once.
     private var outputEnded: EventLoopFuture<Void>?
 
     init(role: Role, established: EventLoopPromise<String>) {
@@ -138,6 +139,15 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
             }
             outputEnded.whenComplete { _ in context.close(mode: mode, promise: promise) }
         }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is DrainingClose.Abandon else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        outputEnded = nil
+        context.close(mode: .all, promise: promise)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

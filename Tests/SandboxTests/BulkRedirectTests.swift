@@ -35,14 +35,10 @@ import Testing
             #expect(local.received.withLock { $0 } == .intact(Self.size), "cluster caller → local process")
             #expect(received == .intact(Self.size), "local process → cluster caller")
             let bound = TunnelConfiguration(secret: "").memoryBound(streams: 1) + ResidentMemory.allowance
-            // Known (issue 9, open): measured 36–55 MiB of growth for a 25 MiB bound; where the rest
-            // is held (the port-forward's TLS and WebSocket writes, the async relays) is being profiled.
-            withKnownIssue("the CLI holds more than its windows allow while moving bulk data", isIntermittent: true) {
-                #expect(
-                    peak - before <= bound,
-                    "the CLI grew by \(ResidentMemory.mebibytes(peak - before)) MiB moving \(2 * Self.size >> 20) MiB; the windows allow \(ResidentMemory.mebibytes(bound)) MiB"
-                )
-            }
+            #expect(
+                peak - before <= bound,
+                "the CLI grew by \(ResidentMemory.mebibytes(peak - before)) MiB moving \(2 * Self.size >> 20) MiB; the windows allow \(ResidentMemory.mebibytes(bound)) MiB"
+            )
             session.connect.cancel()
             let result = try await session.connect.value
             #expect(result.status == 0, "\(result.stderr)")

@@ -43,6 +43,9 @@ extension KubernetesClient {
                     channel.eventLoop.makeCompletedFuture {
                         let upgrader = NIOTypedWebSocketClientUpgrader<PortForwardUpgrade>(maxFrameSize: 16 << 20) { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
+                                // The frame handler writes whole frames (masked faster than NIO's encoder does) below the encoder.
+                                let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+                                try channel.pipeline.syncOperations.addHandler(EncodedFrameOutlet(), position: .before(encoder))
                                 try channel.pipeline.syncOperations.addHandler(PortForwardFrameHandler(port: port, pod: "\(ns)/\(pod)"))
                                 return PortForwardUpgrade.upgraded(channel)
                             }

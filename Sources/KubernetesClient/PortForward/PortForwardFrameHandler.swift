@@ -3,15 +3,18 @@ import NIOWebSocket
 
 /// Makes a port-forward WebSocket look like the pod's TCP connection to the handlers after it:
 /// they read and write plain bytes, and the `v4.channel.k8s.io` framing (channel byte, port
-/// prefix, error channel, masking, fragmentation, ping) stays here.
+/// prefix, error channel, masking, fragmentation, ping) stays here. It writes whole WebSocket
+/// frames (`ClientWebSocketFrame`) through the `EncodedFrameOutlet` below NIO's frame encoder.
 final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
 
     /// The largest message written at once; larger writes are split (servers limit frame sizes).
     static let maximumMessage = 256 << 10
+    /// How long a close waits for its close frame to leave.
+    static let closeFrameTimeout = TimeAmount.seconds(2)
 
     /// Sent (as an outbound user event) once the caller's handlers are in place: bytes that
     /// arrived before are held until then, so that nothing the pod sent first is lost.
@@ -24,19 +27,44 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var delivering = false
     private var fragments: ByteBuffer?
     private var closing = false
+    private var outlet: ChannelHandlerContext?
 
     init(port: Int, pod: String) {
         self.port = port
         self.pod = pod
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        outlet = try? context.pipeline.syncOperations.context(handlerType: EncodedFrameOutlet.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        outlet = nil
+    }
+
+    /// Writes an encoded frame below NIO's encoder (which would take it for a frame to encode).
+    private func send(_ frame: ByteBuffer, flush: Bool = false, promise: EventLoopPromise<Void>?) {
+        guard let outlet else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        outlet.write(NIOAny(frame), promise: promise)
+        if flush { outlet.flush() }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .binary, .continuation:
-            var message = fragments ?? ByteBuffer()
+            // A server's frames are not masked: the payload is used as it is unless fragmented.
             var payload = frame.unmaskedData
-            message.writeBuffer(&payload)
+            let message: ByteBuffer
+            if var first = fragments {
+                first.writeBuffer(&payload)
+                message = first
+            } else {
+                message = payload
+            }
             guard frame.fin else {
                 fragments = message
                 return
@@ -51,11 +79,11 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
             case .nothing: break
             }
         case .ping:
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)), promise: nil)
+            send(ClientWebSocketFrame.encode(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator), flush: true, promise: nil)
         case .connectionClose:
             if !closing {
                 closing = true
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: ByteBuffer())), promise: nil)
+                send(ClientWebSocketFrame.encode(.connectionClose, payload: ByteBuffer(), allocator: context.channel.allocator), flush: true, promise: nil)
             }
             context.close(promise: nil)
         default:
@@ -78,18 +106,11 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var bytes = unwrapOutboundIn(data)
-        var last: EventLoopFuture<Void>?
         repeat {
-            let size = min(bytes.readableBytes, Self.maximumMessage)
-            guard let chunk = bytes.readSlice(length: size) else { break }
-            let message = PortForwardFraming.frame(chunk)
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: message)), promise: written)
-            last = written.futureResult
+            let chunk = bytes.readSlice(length: min(bytes.readableBytes, Self.maximumMessage)) ?? ByteBuffer()
+            let frame = ClientWebSocketFrame.encode(.binary, prefix: PortForwardFraming.dataChannel, payload: chunk, allocator: context.channel.allocator)
+            send(frame, promise: bytes.readableBytes == 0 ? promise : nil)
         } while bytes.readableBytes > 0
-        if let promise {
-            if let last { last.cascade(to: promise) } else { promise.succeed(()) }
-        }
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -101,8 +122,19 @@ final class PortForwardFrameHandler: ChannelDuplexHandler, @unchecked Sendable {
         closing = true
         var code = ByteBuffer()
         code.write(webSocketErrorCode: .normalClosure)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code))).whenComplete { _ in
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        send(ClientWebSocketFrame.encode(.connectionClose, payload: code, allocator: context.channel.allocator), flush: true, promise: sent)
+        // A server that no longer reads (gone, or its relay stuck) must not hold the close.
+        let giveUp = context.eventLoop.scheduleTask(in: Self.closeFrameTimeout) { context.close(mode: .all, promise: nil) }
+        sent.futureResult.whenComplete { _ in
+            giveUp.cancel()
             context.close(mode: .all, promise: promise)
         }
     }
+}
+
+/// Where `PortForwardFrameHandler` writes its encoded frames: placed below NIO's frame encoder,
+/// it passes them on to TLS and the socket.
+final class EncodedFrameOutlet: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = ByteBuffer
 }

@@ -40,12 +40,6 @@ struct PortForwardFraming {
         }
     }
 
-    /// Frames bytes for the data channel of the first (only) port.
-    static func frame(_ bytes: ByteBuffer) -> ByteBuffer {
-        var framed = ByteBuffer()
-        framed.reserveCapacity(bytes.readableBytes + 1)
-        framed.writeInteger(UInt8(0))
-        framed.writeImmutableBuffer(bytes)
-        return framed
-    }
+    /// The channel byte of the first (only) port's data.
+    static let dataChannel: UInt8 = 0
 }
