@@ -71,8 +71,9 @@ struct BenchSession: Sendable {
         }
     }
 
-    /// The session's agent process (the sandbox runs it as a local process).
-    var agentPID: Int32? { ProcessStats.find("kbridge-agent", arguments: ["agent"]).first }
+    /// The session's agent process (the sandbox runs it as a local process): the newest one, as
+    /// an earlier session's agent may still be stopping.
+    var agentPID: Int32? { ProcessStats.find("kbridge-agent", arguments: ["agent"]).max() }
 
     func stop() async throws {
         let status = await process.stop()

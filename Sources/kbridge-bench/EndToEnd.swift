@@ -73,7 +73,7 @@ struct EndToEnd {
         try await cluster.deployEcho("echo")
         try await cluster.deployEcho("echo2")
         let echo = try await cluster.waitForEcho("echo")
-        let echo2 = try await cluster.waitForEcho("echo2")
+        _ = try await cluster.waitForEcho("echo2")
         let echoIP = try await cluster.clusterIP(of: "echo")
         let echo2IP = try await cluster.clusterIP(of: "echo2")
         let port = BenchCluster.echoPort
