@@ -3,11 +3,18 @@ import Foundation
 import KubernetesClient
 import Logging
 
-/// A sandbox started for the benchmark (`kbridge sandbox up --detach`, release build), with the
-/// echo service the session redirects and a second one the local process calls.
+/// A cluster the benchmark runs on, with the echo service the session redirects and a second one
+/// the local process calls: a sandbox it starts (`kbridge sandbox up --detach`, release build), or
+/// the real node of `../shared/real-node` (`bench/run` starts it and imports the images), in a
+/// namespace of its own.
 struct BenchCluster: Sendable {
     static let echoPort = 9000
+    /// The image `bench/run` imports into the real node's containerd: `kbridge-bench echo --port 9000`.
+    static let realNodeEchoImage = "local/kbridge-bench:1"
 
+    enum Kind: Sendable { case sandbox, realNode(admin: KubernetesClient, namespace: String) }
+
+    let kind: Kind
     let binaries: BenchBinaries
     let directory: URL
     let client: KubernetesClient
@@ -31,17 +38,65 @@ struct BenchCluster: Sendable {
         let kubeconfig = directory.appendingPathComponent("cluster/kubeconfig").path
         var logger = Logger(label: "kbridge-bench")
         logger.logLevel = .warning
-        return BenchCluster(binaries: binaries, directory: directory, client: try KubernetesClient(kubeconfig: kubeconfig, logger: logger), kubeconfig: kubeconfig)
+        return BenchCluster(kind: .sandbox, binaries: binaries, directory: directory, client: try KubernetesClient(kubeconfig: kubeconfig, logger: logger), kubeconfig: kubeconfig)
     }
 
-    func stop() {
-        _ = try? runToEnd(binaries.kbridge, ["sandbox", "down", "--dir", directory.appendingPathComponent("cluster").path], log: directory.appendingPathComponent("sandbox-down.log"))
+    /// A namespace of its own on the real node whose admin kubeconfig is `admin`; `stop` deletes it.
+    static func onRealNode(admin kubeconfig: String, binaries: BenchBinaries, directory: URL) async throws -> BenchCluster {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var logger = Logger(label: "kbridge-bench")
+        logger.logLevel = .warning
+        let admin = try KubernetesClient(kubeconfig: kubeconfig, logger: logger)
+        let namespace = "kbridge-bench-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await admin.createRaw(.namespaces, ["metadata": ["name": .string(namespace)]])
+        var config = try KubeconfigLoader().load(explicitPath: kubeconfig)
+        guard let context = config?.currentContext else { throw BenchFailure("\(kubeconfig) names no current context") }
+        config?.contexts[context]?.namespace = namespace
+        let namespaced = directory.appendingPathComponent("kubeconfig")
+        try config?.yaml().write(to: namespaced, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: namespaced.path)
+        let client = try KubernetesClient(kubeconfig: namespaced.path, logger: logger)
+        // A new namespace's service account gets its token a moment later; until then 1.20 refuses pods.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, try await !client.listRaw(.secrets).items.contains(where: { $0[path: "type"]?.stringValue == "kubernetes.io/service-account-token" }) {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return BenchCluster(kind: .realNode(admin: admin, namespace: namespace), binaries: binaries, directory: directory, client: client, kubeconfig: namespaced.path)
     }
 
-    /// The sandbox's own process (API server, controllers and the process kubelet).
-    var sandboxPID: Int32? {
-        let state = try? JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("cluster/sandbox.json")))
-        return state?["pid"]?.intValue.map { Int32($0) }
+    /// Gives back what `start` or `onRealNode` made: the sandbox stopped, or the namespace deleted
+    /// (waiting up to 2 minutes for its pods to go).
+    func stop() async {
+        switch kind {
+        case .sandbox:
+            _ = try? runToEnd(binaries.kbridge, ["sandbox", "down", "--dir", directory.appendingPathComponent("cluster").path], log: directory.appendingPathComponent("sandbox-down.log"))
+        case .realNode(let admin, let namespace):
+            try? await admin.delete(.namespaces, name: namespace)
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline, (try? await admin.getRaw(.namespaces, name: namespace)) != nil {
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// How the figures of this cluster are titled: the sandbox's plainly, the real node's marked.
+    func titled(_ scenario: String) -> String {
+        if case .realNode = kind { return "real node: \(scenario)" }
+        return scenario
+    }
+
+    /// The cluster's processes on the port-forward path, whose CPU time per round trip is reported:
+    /// the sandbox's one process (API server, controllers, kubelet and kube-proxy), or the real
+    /// node's API server, kubelet and containerd (whose CRI streaming server the kubelet's
+    /// port-forward goes through; kube-proxy is iptables, in the kernel).
+    var processes: [(String, Int32?)] {
+        switch kind {
+        case .sandbox:
+            let state = try? JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("cluster/sandbox.json")))
+            return [("sandbox (API server, kubelet, kube-proxy)", state?["pid"]?.intValue.map { Int32($0) })]
+        case .realNode:
+            return ["kube-apiserver", "kubelet", "containerd"].map { name in (name, ProcessStats.find(name, arguments: []).min()) }
+        }
     }
 
     /// A Deployment of one echo pod named `name` (it answers `hello from NAME`) and its Service.
@@ -58,7 +113,7 @@ struct BenchCluster: Sendable {
                     "spec": .object([
                         "containers": .array([
                             .object([
-                                "name": "echo", "image": "bench/echo:1",
+                                "name": "echo", "image": .string(echoImage), "imagePullPolicy": "IfNotPresent",
                                 "env": .array([.object(["name": "ECHO_NAME", "value": .string(name)])]),
                                 "ports": .array([.object(["containerPort": .integer(Int64(Self.echoPort))])]),
                                 "readinessProbe": .object(["tcpSocket": .object(["port": .integer(Int64(Self.echoPort))]), "periodSeconds": .integer(1)]),
@@ -70,6 +125,11 @@ struct BenchCluster: Sendable {
         ])
         _ = try await client.createRaw(.deployments, deployment)
         try await createService(name, selector: labels)
+    }
+
+    private var echoImage: String {
+        if case .realNode = kind { return Self.realNodeEchoImage }
+        return "bench/echo:1"
     }
 
     func createService(_ name: String, selector: JSONValue, namespace: String? = nil) async throws {

@@ -3,7 +3,8 @@ import Foundation
 /// `kbridge-bench`: what a kbridge user gets, measured beside the direct paths in one run.
 ///
 /// ```
-/// kbridge-bench [--quick] [--no-far] [--folder DIR]   the end-to-end benchmark (bench/run)
+/// kbridge-bench [--quick] [--no-sandbox] [--no-far] [--real-node KUBECONFIG] [--folder DIR]
+///                                                      the end-to-end benchmark (bench/run)
 /// kbridge-bench echo --port P [--name N] [--host H]    the echo server the pods and the local process run
 /// ```
 @main
@@ -15,15 +16,21 @@ struct BenchMain {
             return
         }
         let quick = arguments.contains("--quick")
+        let sandbox = !arguments.contains("--no-sandbox")
         let far = !arguments.contains("--no-far")
         var folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-bench-\(getpid())")
         if let index = arguments.firstIndex(of: "--folder"), index + 1 < arguments.count {
             folder = URL(fileURLWithPath: arguments[index + 1])
             arguments.removeSubrange(index...index + 1)
         }
+        var realNode: String?
+        if let index = arguments.firstIndex(of: "--real-node"), index + 1 < arguments.count {
+            realNode = arguments[index + 1]
+            arguments.removeSubrange(index...index + 1)
+        }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try await EndToEnd(binaries: .beside(), scale: quick ? .quick : BenchScale(), folder: folder).run(far: far)
+            try await EndToEnd(binaries: .beside(), scale: quick ? .quick : BenchScale(), folder: folder).run(sandbox: sandbox, far: far, realNode: realNode)
         } catch {
             say("kbridge-bench: \(error)")
             say("logs: \(folder.path)")

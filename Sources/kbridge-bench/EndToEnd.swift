@@ -36,7 +36,10 @@ struct EndToEnd {
     let folder: URL
     let report = Report()
 
-    func run(far: Bool) async throws {
+    /// Every scenario on a sandbox (`sandbox`); the far-cluster ones on a second sandbox whose
+    /// port-forward is slow (`far`); and the sandbox's scenarios again on the real node whose admin kubeconfig is
+    /// `realNode`, where `bench/run` started it and imported the images.
+    func run(sandbox: Bool, far: Bool, realNode: String?) async throws {
         say("kbridge-bench end-to-end: release build, \(ProcessInfo.processInfo.activeProcessorCount) cores; work folder \(folder.path)")
         // The local baseline: the same echo server as the pods', in a process of its own.
         let loopbackPort = try FreePort.pick()
@@ -44,22 +47,24 @@ struct EndToEnd {
         defer { _ = loopback.process.isRunning ? kill(loopback.pid, SIGKILL) : 0 }
         try await EchoServer.waitUntilAnswering(port: loopbackPort, name: "loopback")
 
-        let cluster = try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("near"))
-        do {
-            try await nearScenarios(cluster: cluster, loopbackPort: loopbackPort)
-            try await serviceScaling(cluster: cluster)
-        } catch {
-            cluster.stop()
-            throw error
-        }
-        cluster.stop()
-        if far {
-            let farCluster = try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("far"), portForwardDelayMilliseconds: 10)
-            do { try await farScenarios(cluster: farCluster) } catch {
-                farCluster.stop()
-                throw error
+        if sandbox {
+            try await on(try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("near"))) { cluster in
+                try await nearScenarios(cluster: cluster, loopbackPort: loopbackPort)
+                try await serviceScaling(cluster: cluster)
             }
-            farCluster.stop()
+        }
+        if sandbox && far {
+            try await on(try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("far"), portForwardDelayMilliseconds: 10)) { cluster in
+                try await farScenarios(cluster: cluster)
+            }
+        }
+        if let realNode {
+            try await on(try await BenchCluster.onRealNode(admin: realNode, binaries: binaries, directory: folder.appendingPathComponent("real-node"))) { cluster in
+                try await nearScenarios(cluster: cluster, loopbackPort: loopbackPort)
+                try await serviceScaling(cluster: cluster)
+            }
+        } else {
+            report.note("real node: not measured (bench/run measures it where ../shared/real-node can run: as root, without --no-real-node)")
         }
         let json = folder.appendingPathComponent("results.json")
         try report.json().jsonData(pretty: true).write(to: json)
@@ -67,7 +72,16 @@ struct EndToEnd {
         say("figures as JSON: \(json.path)")
     }
 
-    // MARK: The sandbox as it is
+    /// Runs `scenarios` on `cluster`, then gives the cluster back whether they failed or not.
+    private func on(_ cluster: BenchCluster, _ scenarios: (BenchCluster) async throws -> Void) async throws {
+        do { try await scenarios(cluster) } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    // MARK: The cluster as it is
 
     private func nearScenarios(cluster: BenchCluster, loopbackPort: Int) async throws {
         try await cluster.deployEcho("echo")
@@ -83,7 +97,7 @@ struct EndToEnd {
         let pod = BenchPath(name: "direct to the pod IP", answers: "echo") { try await TunnelRelay.connect(host: echo.ip, port: port) }
         let service = BenchPath(name: "direct: service → pod", answers: "echo") { try await TunnelRelay.connect(host: echoIP, port: port) }
         let portForward = BenchPath(name: "plain port-forward (WebSocket) to the pod", answers: "echo") {
-            try await client.portForward(pod: echo.pod, namespace: "default", port: port)
+            try await client.portForward(pod: echo.pod, namespace: client.defaultNamespace, port: port)
         }
         // kubectl ≥ 1.31 speaks SPDY tunnelled in a WebSocket, else SPDY: the sandbox serves the
         // v4 WebSocket protocol only, so this baseline is measured where kubectl can use it.
@@ -103,10 +117,9 @@ struct EndToEnd {
         // Every baseline first, while the echo pod runs its own server.
         var latency: [String: Summary] = [:]
         var cpu: [String: [(String, Double)]] = [:]
-        let sandboxPID = cluster.sandboxPID
+        let clusterProcesses = cluster.processes
         for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
-            let processes = [("sandbox (API server, kubelet, kube-proxy)", sandboxPID)]
-            let (summary, cost) = try await measureRoundTrips(path, processes: processes)
+            let (summary, cost) = try await measureRoundTrips(path, processes: clusterProcesses)
             latency[path.name] = summary
             cpu[path.name] = cost
         }
@@ -129,18 +142,16 @@ struct EndToEnd {
         let outbound = BenchPath(name: "through kbridge: local → echo2 (outbound)", answers: "echo2") { try await TunnelRelay.connect(host: echo2Address, port: port) }
         let localPID = ProcessStats.find("kbridge-bench", arguments: ["echo"], containing: ["local"]).first
 
-        reportConnect(session, scenario: "connect: kbridge connect start → first request answered locally")
+        reportConnect(session, scenario: cluster.titled("connect: kbridge connect start → first request answered locally"))
 
-        let sessionProcesses: [(String, Int32?)] = [
-            ("sandbox (API server, kubelet, kube-proxy)", sandboxPID), ("agent", agentPID), ("kbridge CLI", session.process.pid), ("local echo", localPID),
-        ]
+        let sessionProcesses = clusterProcesses + [("agent", agentPID), ("kbridge CLI", session.process.pid), ("local echo", localPID)]
         for path in [redirect, outbound] {
             let (summary, cost) = try await measureRoundTrips(path, processes: sessionProcesses)
             latency[path.name] = summary
             cpu[path.name] = cost
             opens[path.name] = Summary(try await Probes.opens(path.open, count: scale.opens, expected: path.answers))
         }
-        let scenario = "round trip, 64 B, \(scale.roundTrips) sequential (µs)"
+        let scenario = cluster.titled("round trip, 64 B, \(scale.roundTrips) sequential (µs)")
         for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly] {
             report.add(Figure(scenario: scenario, path: path.name, unit: "µs", summary: latency[path.name]!, direction: .lowerIsBetter, baseline: path.name == loopback.name ? nil : (loopback.name, latency[loopback.name]!)))
         }
@@ -148,9 +159,9 @@ struct EndToEnd {
         report.add(Figure(scenario: scenario, path: redirect.name, unit: "µs", summary: latency[redirect.name]!, direction: .lowerIsBetter, baseline: (portForward.name, latency[portForward.name]!)))
         report.add(Figure(scenario: scenario, path: echo2Direct.name, unit: "µs", summary: latency[echo2Direct.name]!, direction: .lowerIsBetter, baseline: (loopback.name, latency[loopback.name]!)))
         report.add(Figure(scenario: scenario, path: outbound.name, unit: "µs", summary: latency[outbound.name]!, direction: .lowerIsBetter, baseline: (echo2Direct.name, latency[echo2Direct.name]!)))
-        reportHops(latency: latency, cpu: cpu, names: (loopback.name, pod.name, service.name, portForward.name, tunnelOnly.name, redirect.name, outbound.name, echo2Direct.name))
+        reportHops(cluster, latency: latency, cpu: cpu, names: (loopback.name, pod.name, service.name, portForward.name, tunnelOnly.name, redirect.name, outbound.name, echo2Direct.name))
 
-        let openScenario = "connection set-up: open + first byte, \(scale.opens) in a row (µs)"
+        let openScenario = cluster.titled("connection set-up: open + first byte, \(scale.opens) in a row (µs)")
         for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
             report.add(Figure(scenario: openScenario, path: path.name, unit: "µs", summary: opens[path.name]!, direction: .lowerIsBetter, baseline: path.name == loopback.name ? nil : (loopback.name, opens[loopback.name]!)))
         }
@@ -159,7 +170,7 @@ struct EndToEnd {
 
         for path in [redirect, outbound] { bulk[path.name] = try await measureBulk(path) }
         let memoryBulk = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
-        let bulkScenario = "bulk, one connection, \(scale.bulkBytes >> 20) MiB × \(scale.bulkRounds) (MiB/s; up = client → server, down = server → client)"
+        let bulkScenario = cluster.titled("bulk, one connection, \(scale.bulkBytes >> 20) MiB × \(scale.bulkRounds) (MiB/s; up = client → server, down = server → client)")
         for direction in ["up", "down"] {
             func figure(_ name: String) -> Summary { direction == "up" ? bulk[name]!.up : bulk[name]!.down }
             for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly] {
@@ -178,12 +189,12 @@ struct EndToEnd {
 
         let throughKbridge = await Probes.concurrent(redirect.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
         let memoryLoad = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
-        let concurrencyScenario = "\(scale.concurrentConnections) concurrent connections × \(scale.concurrentRoundTrips) echoes (µs per echo under that load)"
+        let concurrencyScenario = cluster.titled("\(scale.concurrentConnections) concurrent connections × \(scale.concurrentRoundTrips) echoes (µs per echo under that load)")
         report.add(Figure(scenario: concurrencyScenario, path: service.name, unit: "µs", summary: Summary(directConcurrency.samples), direction: .lowerIsBetter, baseline: nil, note: "\(directConcurrency.errors.count) errors"))
         report.add(Figure(scenario: concurrencyScenario, path: redirect.name, unit: "µs", summary: Summary(throughKbridge.samples), direction: .lowerIsBetter, baseline: (service.name, Summary(directConcurrency.samples)), note: "\(throughKbridge.errors.count) errors"))
         for error in Set(throughKbridge.errors + directConcurrency.errors).prefix(3) { report.note("error seen: \(error)") }
 
-        let memoryScenario = "memory: resident set (MB; p99 column = highest so far)"
+        let memoryScenario = cluster.titled("memory: resident set (MB; p99 column = highest so far)")
         for (moment, memory) in [("idle, just connected", memoryIdle), ("after the bulk scenario", memoryBulk), ("after the concurrency scenario", memoryLoad)] {
             if let cli = memory.cli { report.add(Figure(scenario: memoryScenario, path: "kbridge CLI, \(moment)", unit: "MB", summary: Summary.single(cli.now, peak: cli.peak), direction: .lowerIsBetter, baseline: nil)) }
             if let agent = memory.agent { report.add(Figure(scenario: memoryScenario, path: "agent, \(moment)", unit: "MB", summary: Summary.single(agent.now, peak: agent.peak), direction: .lowerIsBetter, baseline: nil)) }
@@ -228,8 +239,8 @@ struct EndToEnd {
 
     /// The redirect's and the outbound path's p50 split into the hops that make it up, from paths
     /// measured in the same run that each add one hop; and the CPU each process spends per echo.
-    private func reportHops(latency: [String: Summary], cpu: [String: [(String, Double)]], names: (loopback: String, pod: String, service: String, portForward: String, tunnel: String, redirect: String, outbound: String, echo2: String)) {
-        let scenario = "hops of the redirect (p50 µs of a 64 B round trip, by difference of paths measured above; CPU µs per round trip per process)"
+    private func reportHops(_ cluster: BenchCluster, latency: [String: Summary], cpu: [String: [(String, Double)]], names: (loopback: String, pod: String, service: String, portForward: String, tunnel: String, redirect: String, outbound: String, echo2: String)) {
+        let scenario = cluster.titled("hops of the redirect (p50 µs of a 64 B round trip, by difference of paths measured above; CPU µs per round trip per process)")
         func p50(_ name: String) -> Double { latency[name]?.median ?? 0 }
         let pod = p50(names.pod)
         let kubeProxy = p50(names.service) - pod
@@ -237,8 +248,8 @@ struct EndToEnd {
         let tunnel = p50(names.tunnel) - p50(names.loopback)
         let kbridgeOwn = p50(names.redirect) - pod - kubeProxy - portForward
         let rows: [(String, Double)] = [
-            ("client ↔ pod, TCP on loopback", pod),
-            ("sandbox kube-proxy relay (service → pod − pod)", kubeProxy),
+            ("client ↔ pod, TCP", pod),
+            ("kube-proxy (service → pod − pod)", kubeProxy),
             ("port-forward relays: API server + kubelet (plain PF − pod)", portForward),
             ("kbridge's own: agent + tunnel + CLI (redirect − the above)", kbridgeOwn),
             ("  of which HTTP/2 tunnel + relay alone (tunnel over loopback − loopback)", tunnel),
@@ -256,7 +267,7 @@ struct EndToEnd {
 
     private func serviceScaling(cluster: BenchCluster) async throws {
         let echoIP = try await cluster.clusterIP(of: "echo")
-        let scenario = "services in the namespace: names and listeners set up (s, from the tunnel open to connected)"
+        let scenario = cluster.titled("services in the namespace: names and listeners set up (s, from the tunnel open to connected)")
         var created = 0
         for count in scale.serviceCounts {
             while created < count {
@@ -281,7 +292,7 @@ struct EndToEnd {
         let echoIP = try await cluster.clusterIP(of: "echo")
         let port = BenchCluster.echoPort
         let client = cluster.client
-        let portForward = BenchPath(name: "plain port-forward (WebSocket), 20 ms RTT", answers: "echo") { try await client.portForward(pod: echo.pod, namespace: "default", port: port) }
+        let portForward = BenchPath(name: "plain port-forward (WebSocket), 20 ms RTT", answers: "echo") { try await client.portForward(pod: echo.pod, namespace: client.defaultNamespace, port: port) }
         let (plainLatency, _) = try await measureRoundTrips(portForward, count: scale.farRoundTrips, processes: [])
         let plainBulk = try await measureBulk(portForward, bytes: scale.farBulkBytes)
         let plainConcurrency = await Probes.concurrent(portForward.open, connections: min(scale.concurrentConnections, 100), roundTrips: scale.concurrentRoundTrips)

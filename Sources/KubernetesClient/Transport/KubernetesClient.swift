@@ -52,9 +52,13 @@ public final class KubernetesClient: Sendable {
 
     /// Lists objects as typed models, following `continue` tokens.
     public func list<R: KubernetesResource>(_ type: R.Type, namespace: String? = nil, options: ListOptions = .init()) async throws(KubernetesError) -> [R] {
-        try await listRaw(R.resourceType, namespace: namespace, options: options).items.map { item throws(KubernetesError) in
-            try decode(R.self, item, verb: "list")
-        }
+        try await list(R.self, of: R.resourceType, namespace: namespace, options: options)
+    }
+
+    /// Lists objects of `type` as the model `R` (for a model served under several versions), each
+    /// page decoded straight from the answer's bytes.
+    public func list<R: Decodable>(_ model: R.Type, of type: ResourceType, namespace: String? = nil, options: ListOptions = .init()) async throws(KubernetesError) -> [R] {
+        try await pages(of: type, as: R.self, namespace: namespace, allNamespaces: false, options: options).items
     }
 
     /// Lists objects with every field, and the list's resourceVersion to watch from.
@@ -62,19 +66,43 @@ public final class KubernetesClient: Sendable {
     public func listRaw(
         _ type: ResourceType, namespace: String? = nil, allNamespaces: Bool = false, options: ListOptions = .init()
     ) async throws(KubernetesError) -> (items: [JSONValue], resourceVersion: String) {
+        try await pages(of: type, as: JSONValue.self, namespace: namespace, allNamespaces: allNamespaces, options: options)
+    }
+
+    /// One list page as the API server sends it.
+    private struct ListPage<Item: Decodable>: Decodable {
+        struct Metadata: Decodable {
+            var resourceVersion: String?
+            var `continue`: String?
+        }
+
+        var items: [Item]?
+        var metadata: Metadata?
+    }
+
+    /// Every page of a list, following `continue` tokens, its items decoded as `Item`.
+    private func pages<Item: Decodable>(
+        of type: ResourceType, as item: Item.Type, namespace: String?, allNamespaces: Bool, options: ListOptions
+    ) async throws(KubernetesError) -> (items: [Item], resourceVersion: String) {
         let ns = allNamespaces ? nil : resolve(namespace, for: type)
         let context = RequestSummary(verb: "list", resource: type, namespace: ns, server: connection.serverDescription)
-        var items: [JSONValue] = []
+        var items: [Item] = []
         var continueToken: String?
         var resourceVersion = ""
         repeat {
             var query = options.queryItems
             if let limit = options.limit { query.append(("limit", String(limit))) }
             if let continueToken { query.append(("continue", continueToken)) }
-            let page = try await json(APIRequest(method: .GET, path: type.collectionPath(namespace: ns), query: query, context: context))
-            items += page["items"]?.arrayValue ?? []
-            resourceVersion = page[path: "metadata", "resourceVersion"]?.stringValue ?? resourceVersion
-            continueToken = page[path: "metadata", "continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            let response = try await send(APIRequest(method: .GET, path: type.collectionPath(namespace: ns), query: query, context: context))
+            let page: ListPage<Item>
+            do {
+                page = try JSONDecoder().decode(ListPage<Item>.self, from: response.body)
+            } catch {
+                throw .unexpectedResponse(status: response.status, detail: "cannot read the list of \(type.kind): \(error)", context)
+            }
+            items += page.items ?? []
+            resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
+            continueToken = page.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
         } while continueToken != nil
         return (items, resourceVersion)
     }

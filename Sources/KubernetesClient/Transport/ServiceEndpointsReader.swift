@@ -74,9 +74,7 @@ public struct ServiceEndpointsReader: Sendable {
     private func slices(namespace: String) async throws(KubernetesError) -> [EndpointSlice]? {
         guard let type = sliceType else { return nil }
         return try await optional { () async throws(KubernetesError) in
-            try await client.listRaw(type, namespace: namespace).items.map { item throws(KubernetesError) in
-                try client.decode(EndpointSlice.self, item, verb: "list")
-            }
+            try await client.list(EndpointSlice.self, of: type, namespace: namespace)
         }
     }
 
