@@ -20,6 +20,17 @@ import Testing
         #expect(LocalEnvironment.rewriteAddresses(in: "10.244.0.7", rewrites) == "127.0.0.1")
     }
 
+    @Test func anotherPortOfAServiceAddressKeepsItsPortAndTheFirstListedRewriteWins() {
+        #expect(LocalEnvironment.rewriteAddresses(in: "10.96.0.12:9090", rewrites) == "127.1.0.2:9090")
+        #expect(LocalEnvironment.rewriteAddresses(in: "10.96.0.12:80801", rewrites) == "127.1.0.2:80801")
+        #expect(LocalEnvironment.rewriteAddresses(in: "x", [("x", "first"), ("x", "second")]) == "first")
+    }
+
+    @Test func textAroundAnAddressMayBeAnyUnicodeAndAddressesMayBeIPv6() {
+        #expect(LocalEnvironment.rewriteAddresses(in: "über 10.96.0.12 → ok", rewrites) == "über 127.1.0.2 → ok")
+        #expect(LocalEnvironment.rewriteAddresses(in: "[fd00::a]:80", [("fd00::a", "127.1.0.9")]) == "[127.1.0.9]:80")
+    }
+
     @Test func valuesWithoutAddressesAreUntouched() {
         #expect(LocalEnvironment.rewriteAddresses(in: "plain text: 1.2.3", rewrites) == "plain text: 1.2.3")
         #expect(LocalEnvironment.rewriteAddresses(in: "", rewrites) == "")
