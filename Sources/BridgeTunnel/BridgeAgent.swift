@@ -86,6 +86,7 @@ public final class BridgeAgent: Sendable {
             services.append(
                 try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
                     .bind(host: configuration.host, port: port) { channel in HeldConnection.accept(channel) }
             )
         }

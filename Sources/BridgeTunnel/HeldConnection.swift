@@ -18,6 +18,10 @@ public final class HeldConnection: Sendable {
         self.channel = channel
     }
 
+    /// How many connections a relaying listener lets wait to be accepted (the kernel caps it at
+    /// `net.core.somaxconn`): NIO's default of 128 is less than a burst of callers opening at once.
+    public static let listenBacklog: Int32 = 4096
+
     /// The child initializer of a listener: half-closure on, Nagle off, reading off until taken,
     /// what is queued sent before a close (`DrainingClose`).
     /// (Set here, not as child options: a failing child option, as for a peer that reset the

@@ -40,6 +40,7 @@ public struct LocalListener: Sendable {
         do {
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
                 .bind(host: host, port: port) { channel in HeldConnection.accept(channel) }
             return LocalListener(host: host, port: server.channel.localAddress?.port ?? port, server: server)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {

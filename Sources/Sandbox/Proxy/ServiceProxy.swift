@@ -161,6 +161,7 @@ final class ServiceProxy: Sendable {
     private func listen(host: String, port: Int, service: String, portName: String) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { inbound in
