@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "kbridge", targets: ["kbridge"]),
         .executable(name: "kbridge-agent", targets: ["kbridge-agent"]),
+        .executable(name: "kbridge-guard", targets: ["kbridge-guard"]),
         .library(name: "KubernetesClient", targets: ["KubernetesClient"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .library(name: "SandboxTesting", targets: ["SandboxTesting"]),
@@ -75,7 +76,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", "BridgeSession", "KubernetesClient"]),
+        // The agent links NIO only (no Foundation, no Kubernetes client): it runs in every redirected pod.
+        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", .product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(name: "kbridge-guard", dependencies: ["BridgeTunnel", "BridgeSession", "KubernetesClient"]),
         .executableTarget(
             name: "kbridge-bench",
             dependencies: [

@@ -7,6 +7,11 @@ public enum AgentContract {
     /// The variable that names the one address to listen on, where a platform runs pods on a
     /// shared network; unset in a real pod, where the agent listens on every address.
     public static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
+    /// The first argument that makes the agent image run the session's guard: `kbridge-agent`
+    /// hands over to `kbridge-guard` beside it (the guard needs the Kubernetes client and
+    /// Foundation, which the agent, staying small, does not link).
+    public static let guardCommand = "guard"
+    public static let guardProgram = "kbridge-guard"
 
     /// The agent's command line: `agent --control-port N --inbound-port N --ports P,P,...`.
     public struct Arguments: Sendable, Equatable {

@@ -1,24 +1,16 @@
-import BridgeSession
 import BridgeTunnel
-import KubernetesClient
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `kbridge-agent`: what runs in the cluster.
 ///
 /// ```
 /// kbridge-agent agent [--control-port 7300] [--inbound-port 7301] [--ports 8080,9090]
-/// kbridge-agent guard --session ID --kind Deployment --name api --ttl 30
+/// kbridge-agent guard --session ID --kind Deployment --name api --ttl 30 --original-digest D
 /// ```
 /// `agent` stands in for the app's container (below); `guard` runs in the session's guard Job
-/// (`GuardWatch`) with its own ServiceAccount.
+/// with its own ServiceAccount: the agent hands over to `kbridge-guard`, installed beside it. (The
+/// agent links NIO and nothing of Foundation or the Kubernetes client, which would be half its
+/// memory in every redirected pod.)
 ///
 /// The session secret comes from `AgentContract.secretVariable` (a Secret the pod spec
 /// references); every carrier connection must prove it holds it. The agent listens on every
@@ -31,8 +23,10 @@ struct AgentMain {
         // One event loop: every connection the agent relays and the carriers they cross live on
         // it, so a relay passes bytes without changing threads (and the agent stays small).
         NIOSingletons.groupLoopCountSuggestion = 1
-        if CommandLine.arguments.dropFirst().first == GuardArguments.command {
-            await runGuard(Array(CommandLine.arguments.dropFirst(2)))
+        if CommandLine.arguments.dropFirst().first == AgentContract.guardCommand {
+            let guardPath = ContainerProcess.beside(AgentContract.guardProgram)
+            let reason = ContainerProcess.execute(guardPath, arguments: Array(CommandLine.arguments.dropFirst(2)))
+            fail("cannot run the guard \(guardPath): \(reason) (the agent image holds kbridge-guard beside kbridge-agent)")
         }
         let arguments: AgentContract.Arguments
         do {
@@ -40,7 +34,7 @@ struct AgentMain {
         } catch {
             fail(error.message)
         }
-        let environment = currentEnvironment()
+        let environment = ContainerProcess.environment()
         guard let secret = environment[AgentContract.secretVariable], !secret.isEmpty else {
             fail("\(AgentContract.secretVariable) is not set: the agent refuses to run without a session secret")
         }
@@ -57,58 +51,11 @@ struct AgentMain {
         }
     }
 
-    /// Watches the session's Lease and gives the workload back once it lapsed; exits 0 when done
-    /// (or when the session ended cleanly), non-zero to be started again by the Job.
-    static func runGuard(_ rawArguments: [String]) async -> Never {
-        let arguments: GuardArguments
-        do {
-            arguments = try GuardArguments.parse(rawArguments)
-        } catch {
-            fail(error.message)
-        }
-        let environment = currentEnvironment()
-        // The sandbox's kubelet runs containers without a filesystem of their own: mounts are under CONTAINER_ROOT.
-        let directory = (environment["CONTAINER_ROOT"] ?? "") + InClusterConfig.defaultDirectory
-        let connection: ClusterConnection
-        do {
-            guard let found = try InClusterConfig(environment: environment, directory: directory).connection() else {
-                fail("no in-cluster credentials (KUBERNETES_SERVICE_HOST and \(directory)/token): the guard runs in a pod with a service account")
-            }
-            connection = found
-        } catch {
-            fail("cannot read the in-cluster credentials: \(error)")
-        }
-        let client = KubernetesClient(connection: connection)
-        do {
-            _ = try await GuardWatch(client: client, arguments: arguments, namespace: connection.namespace, log: { log($0) }).run()
-            exit(0)
-        } catch {
-            log("could not give back: \(error)")
-            exit(1)
-        }
-    }
-
-    static func currentEnvironment() -> [String: String] {
-        var variables: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return variables
-    }
-
-    /// One line into the container's log, written at once (stdout is a pipe there, so `print` would hold it).
     static func log(_ message: String) {
-        let line = Array("kbridge-agent: \(message)\n".utf8)
-        line.withUnsafeBytes { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
+        ContainerProcess.log(message, from: "kbridge-agent")
     }
 
     static func fail(_ message: String) -> Never {
-        log(message)
-        exit(2)
+        ContainerProcess.fail(message, from: "kbridge-agent")
     }
 }

@@ -1,9 +1,11 @@
-/// The guard's command line, written by `SessionGuard` into its Job and read by
-/// `kbridge-agent guard`: `guard --session ID --kind Deployment --name api --ttl 30
+import BridgeTunnel
+
+/// The guard's command line, written by `SessionGuard` into its Job, passed on by
+/// `kbridge-agent guard` and read by `kbridge-guard`: `guard --session ID --kind Deployment --name api --ttl 30
 /// --original-digest SHA256`. The namespace is the guard pod's own; the digest is what it checks
 /// the saved original against before applying it (its arguments cannot change once it runs).
 public struct GuardArguments: Sendable, Equatable {
-    public static let command = "guard"
+    public static let command = AgentContract.guardCommand
 
     public var session: String
     public var kind: WorkloadReference.Kind
