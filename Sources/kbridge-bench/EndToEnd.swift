@@ -274,6 +274,7 @@ struct EndToEnd {
                 try await cluster.createService("svc-\(created)", selector: .object(["app": "none"]))
                 created += 1
             }
+            try await waitForEndpointSlices(cluster: cluster, services: created)
             let hosts = cluster.directory.appendingPathComponent("hosts-\(count)")
             try "127.0.0.1 localhost\n".write(to: hosts, atomically: true, encoding: .utf8)
             let session = try await BenchSession.start(cluster: cluster, serviceIP: echoIP, extraArguments: ["--hosts-file", hosts.path], label: "services-\(count)")
@@ -282,6 +283,21 @@ struct EndToEnd {
             report.add(Figure(scenario: scenario, path: "\(count + 3) services (\(count) added)", unit: "s", summary: Summary.single(setUp), direction: .lowerIsBetter, baseline: nil, note: "connect → first answer \(Report.format(session.firstAnswer, digits: 2)) s; \(session.serviceAddresses.count) addresses"))
             try await session.stop()
         }
+    }
+
+    /// Waits until the endpoints controller wrote a slice for each added service: a real one
+    /// writes about 20 objects a second (kube-controller-manager's API rate), and a session started
+    /// meanwhile would be timed waiting for the controller's backlog, not for kbridge.
+    private func waitForEndpointSlices(cluster: BenchCluster, services: Int) async throws {
+        guard let type = await cluster.client.endpointSliceType() else { return }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let slices = try await cluster.client.listRaw(type).items
+            let named = Set(slices.compactMap { $0[path: "metadata", "labels", EndpointSlice.serviceNameLabel]?.stringValue }.filter { $0.hasPrefix("svc-") })
+            if named.count >= services { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw BenchFailure("the endpoints controller did not write slices for \(services) services within 120 s")
     }
 
     // MARK: A far cluster
