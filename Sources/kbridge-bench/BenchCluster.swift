@@ -3,6 +3,13 @@ import Foundation
 import KubernetesClient
 import Logging
 
+/// The real node to measure: its admin kubeconfig, and the script that starts it and imports the
+/// images (`bench/real-node-up`, given the release build's folder), run right before its scenarios.
+struct RealNodeTarget: Sendable {
+    var kubeconfig: String
+    var prepare: String?
+}
+
 /// A cluster the benchmark runs on, with the echo service the session redirects and a second one
 /// the local process calls: a sandbox it starts (`kbridge sandbox up --detach`, release build), or
 /// the real node of `../shared/real-node` (`bench/run` starts it and imports the images), in a

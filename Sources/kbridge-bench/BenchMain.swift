@@ -3,7 +3,7 @@ import Foundation
 /// `kbridge-bench`: what a kbridge user gets, measured beside the direct paths in one run.
 ///
 /// ```
-/// kbridge-bench [--quick] [--no-sandbox] [--no-far] [--real-node KUBECONFIG] [--folder DIR]
+/// kbridge-bench [--quick] [--no-sandbox] [--no-far] [--real-node KUBECONFIG [--real-node-up SCRIPT]] [--folder DIR]
 ///                                                      the end-to-end benchmark (bench/run)
 /// kbridge-bench echo --port P [--name N] [--host H]    the echo server the pods and the local process run
 /// ```
@@ -23,11 +23,12 @@ struct BenchMain {
             folder = URL(fileURLWithPath: arguments[index + 1])
             arguments.removeSubrange(index...index + 1)
         }
-        var realNode: String?
-        if let index = arguments.firstIndex(of: "--real-node"), index + 1 < arguments.count {
-            realNode = arguments[index + 1]
-            arguments.removeSubrange(index...index + 1)
+        func take(_ option: String) -> String? {
+            guard let index = arguments.firstIndex(of: option), index + 1 < arguments.count else { return nil }
+            defer { arguments.removeSubrange(index...index + 1) }
+            return arguments[index + 1]
         }
+        let realNode = take("--real-node").map { RealNodeTarget(kubeconfig: $0, prepare: take("--real-node-up")) }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try await EndToEnd(binaries: .beside(), scale: quick ? .quick : BenchScale(), folder: folder).run(sandbox: sandbox, far: far, realNode: realNode)

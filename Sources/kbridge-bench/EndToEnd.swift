@@ -37,9 +37,9 @@ struct EndToEnd {
     let report = Report()
 
     /// Every scenario on a sandbox (`sandbox`); the far-cluster ones on a second sandbox whose
-    /// port-forward is slow (`far`); and the sandbox's scenarios again on the real node whose admin kubeconfig is
-    /// `realNode`, where `bench/run` started it and imported the images.
-    func run(sandbox: Bool, far: Bool, realNode: String?) async throws {
+    /// port-forward is slow (`far`); and the sandbox's scenarios again on the real node of
+    /// `realNode` (made ready by its `prepare` script first, after the sandboxes are gone).
+    func run(sandbox: Bool, far: Bool, realNode: RealNodeTarget?) async throws {
         say("kbridge-bench end-to-end: release build, \(ProcessInfo.processInfo.activeProcessorCount) cores; work folder \(folder.path)")
         // The local baseline: the same echo server as the pods', in a process of its own.
         let loopbackPort = try FreePort.pick()
@@ -59,7 +59,15 @@ struct EndToEnd {
             }
         }
         if let realNode {
-            try await on(try await BenchCluster.onRealNode(admin: realNode, binaries: binaries, directory: folder.appendingPathComponent("real-node"))) { cluster in
+            let directory = folder.appendingPathComponent("real-node")
+            if let prepare = realNode.prepare {
+                say("")
+                say("preparing the real node (\(prepare); log in \(directory.path)/real-node-up.log)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                let status = try runToEnd(prepare, [binaries.folder.path], log: directory.appendingPathComponent("real-node-up.log"))
+                guard status == 0 else { throw BenchFailure("\(prepare) failed (\(status)); see \(directory.path)/real-node-up.log") }
+            }
+            try await on(try await BenchCluster.onRealNode(admin: realNode.kubeconfig, binaries: binaries, directory: directory)) { cluster in
                 try await nearScenarios(cluster: cluster, loopbackPort: loopbackPort)
                 try await serviceScaling(cluster: cluster)
             }
