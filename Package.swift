@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "kbridge-bench",
             dependencies: [
-                "BridgeTunnel", "KubernetesClient",
+                "BridgeTunnel", "ChildProcesses", "KubernetesClient",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

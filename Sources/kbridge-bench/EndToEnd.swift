@@ -1,4 +1,5 @@
 import BridgeTunnel
+import ChildProcesses
 import Foundation
 import KubernetesClient
 import NIOCore
@@ -64,7 +65,13 @@ struct EndToEnd {
                 say("")
                 say("preparing the real node (\(prepare); log in \(directory.path)/real-node-up.log)")
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                let status = try runToEnd(prepare, [binaries.folder.path], log: directory.appendingPathComponent("real-node-up.log"))
+                // Not Foundation's Process: it left this script unreaped (a zombie) once the script had
+                // started the node's daemons, and waited forever.
+                let log = directory.appendingPathComponent("real-node-up.log").path
+                let script = try ChildProcess(spawning: .init(
+                    executable: prepare, arguments: [binaries.folder.path], environment: ProcessInfo.processInfo.environment, output: log, errors: log
+                ))
+                let status = await script.waitForExit()
                 guard status == 0 else { throw BenchFailure("\(prepare) failed (\(status)); see \(directory.path)/real-node-up.log") }
             }
             try await on(try await BenchCluster.onRealNode(admin: realNode.kubeconfig, binaries: binaries, directory: directory)) { cluster in
