@@ -56,6 +56,19 @@ struct BenchCluster: Sendable {
         let admin = try KubernetesClient(kubeconfig: kubeconfig, logger: logger)
         let namespace = "kbridge-bench-\(UUID().uuidString.prefix(6).lowercased())"
         _ = try await admin.createRaw(.namespaces, ["metadata": ["name": .string(namespace)]])
+        do {
+            return try await inNamespace(namespace, admin: admin, adminKubeconfig: kubeconfig, logger: logger, binaries: binaries, directory: directory)
+        } catch {
+            try? await admin.delete(.namespaces, name: namespace)
+            throw error
+        }
+    }
+
+    /// A client and a kubeconfig of the admin's whose context works in `namespace`, once the
+    /// namespace can take pods.
+    private static func inNamespace(
+        _ namespace: String, admin: KubernetesClient, adminKubeconfig kubeconfig: String, logger: Logger, binaries: BenchBinaries, directory: URL
+    ) async throws -> BenchCluster {
         var config = try KubeconfigLoader().load(explicitPath: kubeconfig)
         guard let context = config?.currentContext else { throw BenchFailure("\(kubeconfig) names no current context") }
         config?.contexts[context]?.namespace = namespace

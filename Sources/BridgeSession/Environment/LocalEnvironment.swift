@@ -30,16 +30,13 @@ public enum LocalEnvironment {
         variables["GRPC_DNS_RESOLVER"] = "native"
         return variables
     }
-
-    /// Replaces each `from` (an address, or `address:port`) where it stands as a whole: not
-    /// inside a longer address (`10.0.0.1` is not rewritten inside `10.0.0.12`). Earlier
-    /// rewrites win, so `address:port` pairs go before bare addresses.
-    static func rewriteAddresses(in value: String, _ rewrites: [(from: String, to: String)]) -> String {
-        AddressRewrites(rewrites).apply(to: value)
-    }
 }
 
-/// Address rewrites looked up by their text, so that a namespace's thousands of service variables
+/// Replaces each `from` (an address, or `address:port`) where it stands as a whole: not inside a
+/// longer address (`10.0.0.1` is not rewritten inside `10.0.0.12`). Earlier rewrites win, so
+/// `address:port` pairs go before bare addresses.
+///
+/// Rewrites are looked up by their text, so that a namespace's thousands of service variables
 /// are rewritten in time linear in their length (trying every rewrite at every position took a
 /// second for 500 services). Addresses are ASCII: a match never starts or ends inside a
 /// multi-byte character.
