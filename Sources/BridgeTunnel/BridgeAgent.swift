@@ -70,7 +70,7 @@ public final class BridgeAgent: Sendable {
             tunnel.heartbeatTimeout = configuration.heartbeatTimeout
             return tunnel
         }()
-        let group = MultiThreadedEventLoopGroup.singleton
+        let group = RelayEventLoop.shared
         let control = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: configuration.controlPort) { channel in

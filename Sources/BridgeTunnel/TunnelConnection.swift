@@ -164,7 +164,7 @@ public struct PendingCarrier: Sendable {
     /// The CLI's side of a carrier over a plain TCP connection to the agent (a port-forward in a
     /// session; a direct connection in benchmarks and tests).
     public static func connect(host: String, port: Int, purpose: TunnelHandshake.Purpose, configuration: TunnelConfiguration) async throws -> PendingCarrier {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        try await ClientBootstrap(group: RelayEventLoop.shared)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in begin(channel, side: .cli, purpose: purpose, configuration: configuration) }
     }

@@ -38,7 +38,7 @@ public struct LocalListener: Sendable {
     /// Binds `host:port`.
     public static func bind(host: String, port: Int) async throws(Failure) -> LocalListener {
         do {
-            let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let server = try await ServerBootstrap(group: RelayEventLoop.shared)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
                 .bind(host: host, port: port) { channel in HeldConnection.accept(channel) }

@@ -143,8 +143,12 @@ struct EndToEnd {
             opens[path.name] = Summary(try await Probes.opens(path.open, count: scale.opens, expected: path.answers))
         }
         var bulk: [String: (up: Summary, down: Summary)] = [:]
+        var bulkCost: [String: (up: [(String, Double)], down: [(String, Double)])] = [:]
+        let benchClient: (String, Int32?) = ("bench client", getpid())
         for path in [loopback, pod, service, portForward] + kubectlPaths + [tunnelOnly, echo2Direct] {
-            bulk[path.name] = try await measureBulk(path)
+            let measured = try await measureBulk(path, processes: path.name == portForward.name ? clusterProcesses + [benchClient] : [])
+            bulk[path.name] = (measured.up, measured.down)
+            bulkCost[path.name] = (measured.upCost, measured.downCost)
         }
         let directConcurrency = await Probes.concurrent(service.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
 
@@ -183,7 +187,11 @@ struct EndToEnd {
         report.add(Figure(scenario: openScenario, path: redirect.name, unit: "µs", summary: opens[redirect.name]!, direction: .lowerIsBetter, baseline: (service.name, opens[service.name]!)))
         report.add(Figure(scenario: openScenario, path: outbound.name, unit: "µs", summary: opens[outbound.name]!, direction: .lowerIsBetter, baseline: (echo2Direct.name, opens[echo2Direct.name]!)))
 
-        for path in [redirect, outbound] { bulk[path.name] = try await measureBulk(path) }
+        for path in [redirect, outbound] {
+            let measured = try await measureBulk(path, processes: sessionProcesses + [benchClient])
+            bulk[path.name] = (measured.up, measured.down)
+            bulkCost[path.name] = (measured.upCost, measured.downCost)
+        }
         let memoryBulk = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
         let bulkScenario = cluster.titled("bulk, one connection, \(scale.bulkBytes >> 20) MiB × \(scale.bulkRounds) (MiB/s; up = client → server, down = server → client)")
         for direction in ["up", "down"] {
@@ -201,6 +209,7 @@ struct EndToEnd {
             report.add(Figure(scenario: bulkScenario, path: "\(outbound.name), \(direction)", unit: "MiB/s", summary: figure(outbound.name), direction: .higherIsBetter, baseline: (echo2Direct.name, figure(echo2Direct.name)), note: direction == "up" ? "local → cluster" : "cluster → local"))
             report.add(Figure(scenario: bulkScenario, path: "\(outbound.name), \(direction)", unit: "MiB/s", summary: figure(outbound.name), direction: .higherIsBetter, baseline: (portForward.name, figure(portForward.name))))
         }
+        reportBulkHops(cluster, cost: bulkCost, paths: [portForward.name, redirect.name, outbound.name])
 
         let throughKbridge = await Probes.concurrent(redirect.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
         let memoryLoad = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
@@ -231,18 +240,41 @@ struct EndToEnd {
     }
 
     private func measureBulk(_ path: BenchPath, bytes: Int? = nil) async throws -> (up: Summary, down: Summary) {
+        let measured = try await measureBulk(path, bytes: bytes, processes: [])
+        return (measured.up, measured.down)
+    }
+
+    /// Bulk each way along `path`, and the CPU milliseconds each of `processes` spent per MiB moved
+    /// in each direction meanwhile (this process is the client at both ends of the probe).
+    private func measureBulk(_ path: BenchPath, bytes: Int? = nil, processes: [(String, Int32?)]) async throws -> (up: Summary, down: Summary, upCost: [(String, Double)], downCost: [(String, Double)]) {
         let bytes = bytes ?? scale.bulkBytes
         var up: [Double] = []
         var down: [Double] = []
+        var upSeconds = Array(repeating: 0.0, count: processes.count)
+        var downSeconds = upSeconds
+        func cpu() -> [Double?] { processes.map { $0.1.flatMap(ProcessStats.cpuSeconds(of:)) } }
+        func add(_ start: [Double?], to total: inout [Double]) {
+            for (index, (start, end)) in zip(start, cpu()).enumerated() {
+                if let start, let end { total[index] += end - start }
+            }
+        }
         do {
             for _ in 0..<scale.bulkRounds {
+                let beforeUp = cpu()
                 up.append(try await Probes.upload(path.open, bytes: bytes))
+                add(beforeUp, to: &upSeconds)
+                let beforeDown = cpu()
                 down.append(try await Probes.download(path.open, bytes: bytes))
+                add(beforeDown, to: &downSeconds)
             }
         } catch {
             throw BenchFailure("bulk on \(path.name): \(error)")
         }
-        return (Summary(up), Summary(down))
+        let mebibytes = Double(bytes * scale.bulkRounds) / Double(1 << 20)
+        func perMiB(_ seconds: [Double]) -> [(String, Double)] {
+            zip(processes, seconds).filter { $0.0.1 != nil }.map { ($0.0.0, $0.1 / mebibytes * 1e3) }
+        }
+        return (Summary(up), Summary(down), perMiB(upSeconds), perMiB(downSeconds))
     }
 
     private func reportConnect(_ session: BenchSession, scenario: String) {
@@ -274,6 +306,19 @@ struct EndToEnd {
         for path in [names.portForward, names.redirect, names.outbound] {
             for (process, microseconds) in cpu[path] ?? [] {
                 report.add(Figure(scenario: scenario, path: "CPU, \(process), on \(path)", unit: "µs", summary: Summary.single(microseconds), direction: .lowerIsBetter, baseline: nil))
+            }
+        }
+    }
+
+    /// Where the CPU of a bulk transfer goes: milliseconds per MiB moved, per process, each way.
+    private func reportBulkHops(_ cluster: BenchCluster, cost: [String: (up: [(String, Double)], down: [(String, Double)])], paths: [String]) {
+        let scenario = cluster.titled("hops of bulk (CPU ms per MiB moved, per process; up = client → server)")
+        for path in paths {
+            guard let cost = cost[path] else { continue }
+            for (direction, processes) in [("up", cost.up), ("down", cost.down)] {
+                for (process, milliseconds) in processes {
+                    report.add(Figure(scenario: scenario, path: "\(process), \(path), \(direction)", unit: "ms", summary: Summary.single(milliseconds), direction: .lowerIsBetter, baseline: nil))
+                }
             }
         }
     }

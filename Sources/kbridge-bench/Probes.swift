@@ -10,9 +10,21 @@ enum Probes {
         var description: String
     }
 
-    /// µs of each of `count` sequential 64-byte echoes on one connection.
-    static func roundTrips(_ open: Opener, count: Int) async throws -> [Double] {
-        let connection = try await open()
+    /// µs of each of `count` sequential 64-byte echoes, shared among `connections` connections
+    /// opened one after another: the relays on a path put each connection on one of their threads,
+    /// and a connection whose hops land on different threads pays a hand-over at each, so one
+    /// connection would measure one draw (seen: +100 and +360 µs over the same path in two runs).
+    static func roundTrips(_ open: Opener, count: Int, connections: Int = 10) async throws -> [Double] {
+        var samples: [Double] = []
+        samples.reserveCapacity(count)
+        for index in 0..<connections {
+            let share = count / connections + (index < count % connections ? 1 : 0)
+            samples += try await roundTrips(on: try await open(), count: share)
+        }
+        return samples
+    }
+
+    private static func roundTrips(on connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, count: Int) async throws -> [Double] {
         let message = ByteBuffer(repeating: 0x70, count: 64)
         var samples: [Double] = []
         samples.reserveCapacity(count)

@@ -34,7 +34,7 @@ public struct SessionTunnel: Sendable {
     ) async throws(SessionError) -> End {
         let pending: PendingCarrier
         do {
-            pending = try await client.portForwardChannel(pod: pod, namespace: namespace, port: port) { channel in
+            pending = try await client.portForwardChannel(pod: pod, namespace: namespace, port: port, on: RelayEventLoop.shared) { channel in
                 PendingCarrier.begin(channel, side: .cli, purpose: purpose, configuration: configuration)
             }
         } catch {

@@ -9,9 +9,10 @@ extension KubernetesClient {
     /// Opens a port-forward to a pod's port as a NIO channel that carries that port's raw bytes,
     /// and lets `initializer` set up the caller's handlers on it (an HTTP/2 tunnel, say) once the
     /// server has accepted the WebSocket. No extra hop: the caller's protocol runs directly on the
-    /// WebSocket connection to the API server.
+    /// WebSocket connection to the API server. The channel runs on `eventLoop` when given (the loop
+    /// its bytes will be relayed on), else on any of NIO's.
     public func portForwardChannel<Output: Sendable>(
-        pod: String, namespace: String? = nil, port: Int,
+        pod: String, namespace: String? = nil, port: Int, on eventLoop: (any EventLoop)? = nil,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
     ) async throws(KubernetesError) -> Output {
         let ns = resolve(namespace, for: .pods) ?? connection.namespace
@@ -37,7 +38,7 @@ extension KubernetesClient {
         let serverName = Self.tlsServerName(for: connection) ?? host
 
         do {
-            let upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let upgrade = try await ClientBootstrap(group: eventLoop ?? MultiThreadedEventLoopGroup.singleton.next())
                 .connectTimeout(.seconds(10))
                 .connect(host: host, port: serverPort) { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -50,7 +50,7 @@ struct APIServer {
         let logger = self.logger
         let delay = portForwardDelay
         let server = HTTPServerBuilder.http1WebSocketUpgrade(
-            configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+            configuration: .init(ws: .init(maxFrameSize: 1 << 20, extensions: [FastUnmasking.builder]))
         ) { head, channel, _ in
             try await Self.portForwardUpgrade(head, channel: channel, api: api, delay: delay, logger: logger)
         }

@@ -45,7 +45,7 @@ struct KubeletServer {
             }
             return await Self.logs(namespace: segments[1], pod: segments[2], container: segments[3], query: query, lookup: lookup)
         }
-        let server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+        let server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20, extensions: [FastUnmasking.builder]))) { head, _, _ in
             guard let target = head.path.map({ URI($0) }) else { return .dontUpgrade }
             let segments = target.path.split(separator: "/").map(String.init)
             guard segments.count == 3, segments[0] == "portForward", let worker = await lookup(segments[1], segments[2]), let ip = await worker.ip else {
