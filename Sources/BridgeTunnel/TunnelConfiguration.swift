@@ -23,6 +23,10 @@ public struct TunnelConfiguration: Sendable {
     /// other's data (`memoryBound`), chosen against the CLI's 60 MB target; two streams at full
     /// speed still each get their window.
     public static let connectionWindow = 8 << 20
+    /// Streams that may end abruptly (reset) each second before the library takes the peer for an
+    /// attacker and closes the connection: far above any service's churn (each limiter keeps
+    /// room for this many timestamps: 800 KB).
+    static let resetsPerSecond = 100_000
 
     public init(secret: String) {
         self.secret = secret
@@ -40,11 +44,17 @@ public struct TunnelConfiguration: Sendable {
         // A reset stream is a tunnelled connection that ended abruptly: routine for a busy service.
         // The library's DoS limits (200 resets or "glitches" per 30 s, 32 remembered resets) would
         // tear the whole tunnel down under that churn (measured: after ~330 quick connections),
-        // and only the two authenticated ends of a session speak on this connection.
+        // and only the two authenticated ends of a session speak on this connection. The reset
+        // and error limits are raised by rate, not by count: each limiter allocates room for its
+        // whole count up front (a count of 2^30 reserved 8 GiB of address space per limiter,
+        // 34 GiB per session, seen with heaptrack; a system that does not overcommit memory
+        // would refuse it).
         http2.connection.maximumRecentlyResetStreams = 8192
         http2.connection.maximumConnectionGlitches = 1 << 30
-        http2.stream.streamResetFrameRateLimit.maximumCount = 1 << 30
-        http2.stream.streamErrorRateLimit.maximumCount = 1 << 30
+        http2.stream.streamResetFrameRateLimit.maximumCount = Self.resetsPerSecond
+        http2.stream.streamResetFrameRateLimit.windowLength = .seconds(1)
+        http2.stream.streamErrorRateLimit.maximumCount = Self.resetsPerSecond
+        http2.stream.streamErrorRateLimit.windowLength = .seconds(1)
         self.http2 = http2
     }
 }

@@ -1,4 +1,5 @@
 import BridgeTunnel
+import Foundation
 import NIOCore
 import NIOPosix
 import Testing
@@ -109,6 +110,24 @@ import Testing
             }
             let last = try await Self.roundTrip(try await dialer.open("after:1"), ByteBuffer(string: "still here"))
             #expect(String(buffer: last) == "still here")
+        }
+    }
+
+    /// Both ends of a tunnel set up reserve address space in proportion to what they hold, not to
+    /// their limits: a raised limit once reserved 8 GiB per limiter, which a system that does not
+    /// overcommit memory refuses. (Other tests running meanwhile add threads and buffers: the
+    /// bound is loose, the defect it guards against was 34 GiB.)
+    @Test func aTunnelReservesLittleAddressSpace() async throws {
+        func virtualBytes() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmSize:") })
+            return try #require(Int(line.split(whereSeparator: \.isWhitespace)[1])) * 1024
+        }
+        let before = try virtualBytes()
+        try await withTunnel { dialer in
+            let answer = try await Self.roundTrip(try await dialer.open("echo:1"), ByteBuffer(string: "hi"))
+            #expect(String(buffer: answer) == "hi")
+            #expect(try virtualBytes() - before < 1 << 30)
         }
     }
 
