@@ -108,15 +108,17 @@ func runToEnd(_ executable: String, _ arguments: [String], log: URL) throws -> I
 
 /// What `/proc` says of a process: memory and CPU time.
 enum ProcessStats {
-    /// Resident set size now and at its highest (`VmRSS`, `VmHWM`), in MB.
-    static func memory(of pid: Int32) -> (now: Double, peak: Double)? {
+    /// Resident set size now and at its highest (`VmRSS`, `VmHWM`), and how much of it now is
+    /// the process's own memory (`RssAnon`: heap, stacks) rather than mapped files (its code and
+    /// libraries, clean and shared with every process that maps them), in MB.
+    static func memory(of pid: Int32) -> (now: Double, peak: Double, anonymous: Double)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         func field(_ name: String) -> Double? {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
             return line.split(separator: " ").compactMap { Double($0) }.first.map { $0 / 1024 }
         }
-        guard let now = field("VmRSS"), let peak = field("VmHWM") else { return nil }
-        return (now, peak)
+        guard let now = field("VmRSS"), let peak = field("VmHWM"), let anonymous = field("RssAnon") else { return nil }
+        return (now, peak, anonymous)
     }
 
     /// User + system CPU seconds used so far.

@@ -220,11 +220,15 @@ struct EndToEnd {
 
         let memoryScenario = cluster.titled("memory: resident set (MB; p99 column = highest so far)")
         for (moment, memory) in [("idle, just connected", memoryIdle), ("after the bulk scenario", memoryBulk), ("after the concurrency scenario", memoryLoad)] {
-            if let cli = memory.cli { report.add(Figure(scenario: memoryScenario, path: "kbridge CLI, \(moment)", unit: "MB", summary: Summary.single(cli.now, peak: cli.peak), direction: .lowerIsBetter, baseline: nil)) }
-            if let agent = memory.agent { report.add(Figure(scenario: memoryScenario, path: "agent, \(moment)", unit: "MB", summary: Summary.single(agent.now, peak: agent.peak), direction: .lowerIsBetter, baseline: nil)) }
+            if let cli = memory.cli { report.add(Figure(scenario: memoryScenario, path: "kbridge CLI, \(moment)", unit: "MB", summary: Summary.single(cli.now, peak: cli.peak), direction: .lowerIsBetter, baseline: nil, note: Self.anonymousNote(cli.anonymous))) }
+            if let agent = memory.agent { report.add(Figure(scenario: memoryScenario, path: "agent, \(moment)", unit: "MB", summary: Summary.single(agent.now, peak: agent.peak), direction: .lowerIsBetter, baseline: nil, note: Self.anonymousNote(agent.anonymous))) }
         }
         try await session.stop()
         await tunnelPair.close()
+    }
+
+    private static func anonymousNote(_ megabytes: Double) -> String {
+        "of which \(Report.format(megabytes, digits: 1)) MB its own (anonymous), the rest mapped code"
     }
 
     /// Round trips along `path`, and the CPU each of `processes` spent per round trip meanwhile.
