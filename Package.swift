@@ -49,6 +49,7 @@ let package = Package(
         .target(
             name: "BridgeTunnel",
             dependencies: [
+                "CFreedMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
@@ -57,6 +58,7 @@ let package = Package(
             ]
         ),
         .target(name: "CParentDeath"),
+        .target(name: "CFreedMemory"),
         .target(name: "ChildProcesses", dependencies: ["CParentDeath"]),
         .target(
             name: "LocalEndpoints",

@@ -104,6 +104,7 @@ public final class BridgeAgent: Sendable {
                 let port = configuration.servicePorts[index]
                 tasks.addTask { try await self.forward(service, port: port) }
             }
+            tasks.addTask { await FreedMemory.giveBackPeriodically() }
         }
     }
 

@@ -348,6 +348,10 @@ public final class ConnectSession: Sendable {
                 await connection.outbound.serve(through: supervisor, logger: logger)
                 return nil
             }
+            group.addTask {
+                await FreedMemory.giveBackPeriodically()
+                return nil
+            }
             if options.command.isEmpty {
                 group.addTask {
                     guard await stop.wait() != nil else { return nil }
