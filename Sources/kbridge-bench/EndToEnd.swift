@@ -213,13 +213,16 @@ struct EndToEnd {
 
         let throughKbridge = await Probes.concurrent(redirect.open, connections: scale.concurrentConnections, roundTrips: scale.concurrentRoundTrips)
         let memoryLoad = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
+        // Both give freed memory back every 10 s (`FreedMemory`): what they keep after a burst.
+        try await Task.sleep(for: .seconds(12))
+        let memorySettled = (cli: ProcessStats.memory(of: session.process.pid), agent: agentPID.flatMap(ProcessStats.memory(of:)))
         let concurrencyScenario = cluster.titled("\(scale.concurrentConnections) concurrent connections × \(scale.concurrentRoundTrips) echoes (µs per echo under that load)")
         report.add(Figure(scenario: concurrencyScenario, path: service.name, unit: "µs", summary: Summary(directConcurrency.samples), direction: .lowerIsBetter, baseline: nil, note: "\(directConcurrency.errors.count) errors"))
         report.add(Figure(scenario: concurrencyScenario, path: redirect.name, unit: "µs", summary: Summary(throughKbridge.samples), direction: .lowerIsBetter, baseline: (service.name, Summary(directConcurrency.samples)), note: "\(throughKbridge.errors.count) errors"))
         for error in Set(throughKbridge.errors + directConcurrency.errors).prefix(3) { report.note("error seen: \(error)") }
 
         let memoryScenario = cluster.titled("memory: resident set (MB; p99 column = highest so far)")
-        for (moment, memory) in [("idle, just connected", memoryIdle), ("after the bulk scenario", memoryBulk), ("after the concurrency scenario", memoryLoad)] {
+        for (moment, memory) in [("idle, just connected", memoryIdle), ("after the bulk scenario", memoryBulk), ("after the concurrency scenario", memoryLoad), ("12 s after the concurrency scenario", memorySettled)] {
             if let cli = memory.cli { report.add(Figure(scenario: memoryScenario, path: "kbridge CLI, \(moment)", unit: "MB", summary: Summary.single(cli.now, peak: cli.peak), direction: .lowerIsBetter, baseline: nil, note: Self.anonymousNote(cli.anonymous))) }
             if let agent = memory.agent { report.add(Figure(scenario: memoryScenario, path: "agent, \(moment)", unit: "MB", summary: Summary.single(agent.now, peak: agent.peak), direction: .lowerIsBetter, baseline: nil, note: Self.anonymousNote(agent.anonymous))) }
         }
