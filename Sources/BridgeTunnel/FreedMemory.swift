@@ -6,7 +6,9 @@ import CFreedMemory
 /// than idle, of which `malloc_trim` gave back 6.5 and 6.2 MB. Elsewhere the allocator returns
 /// memory itself, and this does nothing.
 public enum FreedMemory {
-    /// Trims every `interval` until cancelled; a trim with little to give back costs microseconds.
+    /// Trims every `interval` until cancelled. A trim locks each arena in turn while it returns
+    /// its free pages (measured after the burst: 102 `madvise` calls, 1.5 ms in all, in the CLI;
+    /// 47 and 0.8 ms in the agent); the relay's allocations wait meanwhile, once per interval.
     public static func giveBackPeriodically(every interval: Duration = .seconds(10)) async {
         while (try? await Task.sleep(for: interval)) != nil {
             giveBack()

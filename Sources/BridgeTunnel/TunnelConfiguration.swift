@@ -49,8 +49,8 @@ public struct TunnelConfiguration: Sendable {
         // and only the two authenticated ends of a session speak on this connection. The reset
         // and error limits are raised by rate, not by count: each limiter allocates room for its
         // whole count up front (a count of 2^30 reserved 8 GiB of address space per limiter,
-        // 34 GiB per session, seen with heaptrack; a system that does not overcommit memory
-        // would refuse it).
+        // 32 GiB for the CLI's two connections, seen with heaptrack; a system that does not
+        // overcommit memory would refuse it).
         http2.connection.maximumRecentlyResetStreams = 8192
         http2.connection.maximumConnectionGlitches = 1 << 30
         http2.stream.streamResetFrameRateLimit.maximumCount = Self.resetsPerSecond
@@ -62,12 +62,14 @@ public struct TunnelConfiguration: Sendable {
 }
 
 extension TunnelConfiguration {
-    /// The most tunnelled data one end holds at once with `streams` streams open: each stream's
-    /// window of data its reader has not taken yet (a local process that stopped reading, at a
-    /// breakpoint say), plus each stream's outbound buffer before its writer is told to wait. (The
-    /// connection's window is no bound: NIO grants it back as frames arrive.)
+    /// The most tunnelled data one end holds at once with `streams` streams open, when the
+    /// connections they are relayed to stop reading (a local process at a breakpoint, say): per
+    /// stream, a window's worth handed on in one read to a connection that was still writable
+    /// (NIO delivers all a stream holds at once), a second window arriving meanwhile, and the
+    /// stream's outbound buffer before its writer is told to wait. (The connection's window is no
+    /// bound: NIO grants it back as frames arrive.)
     public func memoryBound(streams: Int) -> Int {
-        streams * (http2.stream.targetWindowSize + http2.stream.outboundBufferSizeHighWatermark)
+        streams * (2 * http2.stream.targetWindowSize + http2.stream.outboundBufferSizeHighWatermark)
     }
 }
 

@@ -237,8 +237,10 @@ struct EndToEnd {
     /// Round trips along `path`, and the CPU each of `processes` spent per round trip meanwhile.
     private func measureRoundTrips(_ path: BenchPath, count: Int? = nil, processes: [(String, Int32?)]) async throws -> (Summary, [(String, Double)]) {
         let count = count ?? scale.roundTrips
-        let before = processes.map { ($0.0, $0.1.flatMap(ProcessStats.cpuSeconds(of:))) }
-        let samples = try await Probes.roundTrips(path.open, count: count)
+        var before: [(String, Double?)] = []
+        let samples = try await Probes.roundTrips(path.open, count: count) {
+            before = processes.map { ($0.0, $0.1.flatMap(ProcessStats.cpuSeconds(of:))) }
+        }
         let cost = zip(processes, before).compactMap { process, start -> (String, Double)? in
             guard let pid = process.1, let start = start.1, let end = ProcessStats.cpuSeconds(of: pid) else { return nil }
             return (process.0, (end - start) / Double(count) * 1e6)

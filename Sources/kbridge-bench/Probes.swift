@@ -11,16 +11,35 @@ enum Probes {
     }
 
     /// µs of each of `count` sequential 64-byte echoes, shared among `connections` connections
-    /// opened one after another: the relays on a path put each connection on one of their threads,
+    /// used one after another: the relays on a path put each connection on one of their threads,
     /// and a connection whose hops land on different threads pays a hand-over at each, so one
     /// connection would measure one draw (seen: +100 and +360 µs over the same path in two runs).
-    static func roundTrips(_ open: Opener, count: Int, connections: Int = 10) async throws -> [Double] {
+    /// All are opened first; `onceOpen` runs before the first echo.
+    static func roundTrips(_ open: Opener, count: Int, connections: Int = 10, onceOpen: () -> Void = {}) async throws -> [Double] {
+        var opened: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
+        do {
+            for _ in 0..<connections { opened.append(try await open()) }
+        } catch {
+            for connection in opened { await TunnelRelay.discard(connection) }
+            throw error
+        }
+        onceOpen()
         var samples: [Double] = []
         samples.reserveCapacity(count)
-        for index in 0..<connections {
+        var failure: (any Error)?
+        for (index, connection) in opened.enumerated() {
+            guard failure == nil else {
+                await TunnelRelay.discard(connection)
+                continue
+            }
             let share = count / connections + (index < count % connections ? 1 : 0)
-            samples += try await roundTrips(on: try await open(), count: share)
+            do {
+                samples += try await roundTrips(on: connection, count: share)
+            } catch {
+                failure = error
+            }
         }
+        if let failure { throw failure }
         return samples
     }
 

@@ -5,7 +5,19 @@ import Testing
 @Suite struct FreedMemoryTests {
     /// Memory freed between blocks still in use stays with the process until given back: 64 MiB
     /// in 4 KiB blocks, every sixteenth kept, the rest freed; giving back returns most of it.
+    /// (Agents and sessions of other tests in this process give memory back every 10 s too; one
+    /// that does so between the frees and the first reading leaves nothing to measure, so the
+    /// experiment is tried up to three times.)
     @Test func freedBlocksBetweenLiveOnesAreGivenBackToTheSystem() throws {
+        var given: [Int] = []
+        for _ in 0..<3 {
+            given.append(try Self.givenBackAfterFragmenting())
+            if given.last! > 32 << 20 { break }
+        }
+        #expect(given.contains { $0 > 32 << 20 }, "gave back \(given.map { $0 >> 20 }) MiB of the 60 freed")
+    }
+
+    private static func givenBackAfterFragmenting() throws -> Int {
         let blocks = (0..<16_384).map { _ -> UnsafeMutableRawPointer in
             let block = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
             block.initializeMemory(as: UInt8.self, repeating: 0x5a, count: 4096)
@@ -16,10 +28,9 @@ import Testing
             if index % 16 == 0 { kept.append(block) } else { block.deallocate() }
         }
         defer { kept.forEach { $0.deallocate() } }
-        let held = try Self.anonymousBytes()
+        let held = try anonymousBytes()
         FreedMemory.giveBack()
-        let after = try Self.anonymousBytes()
-        #expect(held - after > 32 << 20, "gave back \((held - after) >> 20) MiB of the 60 freed")
+        return try held - anonymousBytes()
     }
 
     /// The process's own resident memory (`RssAnon`).

@@ -115,13 +115,18 @@ import Testing
 
     /// Both ends of a tunnel set up reserve address space in proportion to what they hold, not to
     /// their limits: a raised limit once reserved 8 GiB per limiter, which a system that does not
-    /// overcommit memory refuses. (Other tests running meanwhile add threads and buffers: the
-    /// bound is loose, the defect it guards against was 34 GiB.)
+    /// overcommit memory refuses. (Other tests running meanwhile add threads and buffers, or close
+    /// tunnels: the address-space bound is loose, and the limits are checked themselves too.)
     @Test func aTunnelReservesLittleAddressSpace() async throws {
         func virtualBytes() throws -> Int {
             let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
             let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmSize:") })
             return try #require(Int(line.split(whereSeparator: \.isWhitespace)[1])) * 1024
+        }
+        // Each limiter reserves room for a timestamp per event it counts.
+        let http2 = TunnelConfiguration(secret: "").http2
+        for limit in [http2.stream.streamResetFrameRateLimit.maximumCount, http2.stream.streamErrorRateLimit.maximumCount] {
+            #expect(limit * MemoryLayout<NIODeadline>.size <= 1 << 20)
         }
         let before = try virtualBytes()
         try await withTunnel { dialer in
