@@ -79,8 +79,8 @@ let package = Package(
             ]
         ),
         // The agent links NIO only (no Foundation, no Kubernetes client): it runs in every redirected pod.
-        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", .product(name: "NIOCore", package: "swift-nio")]),
-        .executableTarget(name: "kbridge-guard", dependencies: ["BridgeTunnel", "BridgeSession", "KubernetesClient"]),
+        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel"]),
+        .executableTarget(name: "kbridge-guard", dependencies: ["BridgeSession"]),
         .executableTarget(
             name: "kbridge-bench",
             dependencies: [
@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "kbridge",
             dependencies: [
-                "KubernetesClient", "BridgeSession", "LocalEndpoints", "ChildProcesses",
+                "KubernetesClient", "BridgeSession", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
                 "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -24,6 +24,17 @@ public enum ProcessLiveness {
         return current == startTime
     }
 
+    /// Every running process of the session `session` (the pid of its leader), the leader
+    /// included: what a daemon started in a session of its own left behind, whatever process
+    /// groups its children made for themselves.
+    public static func members(ofSession session: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let fields = statFields(pid), fields.count > 3 else { return false }
+            return fields[0] != "Z" && pid_t(fields[3]) == session
+        }
+    }
+
     /// The fields of `/proc/PID/stat` after the command name, from the state on.
     private static func statFields(_ pid: pid_t) -> [Substring]? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }

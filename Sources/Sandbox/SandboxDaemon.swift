@@ -8,7 +8,7 @@ public enum SandboxDaemon {
         case alreadyRunning(directory: String, pid: Int32)
         case notRunning(directory: String)
         case startFailed(detail: String, log: String)
-        case didNotStop(pid: Int32)
+        case didNotStop(pids: [Int32])
 
         public var description: String {
             switch self {
@@ -18,8 +18,8 @@ public enum SandboxDaemon {
                 return "no sandbox is running in \(directory)"
             case .startFailed(let detail, let log):
                 return "the sandbox did not start: \(detail) (see \(log))"
-            case .didNotStop(let pid):
-                return "the sandbox (pid \(pid)) did not stop"
+            case .didNotStop(let pids):
+                return "processes of the sandbox did not stop: \(pids.map(String.init).joined(separator: ", "))"
             }
         }
     }
@@ -53,8 +53,10 @@ public enum SandboxDaemon {
         throw Failure.startFailed(detail: "it was not ready after \(timeout.components.seconds)s", log: logFile.path)
     }
 
-    /// Stops the sandbox of `directory`: SIGTERM, then SIGKILL of its whole process group
-    /// (every container process it started) if it has not ended after `grace`.
+    /// Stops the sandbox of `directory`: SIGTERM, then, once it has ended or after `grace`,
+    /// SIGKILL to every process left in its session (it was started in a session of its own, and
+    /// every container process it started is in it, whatever process group it has): nothing the
+    /// sandbox started outlives this call.
     public static func stop(directory: URL, grace: Duration = .seconds(20)) async throws {
         guard let state = running(in: directory) else { throw Failure.notRunning(directory: directory.path) }
         kill(state.pid, SIGTERM)
@@ -62,10 +64,21 @@ public enum SandboxDaemon {
         while ContinuousClock.now < deadline, isAlive(state.pid) {
             try await Task.sleep(for: .milliseconds(100))
         }
-        kill(-state.pid, SIGKILL)
-        try? await Task.sleep(for: .milliseconds(100))
-        if isAlive(state.pid) { throw Failure.didNotStop(pid: state.pid) }
+        let left = try await endSession(state.pid)
+        if !left.isEmpty { throw Failure.didNotStop(pids: left) }
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("sandbox.json"))
+    }
+
+    /// SIGKILLs every process of the session until none is left (a process may start another
+    /// while it is being killed); returns those still running after 5 s.
+    private static func endSession(_ session: pid_t) async throws -> [pid_t] {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let members = ProcessLiveness.members(ofSession: session)
+            if members.isEmpty || ContinuousClock.now >= deadline { return members }
+            for pid in members { kill(pid, SIGKILL) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Whether a process runs: it exists and is not a zombie waiting for its parent to reap it.

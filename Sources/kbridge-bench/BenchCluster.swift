@@ -31,10 +31,14 @@ struct BenchCluster: Sendable {
     static func start(binaries: BenchBinaries, directory: URL, portForwardDelayMilliseconds: Int = 0) async throws -> BenchCluster {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let images = directory.appendingPathComponent("bench-images.yaml")
+        // The agent measured is the lean `kbridge-agent` the image ships, not the agent that a
+        // sandbox started by kbridge runs from kbridge itself.
         try """
             images:
               bench/echo:1:
                 command: [\(binaries.bench), echo, --port, "\(echoPort)"]
+              \(AgentImage.default):
+                command: [\(binaries.agent)]
             """.write(to: images, atomically: true, encoding: .utf8)
         let arguments = [
             "sandbox", "up", "--dir", directory.appendingPathComponent("cluster").path, "--detach", "--images", images.path,

@@ -1,6 +1,5 @@
 import ArgumentParser
 
-@main
 struct KBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kbridge",

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BridgeSession
+import BridgeTunnel
 import ChildProcesses
 import Foundation
 import KubernetesClient

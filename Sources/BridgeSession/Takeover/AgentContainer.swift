@@ -1,12 +1,6 @@
 import BridgeTunnel
 import KubernetesClient
 
-/// The agent image kbridge uses unless told otherwise: the one this repository's Containerfile builds.
-public enum AgentImage {
-    public static let version = "0.1.0"
-    public static let `default` = "ghcr.io/kbridge-dev/kbridge-agent:\(version)"
-}
-
 /// The ports the agent listens on beside the container's own: control (CLI → agent streams)
 /// and inbound (agent → CLI streams).
 public struct AgentPorts: Sendable, Hashable, Codable {

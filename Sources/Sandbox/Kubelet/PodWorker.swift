@@ -246,7 +246,9 @@ actor PodWorker {
     }
 
     private func start(_ name: String, inputs: ContainerEnvironment.Inputs) {
-        guard var state = containers[name] else { return }
+        // A pod being removed starts nothing more: `remove()` may have stopped the containers
+        // while this worker's loop was waiting for the inputs it started them with.
+        guard !deleting, var state = containers[name] else { return }
         defer { containers[name] = state }
         let imageName = state.spec["image"]?.stringValue ?? ""
         guard let image = runtime.images.image(named: imageName) else {

@@ -50,6 +50,8 @@ public actor ProcessKubelet {
     private let logger: Logger
     private var workers: [String: PodWorker] = [:]
     private var names: [String: String] = [:]
+    /// Set once the kubelet stops its pods: no pod starts after that.
+    private var stopped = false
 
     public init(client: KubernetesClient, configuration: KubeletConfiguration, logger: Logger) {
         self.client = client
@@ -125,6 +127,7 @@ public actor ProcessKubelet {
     }
 
     private func stopAll() async {
+        stopped = true
         let all = Array(workers.values)
         workers.removeAll()
         names.removeAll()
@@ -205,6 +208,7 @@ public actor ProcessKubelet {
             let uid = pod.uid
             switch event.type {
             case .added, .modified:
+                if stopped { return }
                 if let worker = workers[uid] {
                     await worker.update(pod)
                 } else if pod.podPhase != "Succeeded" && pod.podPhase != "Failed" || pod.isTerminating {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeSession
+import BridgeTunnel
 import ChildProcesses
 import Dispatch
 import Foundation

@@ -45,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
             let cluster = SandboxCluster(
                 options: .init(
                     directory: directory,
-                    imageFiles: [sampleFolder.appendingPathComponent("sandbox-images.yaml").path] + [SandboxAgentImage.mapFile(in: directory)].compactMap { $0 }
+                    imageFiles: [sampleFolder.appendingPathComponent("sandbox-images.yaml").path, try SandboxAgentImage.mapFile(in: directory)]
                 ),
                 logger: logger
             )

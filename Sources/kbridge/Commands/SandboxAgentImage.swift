@@ -1,29 +1,31 @@
-import BridgeSession
+import BridgeTunnel
 import Foundation
 
 /// The sandbox's registry entry for the agent image: a sandbox that kbridge starts maps the
-/// default agent image to the `kbridge-agent` binary installed beside `kbridge`, as a registry
-/// would serve the image built from the Containerfile.
+/// default agent image to this very executable (`kbridge agent-image`, see `Entry`), as a
+/// registry would serve the image built from the Containerfile. Whatever else is or is not
+/// installed, the sandbox can always run the agent of the kbridge that started it.
 enum SandboxAgentImage {
-    /// Writes the image map file into `directory` and returns its path; nil when no
-    /// `kbridge-agent` is installed beside this executable.
-    static func mapFile(in directory: URL) -> String? {
-        let agent = URL(fileURLWithPath: SandboxUp.currentExecutable).deletingLastPathComponent().appendingPathComponent("kbridge-agent").path
-        guard FileManager.default.isExecutableFile(atPath: agent) else { return nil }
+    /// The first argument that makes `kbridge` run as the agent image.
+    static let entryArgument = "agent-image"
+
+    /// Writes the image map file into `directory` and returns its path.
+    static func mapFile(in directory: URL) throws -> String {
         let file = directory.appendingPathComponent("agent-image.yaml")
         let text = """
-            # Written by kbridge: the agent image of this sandbox's registry.
+            # Written by kbridge: the agent image of this sandbox's registry is kbridge itself.
             images:
               \(AgentImage.default):
-                command: [\(agent)]
+                command: [\(Self.quoted(SandboxUp.currentExecutable)), \(entryArgument)]
 
             """
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try text.write(to: file, atomically: true, encoding: .utf8)
-        } catch {
-            return nil
-        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try text.write(to: file, atomically: true, encoding: .utf8)
         return file.path
+    }
+
+    /// A YAML double-quoted scalar: the executable's path may hold spaces or `#`.
+    private static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }

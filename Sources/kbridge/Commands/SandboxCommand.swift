@@ -63,7 +63,7 @@ struct SandboxUp: AsyncParsableCommand {
             }
             var logger = Logger(label: "kbridge.sandbox")
             logger.logLevel = ProcessInfo.processInfo.environment["KBRIDGE_SANDBOX_DEBUG"] == nil ? .info : .debug
-            var options = SandboxCluster.Options(directory: directory.url, imageFiles: images + [SandboxAgentImage.mapFile(in: directory.url)].compactMap { $0 })
+            var options = SandboxCluster.Options(directory: directory.url, imageFiles: images + [try SandboxAgentImage.mapFile(in: directory.url)])
             options.port = port
             options.portForwardDelay = .milliseconds(portForwardDelay)
             let cluster = SandboxCluster(options: options, logger: logger)

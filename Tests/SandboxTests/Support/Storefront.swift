@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BridgeSession
+import BridgeTunnel
 import Foundation
 import KubernetesClient
 import NIOFoundationCompat

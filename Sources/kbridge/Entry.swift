@@ -1,0 +1,24 @@
+import BridgeSession
+import BridgeTunnel
+
+/// The `kbridge` executable: the CLI, and also the agent image of a sandbox that kbridge starts.
+///
+/// `kbridge agent-image ARGS...` behaves as the agent image's entry point does with ARGS
+/// (`agent ...` or `guard ...`), so a sandbox needs nothing but `kbridge` itself to run the
+/// agent: not a `kbridge-agent` built or installed beside it (`swift run kbridge` builds the
+/// `kbridge` product alone). Real clusters run the image built from the Containerfile.
+@main
+enum Entry {
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard arguments.first == SandboxAgentImage.entryArgument else {
+            await KBridge.main()
+            return
+        }
+        let imageArguments = Array(arguments.dropFirst())
+        if imageArguments.first == AgentContract.guardCommand {
+            await GuardProgram.run(Array(imageArguments.dropFirst()))
+        }
+        await AgentProgram.run(imageArguments)
+    }
+}
