@@ -59,6 +59,8 @@ let package = Package(
         ),
         .target(name: "CParentDeath"),
         .target(name: "CFreedMemory"),
+        // zlib with a preset dictionary, for the header blocks of SPDY/3 (the sandbox's kubectl port-forward).
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "ChildProcesses", dependencies: ["CParentDeath"]),
         .target(
             name: "LocalEndpoints",
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "KubernetesClient", "ChildProcesses", "LocalEndpoints", "BridgeTunnel",
+                "KubernetesClient", "ChildProcesses", "LocalEndpoints", "BridgeTunnel", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

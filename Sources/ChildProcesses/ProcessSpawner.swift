@@ -16,11 +16,21 @@ public enum ProcessSpawner {
         public var output: String?
         /// File that receives standard error; nil sends it to `output`.
         public var errors: String?
+        /// Standard input, output and error given otherwise: set, it replaces `output` and `errors`.
+        public var attachment: Attachment?
         /// How the child is grouped: its own session (a daemon) or its own process group (a container).
         public var grouping: Grouping
         /// A program (and its first arguments) that starts the executable, e.g. one that ties it to
         /// this process (`ParentDeath`); empty: the executable is started directly.
         public var launcher: [String] = []
+
+        public enum Attachment: Sendable, Equatable {
+            /// Descriptors of this process, duplicated into the child's 0, 1 and 2.
+            case descriptors(input: Int32, output: Int32, error: Int32)
+            /// A terminal device (a pseudo-terminal's other end) opened as 0, 1 and 2; with
+            /// `.newSession` it becomes the child's controlling terminal.
+            case terminal(path: String)
+        }
 
         public enum Grouping: Sendable {
             case inherited
@@ -51,7 +61,19 @@ public enum ProcessSpawner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if let output = request.output {
+        switch request.attachment {
+        case .descriptors(let input, let output, let error):
+            posix_spawn_file_actions_adddup2(&actions, input, 0)
+            posix_spawn_file_actions_adddup2(&actions, output, 1)
+            posix_spawn_file_actions_adddup2(&actions, error, 2)
+        case .terminal(let path):
+            posix_spawn_file_actions_addopen(&actions, 0, path, O_RDWR, 0)
+            posix_spawn_file_actions_adddup2(&actions, 0, 1)
+            posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        case nil:
+            break
+        }
+        if request.attachment == nil, let output = request.output {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             if let errors = request.errors {

@@ -2,6 +2,7 @@ import ChildProcesses
 import Foundation
 import KubernetesClient
 import Sandbox
+import SandboxTesting
 import Testing
 
 /// `kbridge sandbox down` leaves nothing of the sandbox running, even a container that was

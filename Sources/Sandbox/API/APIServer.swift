@@ -24,8 +24,9 @@ struct ConnectionContext: RequestContext {
 }
 
 /// The HTTPS front of the sandbox's API server: TLS with client-certificate authentication,
-/// bearer tokens, JSON and chunked watch responses, and the WebSocket upgrade of
-/// `pods/portforward`, relayed to the pod's kubelet as a real API server does.
+/// bearer tokens, JSON and chunked watch responses, and the WebSocket upgrades of
+/// `pods/portforward`, `pods/exec` and `pods/attach`, relayed to the pod's kubelet as a real
+/// API server does.
 struct APIServer {
     let api: KubernetesAPI
     let tls: TLSConfiguration
@@ -52,7 +53,7 @@ struct APIServer {
         let server = HTTPServerBuilder.http1WebSocketUpgrade(
             configuration: .init(ws: .init(maxFrameSize: 1 << 20, extensions: [FastUnmasking.builder]))
         ) { head, channel, _ in
-            try await Self.portForwardUpgrade(head, channel: channel, api: api, delay: delay, logger: logger)
+            try await Self.streamingUpgrade(head, channel: channel, api: api, delay: delay, logger: logger)
         }
         return Application(
             responder: responder,
@@ -113,34 +114,35 @@ struct APIServer {
         }
     }
 
-    // MARK: Port-forward
+    // MARK: Streaming subresources
 
-    /// Accepts the WebSocket of `pods/portforward` when the user may use it and the pod runs on a node;
+    /// Accepts the WebSocket of `pods/portforward`, `pods/exec` and `pods/attach` when the user may
+    /// use it, the pod runs on a node and the client offers a protocol served for it
+    /// (`StreamingProtocol`), and relays its messages to the same WebSocket on the pod's kubelet;
     /// anything else goes to the normal responder, which answers with the right `Status`.
-    private static func portForwardUpgrade(
+    private static func streamingUpgrade(
         _ head: HTTPRequest, channel: any Channel, api: KubernetesAPI, delay: Duration, logger: Logger
     ) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        guard let target = head.path.map({ URI($0) }), let path = APIPath(target.path), path.subresource == "portforward",
+        guard let target = head.path.map({ URI($0) }), let path = APIPath(target.path), let subresource = path.subresource,
             let podName = path.name, let namespace = path.namespace,
+            let chosen = StreamingProtocol.choose(offered: head.headerFields[webSocketProtocol], for: subresource),
             let user = await authenticate(headers: head.headerFields, channel: channel, api: api),
-            await api.authorizer.allows(user, verb: "create", type: .pods, subresource: "portforward", namespace: namespace, name: podName),
+            await api.authorizer.allows(user, verb: "create", type: .pods, subresource: subresource, namespace: namespace, name: podName),
             let pod = await api.store.find(.pods, namespace: namespace, name: podName),
             let nodeName = pod[path: "spec", "nodeName"]?.stringValue,
             let node = await api.store.find(.nodes, namespace: nil, name: nodeName),
-            let base = try? api.kubelets.baseURL(of: node)
+            let base = try? api.kubelets.baseURL(of: node),
+            let location = kubeletLocation(subresource: subresource, protocol: chosen, pod: pod, query: target.query)
         else { return .dontUpgrade }
-        let ports = portForwardPorts(target.query)
-        guard !ports.isEmpty else { return .dontUpgrade }
-        // As kube-apiserver passes it on: one `port` key per port.
-        let url = "\(base)/portForward/\(namespace)/\(podName)?" + ports.map { "port=\($0)" }.joined(separator: "&")
+        let url = "\(base)/\(location)"
         let tls = api.kubelets.tls
         var headers = HTTPFields()
-        headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
+        headers[webSocketProtocol] = chosen
         return .upgrade(headers) { inbound, outbound, _ in
             var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20)
             // Kubelets are addressed by IP, which TLS cannot carry as SNI; their certificates are not verified anyway.
             configuration.sniHostname = "kubelet"
-            configuration.additionalHeaders[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
+            configuration.additionalHeaders[webSocketProtocol] = chosen
             do {
                 try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) { kubeletInbound, kubeletOutbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -156,8 +158,37 @@ struct APIServer {
                     }
                 }
             } catch {
-                logger.debug("port-forward relay ended", metadata: ["error": "\(error)", "pod": "\(namespace)/\(podName)"])
+                logger.debug("\(subresource) relay ended", metadata: ["error": "\(error)", "pod": "\(namespace)/\(podName)"])
             }
         }
+    }
+
+    static let webSocketProtocol = HTTPField.Name("Sec-WebSocket-Protocol")!
+
+    /// Where the kubelet serves a pod's streaming subresource, as kube-apiserver asks for it:
+    /// `portForward/NS/POD` (with one `port` key per port for the channel protocol),
+    /// `exec|attach/NS/POD/CONTAINER` with the request's options; nil when the request cannot
+    /// be served (no ports, a container the pod does not have).
+    static func kubeletLocation(subresource: String, protocol chosen: String, pod: JSONValue, query: String?) -> String? {
+        let namespace = pod.namespace ?? "default"
+        switch subresource {
+        case "portforward":
+            guard chosen == KubernetesClient.portForwardProtocol else { return "portForward/\(namespace)/\(pod.name)" }
+            let ports = portForwardPorts(query)
+            guard !ports.isEmpty else { return nil }
+            return "portForward/\(namespace)/\(pod.name)?" + ports.map { "port=\($0)" }.joined(separator: "&")
+        case "exec", "attach":
+            guard let container = container(named: Self.query(query)["container"], in: pod) else { return nil }
+            return "\(subresource)/\(namespace)/\(pod.name)/\(container)" + (query.map { "?" + $0 } ?? "")
+        default:
+            return nil
+        }
+    }
+
+    /// The container a request names, or the pod's only one when it names none.
+    static func container(named name: String?, in pod: JSONValue) -> String? {
+        let names = (pod[path: "spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        guard let name, !name.isEmpty else { return names.count == 1 ? names[0] : nil }
+        return names.contains(name) ? name : nil
     }
 }

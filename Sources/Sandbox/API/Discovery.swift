@@ -72,6 +72,8 @@ enum Discovery {
         case "scale": return ("Scale", ["get", "patch", "update"], "autoscaling", "v1")
         case "log": return ("Pod", ["get"], nil, nil)
         case "portforward": return ("PodPortForwardOptions", ["create", "get"], nil, nil)
+        case "exec": return ("PodExecOptions", ["create", "get"], nil, nil)
+        case "attach": return ("PodAttachOptions", ["create", "get"], nil, nil)
         case "binding": return ("Binding", ["create"], nil, nil)
         case "token": return ("TokenRequest", ["create"], "authentication.k8s.io", "v1")
         default: return (resource.type.kind, ["get"], nil, nil)

@@ -98,7 +98,8 @@ final class KubernetesAPI: Sendable {
         switch method {
         case "GET", "HEAD":
             if path.name == nil { return ["true", "1"].contains(query["watch"] ?? "") ? "watch" : "list" }
-            return path.subresource == "portforward" ? "create" : "get"
+            // A WebSocket opens with GET; these subresources authorize it as `create`, as kube-apiserver 1.30+ does.
+            return ["portforward", "exec", "attach"].contains(path.subresource ?? "") ? "create" : "get"
         case "POST": return "create"
         case "PUT": return "update"
         case "PATCH": return "patch"
@@ -140,9 +141,17 @@ final class KubernetesAPI: Sendable {
             return .json(try await issueToken(path, try decodeBody(request)), status: 201)
         case ("create", "binding"):
             return .json(try await bind(path, try decodeBody(request)), status: 201)
-        case ("create", "portforward"):
-            // A port-forward that reached here was not upgraded: the pod is missing, or the request was not a WebSocket.
-            _ = try await store.get(.pods, namespace: path.namespace, name: path.name ?? "")
+        case ("create", "portforward"), ("create", "exec"), ("create", "attach"):
+            // A streaming request that reached here was not upgraded: the pod or the container is
+            // missing, or the request was not a WebSocket of a protocol served for it.
+            let pod = try await store.get(.pods, namespace: path.namespace, name: path.name ?? "")
+            if path.subresource != "portforward", APIServer.container(named: request.query["container"], in: pod) == nil {
+                let names = (pod[path: "spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+                if let name = request.query["container"], !name.isEmpty {
+                    throw .badRequest("container \(name) is not valid for pod \(pod.name)")
+                }
+                throw .badRequest("a container name must be specified for pod \(pod.name), choose one of: [\(names.joined(separator: " "))]")
+            }
             throw .badRequest("Upgrade request required")
         default:
             throw .methodNotAllowed()

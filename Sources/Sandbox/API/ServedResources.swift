@@ -19,7 +19,7 @@ enum ServedResources {
     static let all: [ServedResource] = [
         ServedResource(type: .namespaces, singularName: "namespace", shortNames: ["ns"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], subresources: ["status"]),
         ServedResource(type: .nodes, singularName: "node", shortNames: ["no"], subresources: ["status"]),
-        ServedResource(type: .pods, singularName: "pod", shortNames: ["po"], subresources: ["status", "log", "portforward", "binding"], categories: ["all"]),
+        ServedResource(type: .pods, singularName: "pod", shortNames: ["po"], subresources: ["status", "log", "portforward", "exec", "attach", "binding"], categories: ["all"]),
         ServedResource(type: .services, singularName: "service", shortNames: ["svc"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], subresources: ["status"], categories: ["all"]),
         ServedResource(type: .endpoints, singularName: "endpoints", shortNames: ["ep"]),
         ServedResource(type: .endpointSlices, singularName: "endpointslice"),

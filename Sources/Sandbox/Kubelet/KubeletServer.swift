@@ -10,9 +10,10 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// The kubelet's own HTTPS API, which the API server proxies `pods/log` and
-/// `pods/portforward` to: `/containerLogs/{namespace}/{pod}/{container}` and the
-/// `/portForward/{namespace}/{pod}` WebSocket (`v4.channel.k8s.io`).
+/// The kubelet's own HTTPS API, which the API server proxies `pods/log`, `pods/portforward` and
+/// `pods/exec` to: `/containerLogs/{namespace}/{pod}/{container}`, the
+/// `/portForward/{namespace}/{pod}` WebSocket (`StreamingProtocol`) and the
+/// `/exec/{namespace}/{pod}/{container}` WebSocket (`ExecChannel`).
 struct KubeletServer {
     /// Finds the worker of a running pod.
     typealias PodLookup = @Sendable (_ namespace: String, _ name: String) async -> PodWorker?
@@ -40,6 +41,15 @@ struct KubeletServer {
                 }
                 return Self.text(.badRequest, "port-forward needs a WebSocket upgrade (\(KubernetesClient.portForwardProtocol))")
             }
+            if segments.first == "exec" {
+                guard segments.count == 4, let worker = await lookup(segments[1], segments[2]) else {
+                    return Self.text(.notFound, "pod \"\(segments.dropFirst(2).first ?? "")\" is not running on this node")
+                }
+                guard await worker.execContext(container: segments[3]) != nil else {
+                    return Self.text(.badRequest, "container \"\(segments[3])\" in pod \"\(segments[2])\" is not running")
+                }
+                return Self.text(.badRequest, "exec needs a WebSocket upgrade (\(ExecChannel.Version.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             guard segments.count == 4, segments[0] == "containerLogs" else {
                 return Self.text(.notFound, "404 page not found")
             }
@@ -48,14 +58,45 @@ struct KubeletServer {
         let server = HTTPServerBuilder.http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20, extensions: [FastUnmasking.builder]))) { head, _, _ in
             guard let target = head.path.map({ URI($0) }) else { return .dontUpgrade }
             let segments = target.path.split(separator: "/").map(String.init)
-            guard segments.count == 3, segments[0] == "portForward", let worker = await lookup(segments[1], segments[2]), let ip = await worker.ip else {
-                return .dontUpgrade
-            }
-            guard let ports = Self.forwardedPorts(target.query) else { return .dontUpgrade }
+            guard let kind = segments.first, segments.count >= 3,
+                let chosen = StreamingProtocol.choose(offered: head.headerFields[APIServer.webSocketProtocol], for: kind),
+                let worker = await lookup(segments[1], segments[2])
+            else { return .dontUpgrade }
             var headers = HTTPFields()
-            headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = KubernetesClient.portForwardProtocol
-            return .upgrade(headers) { inbound, outbound, _ in
-                await PortForwardSession(podIP: ip, podName: segments[2], ports: ports, logger: logger).run(inbound: inbound, outbound: outbound)
+            headers[APIServer.webSocketProtocol] = chosen
+            switch kind {
+            case "portForward":
+                guard segments.count == 3, let ip = await worker.ip else { return .dontUpgrade }
+                if chosen == StreamingProtocol.spdyPortForward {
+                    return .upgrade(headers) { inbound, outbound, _ in
+                        await SPDYPortForwardSession(podIP: ip, podName: segments[2], logger: logger).run(inbound: inbound, outbound: outbound)
+                    }
+                }
+                guard let ports = Self.forwardedPorts(target.query) else { return .dontUpgrade }
+                return .upgrade(headers) { inbound, outbound, _ in
+                    await PortForwardSession(podIP: ip, podName: segments[2], ports: ports, logger: logger).run(inbound: inbound, outbound: outbound)
+                }
+            case "exec":
+                guard segments.count == 4, let context = await worker.execContext(container: segments[3]),
+                    let version = ExecChannel.Version(rawValue: chosen)
+                else { return .dontUpgrade }
+                let items = APIServer.queryItems(target.query)
+                let flag = { (name: String) in items.contains { $0.key == name && ["true", "1"].contains($0.value) } }
+                let command = items.filter { $0.key == "command" }.map(\.value)
+                let streams = ExecProcess.Streams(stdin: flag("stdin"), stdout: flag("stdout"), stderr: flag("stderr"), tty: flag("tty"))
+                return .upgrade(headers) { inbound, outbound, _ in
+                    do {
+                        let process = try ExecProcess(command: command, context: context, streams: streams)
+                        await ExecSession(process: process, version: version, logger: logger).run(inbound: inbound, outbound: outbound)
+                    } catch {
+                        // As a kubelet reports a command it could not start: on the error stream.
+                        let status = (try? ExecChannel.failureStatus("error executing command in container: \(error)").jsonData()) ?? Data()
+                        try? await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
+                        try? await outbound.close(.normalClosure, reason: nil)
+                    }
+                }
+            default:
+                return .dontUpgrade
             }
         }
         return Application(

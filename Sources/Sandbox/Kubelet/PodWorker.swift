@@ -47,6 +47,8 @@ actor PodWorker {
         var livenessFailures = 0
         var nextProbe = ContinuousClock.now
         var pullAttempts = 0
+        /// What the running process was started with (`exec` runs commands the same way).
+        var context: ContainerContext?
     }
 
     let uid: String
@@ -107,6 +109,15 @@ actor PodWorker {
     }
 
     func isRunning(container: String) -> Bool { containers[container]?.process?.isRunning ?? false }
+
+    /// The names of the pod's containers, in the pod's order.
+    var containerNames: [String] { order }
+
+    /// How to run a command in `container` as it runs (`exec`); nil while it does not run.
+    func execContext(container: String) -> ContainerContext? {
+        guard let state = containers[container], state.process?.isRunning == true else { return nil }
+        return state.context
+    }
 
     func waitingReason(container: String) -> String? { containers[container]?.waiting?.reason }
 
@@ -292,13 +303,12 @@ actor PodWorker {
             workingDirectory = root.appendingPathComponent(String(directory.drop { $0 == "/" }))
             try? FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
         }
+        let context = ContainerContext(environment: environment, workingDirectory: workingDirectory, isolation: isolation)
         do {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let process = try ContainerProcess(
-                argv: argv, environment: environment, workingDirectory: workingDirectory,
-                logFile: runtime.logFile(uid: uid, container: name, restart: state.restartCount), isolation: isolation
-            )
+            let process = try ContainerProcess(argv: argv, context: context, logFile: runtime.logFile(uid: uid, container: name, restart: state.restartCount))
             state.process = process
+            state.context = context
             state.started = true
             state.startedAt = Date()
             state.waiting = nil

@@ -29,20 +29,14 @@ final class ContainerProcess: Sendable {
     private let process: ChildProcess
     var processIdentifier: pid_t { process.pid }
 
-    /// Starts the process now, in a process group of its own; isolated by `isolation` when given.
-    init(argv: [String], environment: [String: String], workingDirectory: URL, logFile: URL, isolation: Isolation? = nil) throws(Failure) {
-        guard let first = argv.first, let located = ProcessSpawner.locate(first, path: environment["PATH"]) else {
-            throw .executableNotFound(argv.first ?? "")
-        }
-        var command = [located] + argv.dropFirst()
-        if let isolation {
-            command = isolation.launch.wrap(command, user: isolation.user, files: isolation.files)
-        }
+    /// Starts the process now, in a process group of its own, in `context`.
+    init(argv: [String], context: ContainerContext, logFile: URL) throws(Failure) {
+        let command = try context.argv(argv)
         try? FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         do {
             process = try ChildProcess(spawning: .init(
-                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
-                workingDirectory: workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
+                executable: command[0], arguments: Array(command.dropFirst()), environment: context.environment,
+                workingDirectory: context.workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
             ))
         } catch {
             throw .spawnFailed(error.description)
