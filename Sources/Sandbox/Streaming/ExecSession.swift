@@ -22,11 +22,12 @@ struct ExecSession {
             process.close()
         }
         do {
-            try await Self.withPipe(process.input, reading: false) { stdin in
-                try await Self.withPipe(process.output, reading: true) { stdout in
-                    try await Self.withPipe(process.errors, reading: true) { stderr in
-                        try await relay(stdin: stdin, stdout: stdout, stderr: stderr, inbound: inbound, outbound: outbound)
-                    }
+            var stdin: StandardInput?
+            if let input = process.input { stdin = try await StandardInput(descriptor: input) }
+            defer { stdin?.close() }
+            try await Self.withPipe(process.output) { stdout in
+                try await Self.withPipe(process.errors) { stderr in
+                    try await relay(stdin: stdin, stdout: stdout, stderr: stderr, inbound: inbound, outbound: outbound)
                 }
             }
         } catch {
@@ -35,7 +36,7 @@ struct ExecSession {
     }
 
     private func relay(
-        stdin: (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>)?,
+        stdin: StandardInput?,
         stdout: (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>)?,
         stderr: (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>)?,
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
@@ -46,8 +47,8 @@ struct ExecSession {
                 for try await message in inbound.messages(maxSize: 16 << 20) {
                     guard case .binary(let bytes) = message else { continue }
                     switch ExecChannel.read(bytes, version: version) {
-                    case .input(let data): try await stdin?.1.write(ByteBuffer(bytes: data))
-                    case .closeInput: stdin?.1.finish()
+                    case .input(let data): try await stdin?.write(data)
+                    case .closeInput: stdin?.close()
                     case .resize(let width, let height): process.resize(width: width, height: height)
                     case .ignored: break
                     }
@@ -79,19 +80,33 @@ struct ExecSession {
         }
     }
 
-    /// Runs `body` with `descriptor` as an NIO pipe (nil: no such stream).
+    /// Runs `body` with `descriptor` read as an NIO pipe (nil: no such stream).
     private static func withPipe(
-        _ descriptor: CInt?, reading: Bool,
+        _ descriptor: CInt?,
         _ body: ((NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>)?) async throws -> Void
     ) async throws {
         guard let descriptor else { return try await body(nil) }
-        let bootstrap = NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<Pipe> = { channel in
-            channel.eventLoop.makeCompletedFuture { try Pipe(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)) }
+        let pipe = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton).takingOwnershipOfDescriptor(input: descriptor) { channel in
+            channel.eventLoop.makeCompletedFuture { try Pipe(wrappingChannelSynchronously: channel) }
         }
-        let pipe = reading
-            ? try await bootstrap.takingOwnershipOfDescriptor(input: descriptor, channelInitializer: initializer)
-            : try await bootstrap.takingOwnershipOfDescriptor(output: descriptor, channelInitializer: initializer)
         try await pipe.executeThenClose { inbound, outbound in try await body((inbound, outbound)) }
+    }
+}
+
+/// The command's standard input: each write finishes once it is in the pipe, so that closing it
+/// (the client's end of input) never drops what is still queued.
+private struct StandardInput: Sendable {
+    let channel: any Channel
+
+    init(descriptor: CInt) async throws {
+        channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton).takingOwnershipOfDescriptor(output: descriptor).get()
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
+    func close() {
+        channel.close(promise: nil)
     }
 }

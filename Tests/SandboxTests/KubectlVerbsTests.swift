@@ -1,0 +1,147 @@
+import ChildProcesses
+import Foundation
+import KubernetesClient
+import SandboxTesting
+import Testing
+
+/// The real kubectl's everyday verbs against the sandbox, with the protocols kubectl 1.32 speaks:
+/// exec (`v5.channel.k8s.io`), port-forward (SPDY tunnelled in a WebSocket), and the imperative
+/// verbs that build objects or drive rollouts.
+@Suite struct KubectlVerbsTests {
+    @Test func execRunsInTheContainerWithItsStreamsAndExitCode() async throws {
+        try await withStorefront { kubectl in
+            let pod = try await Self.podName(component: "inventory", kubectl)
+            let failing = try await kubectl(["exec", pod, "--", "sh", "-c", "echo out; echo err >&2; exit 3"])
+            #expect(failing.status == 3, "\(failing.stderr)")
+            #expect(failing.stdout == "out\n")
+            #expect(failing.stderr.contains("err\n") && failing.stderr.contains("command terminated with exit code 3"))
+
+            // The container's environment and working directory, as `kubectl exec` shows them in a pod.
+            let environment = try await kubectl(["exec", pod, "--", "sh", "-c", "echo $INVENTORY_SERVICE_PORT; pwd"])
+            #expect(environment.status == 0, "\(environment.stderr)")
+            #expect(environment.stdout.hasPrefix("8080\n"), "\(environment.stdout)")
+
+            // stdin, then its end: `cat` sees EOF and ends.
+            let kubeconfig = kubectl.kubeconfig
+            let piped = try await Tools.run("/bin/sh", ["-c", "printf 'one\\ntwo\\n' | kubectl --kubeconfig \(kubeconfig) exec -i \(pod) -- cat"])
+            #expect(piped.status == 0, "\(piped.stderr)")
+            #expect(piped.stdout == "one\ntwo\n")
+
+            // A megabyte up through stdin and back down through stdout.
+            let bulk = try await Tools.run("/bin/sh", ["-c", "head -c 1048576 /dev/zero | kubectl --kubeconfig \(kubeconfig) exec -i \(pod) -- cat | wc -c"])
+            #expect(bulk.status == 0, "\(bulk.stderr)")
+            #expect(bulk.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(bulk.stdout)")
+
+            let missing = try await kubectl(["exec", pod, "--", "no-such-command-kbridge"])
+            #expect(missing.status != 0)
+            #expect(missing.stderr.contains("no-such-command-kbridge"), "\(missing.stderr)")
+        }
+    }
+
+    @Test func portForwardCarriesDataBothWaysOnSeveralPortsAndConnections() async throws {
+        try await withStorefront { kubectl in
+            let pod = try await Self.podName(component: "inventory", kubectl)
+            let first = Storefront.freePort()
+            let second = Storefront.freePort()
+            let output = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-pf-\(UUID().uuidString.prefix(8)).log")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let forward = try ChildProcess(spawning: .init(
+                executable: try #require(Tools.locate("kubectl")),
+                arguments: ["--kubeconfig", kubectl.kubeconfig, "port-forward", pod, "\(first):8080", "\(second):8080"],
+                environment: ProcessInfo.processInfo.environment, output: output.path
+            ))
+            defer { kill(forward.pid, SIGTERM) }
+            let ready = await TestSandbox.eventually(timeout: .seconds(30)) {
+                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").components(separatedBy: "Forwarding from 127.0.0.1").count == 3
+            }
+            try #require(ready, "kubectl port-forward did not start: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+            // A request goes up, the inventory's answer comes down, and the pod's end closes the connection.
+            for port in [first, second, first, second] {
+                let answer = try await Tools.run("/usr/bin/env", ["python3", "-c", Self.httpGet, String(port), "/stock"])
+                #expect(answer.status == 0, "\(answer.stderr)")
+                #expect(answer.stdout.hasPrefix("HTTP/1.") && answer.stdout.contains("\"service\": \"inventory\""), "\(answer.stdout)")
+            }
+            #expect(forward.isRunning, "kubectl port-forward ended: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    @Test func imperativeVerbsBuildObjectsAndDriveRollouts() async throws {
+        try await withStorefront { kubectl in
+            let run = try await kubectl(["run", "solo", "--image=storefront/inventory:1", "--labels=app=solo"])
+            #expect(run.status == 0 && run.stdout.contains("pod/solo created"), "\(run.stderr)")
+            let ready = try await kubectl(["wait", "--for=condition=Ready", "pod/solo", "--timeout=60s"])
+            #expect(ready.status == 0, "\(ready.stderr)")
+
+            let expose = try await kubectl(["expose", "pod", "solo", "--port=8080", "--name=solo"])
+            #expect(expose.status == 0 && expose.stdout.contains("service/solo exposed"), "\(expose.stderr)")
+            let service = try await kubectl(["get", "service", "solo", "-o", "jsonpath={.spec.selector.app} {.spec.ports[0].port}"])
+            #expect(service.stdout == "solo 8080", "\(service.stdout) \(service.stderr)")
+
+            let scale = try await kubectl(["scale", "deployment", "inventory", "--replicas=2"])
+            #expect(scale.status == 0 && scale.stdout.contains("scaled"), "\(scale.stderr)")
+            let scaled = try await kubectl(["rollout", "status", "deployment/inventory", "--timeout=60s"])
+            #expect(scaled.status == 0 && scaled.stdout.contains("successfully rolled out"), "\(scaled.stderr)")
+
+            let restart = try await kubectl(["rollout", "restart", "deployment/inventory"])
+            #expect(restart.status == 0 && restart.stdout.contains("restarted"), "\(restart.stderr)")
+            let restarted = try await kubectl(["rollout", "status", "deployment/inventory", "--timeout=60s"])
+            #expect(restarted.status == 0 && restarted.stdout.contains("successfully rolled out"), "\(restarted.stderr)")
+            let undo = try await kubectl(["rollout", "undo", "deployment/inventory"])
+            #expect(undo.status == 0 && undo.stdout.contains("rolled back"), "\(undo.stderr)")
+
+            // `logs -f` follows a container until it ends.
+            let counter = try await kubectl(["run", "counter", "--image=storefront/inventory:1", "--restart=Never", "--command", "--", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.3; done"])
+            #expect(counter.status == 0, "\(counter.stderr)")
+            var followed = Tools.Result(status: -1, stdout: "", stderr: "")
+            // Until the container has started, kubectl says it is waiting: ask again.
+            _ = await TestSandbox.eventually(timeout: .seconds(30)) {
+                followed = try await kubectl(["logs", "-f", "counter"], timeout: .seconds(30))
+                return followed.status == 0
+            }
+            #expect(followed.stdout.hasSuffix("line 3\n"), "\(followed.stdout) \(followed.stderr)")
+
+            let top = try await kubectl(["top", "pods"])
+            #expect(top.status != 0 && top.stderr.contains("Metrics API not available"), "\(top.stderr)")
+        }
+    }
+
+    // MARK: Support
+
+    /// kubectl against a sandbox running the storefront.
+    struct Kubectl {
+        let kubeconfig: String
+
+        func callAsFunction(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> Tools.Result {
+            try await Tools.kubectl(kubeconfig, arguments, timeout: timeout)
+        }
+    }
+
+    private func withStorefront(_ body: (Kubectl) async throws -> Void) async throws {
+        try await withTestSandbox(imageFiles: [Tools.storefrontImages]) { sandbox in
+            let kubectl = Kubectl(kubeconfig: sandbox.kubeconfigPath)
+            let apply = try await kubectl(["apply", "-f", Tools.storefrontManifests])
+            try #require(apply.status == 0, "\(apply.stderr)")
+            let wait = try await kubectl(["wait", "--for=condition=Available", "deployment", "--all", "--timeout=90s"])
+            try #require(wait.status == 0, "\(wait.stderr)")
+            try await body(kubectl)
+        }
+    }
+
+    static func podName(component: String, _ kubectl: Kubectl) async throws -> String {
+        let pods = try await kubectl(["get", "pods", "-l", "component=\(component)", "-o", "jsonpath={.items[0].metadata.name}"])
+        return try #require(pods.stdout.isEmpty ? nil : pods.stdout, "no \(component) pod: \(pods.stderr)")
+    }
+
+    /// A GET by hand on a socket, read until the server closes: `python3 -c … PORT PATH`.
+    static let httpGet = """
+        import socket, sys
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+        s.sendall(("GET %s HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n" % sys.argv[2]).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk: break
+            data += chunk
+        sys.stdout.write(data.decode())
+        """
+}
