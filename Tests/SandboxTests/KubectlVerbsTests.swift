@@ -32,6 +32,20 @@ import Testing
             #expect(bulk.status == 0, "\(bulk.stderr)")
             #expect(bulk.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(bulk.stdout)")
 
+            // `cp` rides on exec and tar, both ways.
+            let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-cp-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try "copied by kubectl\n".write(to: folder.appendingPathComponent("sent.txt"), atomically: true, encoding: .utf8)
+            let remote = folder.appendingPathComponent("in-pod.txt").path
+            let up = try await kubectl(["cp", folder.appendingPathComponent("sent.txt").path, "\(pod):\(remote)"])
+            #expect(up.status == 0, "\(up.stderr)")
+            let read = try await kubectl(["exec", pod, "--", "cat", remote])
+            #expect(read.stdout == "copied by kubectl\n", "\(read.stdout) \(read.stderr)")
+            let down = try await kubectl(["cp", "\(pod):\(remote)", folder.appendingPathComponent("back.txt").path])
+            #expect(down.status == 0, "\(down.stderr)")
+            #expect((try? String(contentsOf: folder.appendingPathComponent("back.txt"), encoding: .utf8)) == "copied by kubectl\n")
+
             let missing = try await kubectl(["exec", pod, "--", "no-such-command-kbridge"])
             #expect(missing.status != 0)
             #expect(missing.stderr.contains("no-such-command-kbridge"), "\(missing.stderr)")
