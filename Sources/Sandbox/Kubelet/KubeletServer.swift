@@ -39,7 +39,7 @@ struct KubeletServer {
                 guard Self.forwardedPorts(request.uri.query) != nil else {
                     return Self.text(.badRequest, "query parameter \"port\" is required, once per port (e.g. ?port=8080&port=9090)")
                 }
-                return Self.text(.badRequest, "port-forward needs a WebSocket upgrade (\(KubernetesClient.portForwardProtocol))")
+                return Self.text(.badRequest, "port-forward needs a WebSocket upgrade (\(StreamingProtocol.served(for: "portForward").joined(separator: ", ")))")
             }
             if segments.first == "exec" {
                 guard segments.count == 4, let worker = await lookup(segments[1], segments[2]) else {

@@ -67,19 +67,14 @@ final class SPDYHeaderCompression {
     private func run(
         _ input: [UInt8], _ step: (OpaquePointer, UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?, Int) -> Int
     ) throws(Failure) -> [UInt8] {
-        var capacity = max(256, input.count * 8)
-        while capacity <= 1 << 24 {
-            var output = [UInt8](repeating: 0, count: capacity)
-            let written = input.withUnsafeBufferPointer { source in
-                output.withUnsafeMutableBufferPointer { target in step(stream, source.baseAddress, source.count, target.baseAddress, target.count) }
-            }
-            if written >= 0 { return Array(output[..<written]) }
-            if written == -1 { throw .corrupt }
-            // -2: the output did not fit. zlib kept what it had consumed, so a larger buffer
-            // would lose bytes: a block this large is refused.
-            break
+        // Header blocks are small; one that does not fit is refused (zlib has consumed input by
+        // then, so a second try with more room would lose bytes).
+        var output = [UInt8](repeating: 0, count: max(1 << 16, input.count * 16))
+        let written = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in step(stream, source.baseAddress, source.count, target.baseAddress, target.count) }
         }
-        throw .corrupt
+        guard written >= 0 else { throw .corrupt }
+        return Array(output[..<written])
     }
 
     /// The dictionary of SPDY/3 (draft 3, section 2.6.10.1): header names and values, each
