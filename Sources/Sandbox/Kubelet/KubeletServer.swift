@@ -19,6 +19,9 @@ struct KubeletServer {
     typealias PodLookup = @Sendable (_ namespace: String, _ name: String) async -> PodWorker?
 
     let tls: TLSConfiguration
+    /// Whether callers must show a certificate of the API server's CA. Only then is `exec`
+    /// served: it runs commands as this kubelet's user, for anyone who reaches its port.
+    let authenticatesCallers: Bool
     let host: String
     let port: Int
     let lookup: PodLookup
@@ -27,6 +30,7 @@ struct KubeletServer {
     func application(onRunning: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
         let lookup = self.lookup
         let logger = self.logger
+        let servesExec = authenticatesCallers
         let responder = CallbackResponder { (request: Request, _: BasicRequestContext) async throws -> Response in
             let segments = request.uri.path.split(separator: "/").map(String.init)
             let query = APIServer.query(request.uri.query)
@@ -42,6 +46,9 @@ struct KubeletServer {
                 return Self.text(.badRequest, "port-forward needs a WebSocket upgrade (\(StreamingProtocol.served(for: "portForward").joined(separator: ", ")))")
             }
             if segments.first == "exec" {
+                guard servesExec else {
+                    return Self.text(.forbidden, "exec is served only when the kubelet authenticates its callers (--client-ca)")
+                }
                 guard segments.count == 4, let worker = await lookup(segments[1], segments[2]) else {
                     return Self.text(.notFound, "pod \"\(segments.dropFirst(2).first ?? "")\" is not running on this node")
                 }
@@ -77,7 +84,7 @@ struct KubeletServer {
                     await PortForwardSession(podIP: ip, podName: segments[2], ports: ports, logger: logger).run(inbound: inbound, outbound: outbound)
                 }
             case "exec":
-                guard segments.count == 4, let context = await worker.execContext(container: segments[3]),
+                guard servesExec, segments.count == 4, let context = await worker.execContext(container: segments[3]),
                     let version = ExecChannel.Version(rawValue: chosen)
                 else { return .dontUpgrade }
                 let items = APIServer.queryItems(target.query)

@@ -74,7 +74,7 @@ public actor ProcessKubelet {
         }
         let addresses = PodIPAllocator(podCIDR: configuration.fallbackPodCIDR)
         let (ports, portReady) = AsyncStream<Int>.makeStream()
-        let server = try KubeletServer(tls: tls, host: configuration.address, port: configuration.port, lookup: { namespace, name in
+        let server = try KubeletServer(tls: tls, authenticatesCallers: configuration.clientCAPEM != nil, host: configuration.address, port: configuration.port, lookup: { namespace, name in
             await self.worker(namespace: namespace, name: name)
         }, logger: logger).application { port in
             portReady.yield(port)
