@@ -160,13 +160,17 @@ import TunnelTesting
     /// timeouts. One that stops reading (a machine asleep behind a port-forward that stays open)
     /// is dropped, and the service's callers are then refused at once instead of hanging.
     @Test func aCarrierThatStopsAnsweringIsDroppedAndCallersAreRefusedAtOnce() async throws {
-        try await Self.withAgent(heartbeat: (.milliseconds(200), .seconds(2))) { bound, _, localPort, log in
+        // The timeout is many intervals long and the idle wait spans two of it: a machine loaded
+        // by other tests (CI runs them in parallel on two cores) once went 2 s without answering.
+        try await Self.withAgent(heartbeat: (.milliseconds(200), .seconds(5))) { bound, _, localPort, log in
             var tunnel = TunnelConfiguration(secret: Self.secret)
+            // This CLI pings the agent only after the test: its pings would be a sign of life.
+            tunnel.heartbeatInterval = .seconds(60)
             tunnel.heartbeatTimeout = .seconds(60)
             let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: tunnel).listener()
             let serving = Task { try await Self.carry(carrier, to: localPort) }
             #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(11))
             #expect(carrier.connection.isActive, "an idle carrier that answers pings stays")
             #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n")
 
