@@ -16,6 +16,8 @@ public enum ProcessSpawner {
         public var output: String?
         /// File that receives standard error; nil sends it to `output`.
         public var errors: String?
+        /// With `output`: a descriptor of this process given as standard input; nil: /dev/null.
+        public var input: Int32?
         /// Standard input, output and error given otherwise: set, it replaces `output` and `errors`.
         public var attachment: Attachment?
         /// How the child is grouped: its own session (a daemon) or its own process group (a container).
@@ -74,7 +76,11 @@ public enum ProcessSpawner {
             break
         }
         if request.attachment == nil, let output = request.output {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            if let input = request.input {
+                posix_spawn_file_actions_adddup2(&actions, input, 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            }
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             if let errors = request.errors {
                 posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)

@@ -79,6 +79,40 @@ import Testing
         }
     }
 
+    @Test func attachJoinsARunningContainersOutputAndStdin() async throws {
+        try await withStorefront { kubectl in
+            let kubeconfig = kubectl.kubeconfig
+            // `run -i` makes a pod with stdin (stdinOnce), attaches, sends its input and ends it.
+            let asked = try await Tools.run("/bin/sh", ["-c", "echo hello | kubectl --kubeconfig \(kubeconfig) run reader --image=storefront/inventory:1 --restart=Never -i --command -- sh -c 'read line; echo got $line'"])
+            #expect(asked.status == 0, "\(asked.stderr)")
+            #expect(asked.stdout == "got hello\n", "\(asked.stdout) \(asked.stderr)")
+
+            // Plain attach: the output from now on, until the container ends.
+            let ticker = try await kubectl(["run", "ticker", "--image=storefront/inventory:1", "--restart=Never", "--command", "--", "sh", "-c", "sleep 2; for i in 1 2 3; do echo tick $i; sleep 0.3; done"])
+            #expect(ticker.status == 0, "\(ticker.stderr)")
+            _ = try await kubectl(["wait", "--for=jsonpath={.status.phase}=Running", "pod/ticker", "--timeout=60s"])
+            let followed = try await kubectl(["attach", "ticker"], timeout: .seconds(60))
+            #expect(followed.status == 0, "\(followed.stderr)")
+            #expect(followed.stdout.hasSuffix("tick 3\n"), "\(followed.stdout) \(followed.stderr)")
+
+            // Without stdinOnce a session's end of input leaves the container's stdin open for the
+            // next: the container reads a line from each, and both sessions end with it.
+            let manifest = """
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pairing"}, "spec": {"restartPolicy": "Never", "containers": [
+                  {"name": "pairing", "image": "storefront/inventory:1", "stdin": true, "command": ["sh", "-c", "read a; read b; echo pair: $a $b"]}]}}
+                """
+            let pairing = try await Tools.run("/bin/sh", ["-c", "echo '\(manifest)' | kubectl --kubeconfig \(kubeconfig) apply -f -"])
+            #expect(pairing.status == 0, "\(pairing.stderr)")
+            _ = try await kubectl(["wait", "--for=condition=Ready", "pod/pairing", "--timeout=60s"])
+            let first = Task { try await Tools.run("/bin/sh", ["-c", "echo left | kubectl --kubeconfig \(kubeconfig) attach -i pairing"], timeout: .seconds(60)) }
+            try await Task.sleep(for: .seconds(2))
+            let second = try await Tools.run("/bin/sh", ["-c", "echo right | kubectl --kubeconfig \(kubeconfig) attach -i pairing"], timeout: .seconds(60))
+            #expect(second.status == 0 && second.stdout.contains("pair: left right"), "\(second.stdout) \(second.stderr)")
+            let firstResult = try await first.value
+            #expect(firstResult.status == 0 && firstResult.stdout.contains("pair: left right"), "\(firstResult.stdout) \(firstResult.stderr)")
+        }
+    }
+
     @Test func imperativeVerbsBuildObjectsAndDriveRollouts() async throws {
         try await withStorefront { kubectl in
             let run = try await kubectl(["run", "solo", "--image=storefront/inventory:1", "--labels=app=solo"])

@@ -45,9 +45,9 @@ struct KubeletServer {
                 }
                 return Self.text(.badRequest, "port-forward needs a WebSocket upgrade (\(StreamingProtocol.served(for: "portForward").joined(separator: ", ")))")
             }
-            if segments.first == "exec" {
+            if let verb = segments.first, ["exec", "attach"].contains(verb) {
                 guard servesExec else {
-                    return Self.text(.forbidden, "exec is served only when the kubelet authenticates its callers (--client-ca)")
+                    return Self.text(.forbidden, "\(verb) is served only when the kubelet authenticates its callers (--client-ca)")
                 }
                 guard segments.count == 4, let worker = await lookup(segments[1], segments[2]) else {
                     return Self.text(.notFound, "pod \"\(segments.dropFirst(2).first ?? "")\" is not running on this node")
@@ -55,7 +55,7 @@ struct KubeletServer {
                 guard await worker.execContext(container: segments[3]) != nil else {
                     return Self.text(.badRequest, "container \"\(segments[3])\" in pod \"\(segments[2])\" is not running")
                 }
-                return Self.text(.badRequest, "exec needs a WebSocket upgrade (\(ExecChannel.Version.allCases.map(\.rawValue).joined(separator: ", ")))")
+                return Self.text(.badRequest, "\(verb) needs a WebSocket upgrade (\(ExecChannel.Version.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard segments.count == 4, segments[0] == "containerLogs" else {
                 return Self.text(.notFound, "404 page not found")
@@ -88,9 +88,8 @@ struct KubeletServer {
                     let version = ExecChannel.Version(rawValue: chosen)
                 else { return .dontUpgrade }
                 let items = APIServer.queryItems(target.query)
-                let flag = { (name: String) in items.contains { $0.key == name && ["true", "1"].contains($0.value) } }
                 let command = items.filter { $0.key == "command" }.map(\.value)
-                let streams = ExecProcess.Streams(stdin: flag("stdin"), stdout: flag("stdout"), stderr: flag("stderr"), tty: flag("tty"))
+                let streams = Self.streams(items)
                 return .upgrade(headers) { inbound, outbound, _ in
                     do {
                         let process = try ExecProcess(command: command, context: context, streams: streams)
@@ -101,6 +100,14 @@ struct KubeletServer {
                         try? await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
                         try? await outbound.close(.normalClosure, reason: nil)
                     }
+                }
+            case "attach":
+                guard servesExec, segments.count == 4, let (process, logFile) = await worker.attachTarget(container: segments[3]),
+                    let version = ExecChannel.Version(rawValue: chosen)
+                else { return .dontUpgrade }
+                let streams = Self.streams(APIServer.queryItems(target.query))
+                return .upgrade(headers) { inbound, outbound, _ in
+                    await AttachSession(process: process, logFile: logFile, streams: streams, version: version, logger: logger).run(inbound: inbound, outbound: outbound)
                 }
             default:
                 return .dontUpgrade
@@ -113,6 +120,12 @@ struct KubeletServer {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The streams an exec or attach request asks for (`stdin=true&stdout=true…`).
+    static func streams(_ items: [(key: String, value: String)]) -> ExecProcess.Streams {
+        let flag = { (name: String) in items.contains { $0.key == name && ["true", "1"].contains($0.value) } }
+        return ExecProcess.Streams(stdin: flag("stdin"), stdout: flag("stdout"), stderr: flag("stderr"), tty: flag("tty"))
     }
 
     /// The ports of a `/portForward` request: one `port` key per port, as kube-apiserver sends

@@ -119,6 +119,14 @@ actor PodWorker {
         return state.context
     }
 
+    /// What an attach session joins: the running process of `container` (its stdin, when the spec
+    /// keeps one) and the log its output goes to; nil while it does not run.
+    func attachTarget(container: String) -> (process: ContainerProcess, logFile: URL)? {
+        guard let state = containers[container], let process = state.process, process.isRunning,
+              let logFile = logFile(container: container, previous: false) else { return nil }
+        return (process, logFile)
+    }
+
     func waitingReason(container: String) -> String? { containers[container]?.waiting?.reason }
 
     var ip: String? { podIP }
@@ -306,7 +314,8 @@ actor PodWorker {
         let context = ContainerContext(environment: environment, workingDirectory: workingDirectory, isolation: isolation)
         do {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let process = try ContainerProcess(argv: argv, context: context, logFile: runtime.logFile(uid: uid, container: name, restart: state.restartCount))
+            let input: ContainerProcess.Input = state.spec["stdin"]?.boolValue == true ? .attachable(once: state.spec["stdinOnce"]?.boolValue == true) : .none
+            let process = try ContainerProcess(argv: argv, context: context, logFile: runtime.logFile(uid: uid, container: name, restart: state.restartCount), input: input)
             state.process = process
             state.context = context
             state.started = true
@@ -321,6 +330,7 @@ actor PodWorker {
             runtime.logger.debug("container started", metadata: ["pod": "\(pod.namespace ?? "")/\(pod.name)", "container": "\(name)", "pid": "\(process.processIdentifier)"])
             Task { [weak self] in
                 let code = await process.waitForExit()
+                await process.input?.close()
                 await self?.exited(name, process: process, code: code)
             }
         } catch {

@@ -26,18 +26,41 @@ final class ContainerProcess: Sendable {
         var files: [(target: String, source: String)]
     }
 
+    /// What the container's standard input is.
+    enum Input: Equatable {
+        /// /dev/null, as for a container whose spec does not ask for stdin.
+        case none
+        /// A pipe kept open for attach sessions (`stdin: true`); `once`: closed after the first (`stdinOnce`).
+        case attachable(once: Bool)
+    }
+
     private let process: ChildProcess
     var processIdentifier: pid_t { process.pid }
+    /// The write end of the container's stdin when it has one.
+    let input: ContainerInput?
 
     /// Starts the process now, in a process group of its own, in `context`.
-    init(argv: [String], context: ContainerContext, logFile: URL) throws(Failure) {
+    init(argv: [String], context: ContainerContext, logFile: URL, input: Input = .none) throws(Failure) {
         let command = try context.argv(argv)
         try? FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var request = ProcessSpawner.Request(
+            executable: command[0], arguments: Array(command.dropFirst()), environment: context.environment,
+            workingDirectory: context.workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
+        )
+        if case .attachable(let once) = input {
+            do {
+                let pipe = try ContainerInput.makePipe(stdinOnce: once)
+                request.input = pipe.reading
+                self.input = pipe.input
+            } catch {
+                throw .spawnFailed(error.description)
+            }
+        } else {
+            self.input = nil
+        }
+        defer { if let reading = request.input { close(reading) } }
         do {
-            process = try ChildProcess(spawning: .init(
-                executable: command[0], arguments: Array(command.dropFirst()), environment: context.environment,
-                workingDirectory: context.workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
-            ))
+            process = try ChildProcess(spawning: request)
         } catch {
             throw .spawnFailed(error.description)
         }

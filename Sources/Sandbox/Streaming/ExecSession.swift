@@ -92,21 +92,3 @@ struct ExecSession {
         try await pipe.executeThenClose { inbound, outbound in try await body((inbound, outbound)) }
     }
 }
-
-/// The command's standard input: each write finishes once it is in the pipe, so that closing it
-/// (the client's end of input) never drops what is still queued.
-private struct StandardInput: Sendable {
-    let channel: any Channel
-
-    init(descriptor: CInt) async throws {
-        channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton).takingOwnershipOfDescriptor(output: descriptor).get()
-    }
-
-    func write(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
-    }
-
-    func close() {
-        channel.close(promise: nil)
-    }
-}
