@@ -113,6 +113,52 @@ import Testing
         }
     }
 
+    /// `kubectl create KIND` sends its object as protobuf (`application/vnd.kubernetes.protobuf`).
+    @Test func typedCreatesSendProtobufAndMakeTheObjectsTheyDescribe() async throws {
+        try await withStorefront { kubectl in
+            let deployment = try await kubectl(["create", "deployment", "hello", "--image=storefront/inventory:1", "--replicas=2", "--port=8080"])
+            #expect(deployment.status == 0 && deployment.stdout.contains("deployment.apps/hello created"), "\(deployment.stderr)")
+            let rolled = try await kubectl(["rollout", "status", "deployment/hello", "--timeout=90s"])
+            #expect(rolled.status == 0 && rolled.stdout.contains("successfully rolled out"), "\(rolled.stderr)")
+            let shape = try await kubectl(["get", "deployment", "hello", "-o", "jsonpath={.spec.replicas} {.spec.strategy.type} {.spec.selector.matchLabels.app} {.spec.template.spec.containers[0].ports[0].containerPort}"])
+            #expect(shape.stdout == "2 RollingUpdate hello 8080", "\(shape.stdout) \(shape.stderr)")
+            // A pointer's zero is kept: no replicas, not the default one.
+            let idle = try await kubectl(["create", "deployment", "idle", "--image=storefront/inventory:1", "--replicas=0"])
+            #expect(idle.status == 0, "\(idle.stderr)")
+            let none = try await kubectl(["get", "deployment", "idle", "-o", "jsonpath={.spec.replicas}"])
+            #expect(none.stdout == "0", "\(none.stdout) \(none.stderr)")
+
+            for (arguments, created) in [
+                (["service", "clusterip", "hello", "--tcp=80:8080"], "service/hello created"),
+                (["configmap", "settings", "--from-literal=mode=fast"], "configmap/settings created"),
+                (["secret", "generic", "password", "--from-literal=value=pa$$word"], "secret/password created"),
+                (["namespace", "team-b"], "namespace/team-b created"),
+                (["serviceaccount", "robot"], "serviceaccount/robot created"),
+                (["role", "reader", "--verb=get", "--resource=pods"], "role.rbac.authorization.k8s.io/reader created"),
+                (["rolebinding", "robot-reads", "--role=reader", "--serviceaccount=default:robot"], "rolebinding.rbac.authorization.k8s.io/robot-reads created"),
+                (["ingress", "front", "--rule=shop.example.com/=hello:80"], "ingress.networking.k8s.io/front created"),
+                (["job", "once", "--image=storefront/inventory:1", "--", "sh", "-c", "echo done"], "job.batch/once created"),
+            ] {
+                let result = try await kubectl(["create"] + arguments)
+                #expect(result.status == 0 && result.stdout.contains(created), "\(arguments): \(result.stdout) \(result.stderr)")
+            }
+            let service = try await kubectl(["get", "service", "hello", "-o", "jsonpath={.spec.ports[0].port} {.spec.ports[0].targetPort} {.spec.selector.app}"])
+            #expect(service.stdout == "80 8080 hello", "\(service.stdout) \(service.stderr)")
+            let secret = try await kubectl(["get", "secret", "password", "-o", "jsonpath={.data.value}"])
+            #expect(Data(base64Encoded: secret.stdout).map { String(decoding: $0, as: UTF8.self) } == "pa$$word", "\(secret.stdout)")
+            let ingress = try await kubectl(["get", "ingress", "front", "-o", "jsonpath={.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.port.number}"])
+            #expect(ingress.stdout == "shop.example.com 80", "\(ingress.stdout) \(ingress.stderr)")
+            let job = try await kubectl(["wait", "--for=condition=Complete", "job/once", "--timeout=60s"])
+            #expect(job.status == 0, "\(job.stderr)")
+            let token = try await kubectl(["create", "token", "robot"])
+            #expect(token.status == 0 && !token.stdout.isEmpty, "\(token.stderr)")
+
+            // A kind the sandbox does not serve is refused as a server without that API refuses it.
+            let cronJob = try await kubectl(["create", "cronjob", "nightly", "--image=storefront/inventory:1", "--schedule=0 3 * * *"])
+            #expect(cronJob.status != 0 && cronJob.stderr.contains("the server could not find the requested resource"), "\(cronJob.stderr)")
+        }
+    }
+
     @Test func imperativeVerbsBuildObjectsAndDriveRollouts() async throws {
         try await withStorefront { kubectl in
             let run = try await kubectl(["run", "solo", "--image=storefront/inventory:1", "--labels=app=solo"])

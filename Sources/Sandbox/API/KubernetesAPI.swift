@@ -159,11 +159,27 @@ final class KubernetesAPI: Sendable {
     }
 
     private func decodeBody(_ request: APIServerRequest) throws(APIError) -> JSONValue {
+        if request.contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == KubernetesProtobufDecoder.mediaType {
+            return try decodeProtobuf(request.body)
+        }
         guard let body = try? JSONValue.parse(request.body), case .object = body else {
             let text = String(decoding: request.body.prefix(200), as: UTF8.self)
             throw .badRequest("the object provided is unrecognized: couldn't get version/kind; json parse error: unexpected end of JSON input (\(text))")
         }
         return body
+    }
+
+    private func decodeProtobuf(_ body: Data) throws(APIError) -> JSONValue {
+        let decoder: KubernetesProtobufDecoder
+        do { decoder = try KubernetesProtobufDecoder.kubernetes.get() } catch { throw .internal(error.description) }
+        do {
+            return try decoder.decodeObject(Array(body))
+        } catch {
+            switch error {
+            case .unknownKind, .unknownField, .encoded: throw APIError(code: 415, reason: "UnsupportedMediaType", message: error.description)
+            default: throw .badRequest(error.description)
+            }
+        }
     }
 
     private func filter(_ path: APIPath, _ query: [String: String]) throws(APIError) -> ObjectStore.WatchFilter {

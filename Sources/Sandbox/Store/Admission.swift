@@ -103,9 +103,9 @@ enum Admission {
             }
         case .deployments:
             defaultWorkload(&object)
-            if object[path: "spec", "strategy"] == nil {
-                object["spec"]?["strategy"] = ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": "25%", "maxSurge": "25%"]]
-            }
+            // As Go defaults it field by field: `strategy: {}` (what kubectl create sends) is a rolling update too.
+            let strategy = defaultedStrategy(object[path: "spec", "strategy"], rollingUpdate: ["maxUnavailable": "25%", "maxSurge": "25%"])
+            object["spec"]?["strategy"] = strategy
             setIfMissing(&object["spec"], "revisionHistoryLimit", 10)
             setIfMissing(&object["spec"], "progressDeadlineSeconds", 600)
             if object["status"] == nil { object["status"] = .object([:]) }
@@ -116,9 +116,8 @@ enum Admission {
             defaultWorkload(&object)
             setIfMissing(&object["spec"], "podManagementPolicy", "OrderedReady")
             setIfMissing(&object["spec"], "revisionHistoryLimit", 10)
-            if object[path: "spec", "updateStrategy"] == nil {
-                object["spec"]?["updateStrategy"] = ["type": "RollingUpdate", "rollingUpdate": ["partition": 0]]
-            }
+            let updateStrategy = defaultedStrategy(object[path: "spec", "updateStrategy"], rollingUpdate: ["partition": 0])
+            object["spec"]?["updateStrategy"] = updateStrategy
             if object["status"] == nil { object["status"] = ["replicas": 0] }
         case .jobs:
             setIfMissing(&object["spec"], "backoffLimit", 6)
@@ -255,6 +254,18 @@ enum Admission {
             container["volumeMounts"] = .array((container["volumeMounts"]?.arrayValue ?? []) + [mount])
             return container
         })
+    }
+
+    /// A workload's update strategy as Go defaults it: a rolling update unless a type is given,
+    /// and each missing field of its `rollingUpdate` from `rollingUpdate`.
+    private static func defaultedStrategy(_ strategy: JSONValue?, rollingUpdate defaults: [String: JSONValue]) -> JSONValue {
+        var strategy = strategy ?? .object([:])
+        setIfMissing(&strategy, "type", "RollingUpdate")
+        guard strategy["type"] == "RollingUpdate" else { return strategy }
+        var rollingUpdate = strategy["rollingUpdate"] ?? .object([:])
+        for (key, value) in defaults { setIfMissing(&rollingUpdate, key, value) }
+        strategy["rollingUpdate"] = rollingUpdate
+        return strategy
     }
 
     static func setIfMissing(_ object: inout JSONValue?, _ key: String, _ value: JSONValue) {
