@@ -46,6 +46,11 @@ import Testing
             #expect(down.status == 0, "\(down.stderr)")
             #expect((try? String(contentsOf: folder.appendingPathComponent("back.txt"), encoding: .utf8)) == "copied by kubectl\n")
 
+            // `-t` from a terminal (`script` gives kubectl one): the command runs on a terminal too.
+            let terminal = try await Tools.run("/usr/bin/script", ["-qec", "kubectl --kubeconfig \(kubeconfig) exec -it \(pod) -- sh -c 'test -t 0 && test -t 1 && echo on-a-terminal; exit 4'", "/dev/null"])
+            #expect(terminal.status == 4, "\(terminal.stdout) \(terminal.stderr)")
+            #expect(terminal.stdout.contains("on-a-terminal"), "\(terminal.stdout) \(terminal.stderr)")
+
             let missing = try await kubectl(["exec", pod, "--", "no-such-command-kbridge"])
             #expect(missing.status != 0)
             #expect(missing.stderr.contains("no-such-command-kbridge"), "\(missing.stderr)")
