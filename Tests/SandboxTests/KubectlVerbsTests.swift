@@ -100,8 +100,8 @@ import Testing
             #expect(followed.status == 0, "\(followed.stderr)")
             #expect(followed.stdout.hasSuffix("tick 3\n"), "\(followed.stdout) \(followed.stderr)")
 
-            // Without stdinOnce a session's end of input leaves the container's stdin open for the
-            // next: the container reads a line from each, and both sessions end with it.
+            // Without stdinOnce the end of a session's input detaches it and leaves the container's
+            // stdin open for the next (as containerd does): the container reads a line from each.
             let manifest = """
                 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pairing"}, "spec": {"restartPolicy": "Never", "containers": [
                   {"name": "pairing", "image": "storefront/inventory:1", "stdin": true, "command": ["sh", "-c", "read a; read b; echo pair: $a $b"]}]}}
@@ -109,12 +109,14 @@ import Testing
             let pairing = try await Tools.run("/bin/sh", ["-c", "echo '\(manifest)' | kubectl --kubeconfig \(kubeconfig) apply -f -"])
             #expect(pairing.status == 0, "\(pairing.stderr)")
             _ = try await kubectl(["wait", "--for=condition=Ready", "pod/pairing", "--timeout=60s"])
-            let first = Task { try await Tools.run("/bin/sh", ["-c", "echo left | kubectl --kubeconfig \(kubeconfig) attach -i pairing"], timeout: .seconds(60)) }
-            try await Task.sleep(for: .seconds(2))
-            let second = try await Tools.run("/bin/sh", ["-c", "echo right | kubectl --kubeconfig \(kubeconfig) attach -i pairing"], timeout: .seconds(60))
-            #expect(second.status == 0 && second.stdout.contains("pair: left right"), "\(second.stdout) \(second.stderr)")
-            let firstResult = try await first.value
-            #expect(firstResult.status == 0 && firstResult.stdout.contains("pair: left right"), "\(firstResult.stdout) \(firstResult.stderr)")
+            for line in ["left", "right"] {
+                let session = try await Tools.run("/bin/sh", ["-c", "echo \(line) | kubectl --kubeconfig \(kubeconfig) attach -i pairing"], timeout: .seconds(60))
+                #expect(session.status == 0, "\(line): \(session.stdout) \(session.stderr)")
+            }
+            let ended = try await kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/pairing", "--timeout=60s"])
+            #expect(ended.status == 0, "\(ended.stderr)")
+            let paired = try await kubectl(["logs", "pairing"])
+            #expect(paired.stdout == "pair: left right\n", "\(paired.stdout) \(paired.stderr)")
         }
     }
 
@@ -157,6 +159,12 @@ import Testing
             #expect(job.status == 0, "\(job.stderr)")
             let token = try await kubectl(["create", "token", "robot"])
             #expect(token.status == 0 && !token.stdout.isEmpty, "\(token.stderr)")
+
+            // With a precondition kubectl scales by PUT of a Scale, whose zero replicas Go leaves out.
+            let down = try await kubectl(["scale", "deployment", "hello", "--replicas=0", "--current-replicas=2"])
+            #expect(down.status == 0 && down.stdout.contains("scaled"), "\(down.stdout) \(down.stderr)")
+            let zero = try await kubectl(["get", "deployment", "hello", "-o", "jsonpath={.spec.replicas}"])
+            #expect(zero.stdout == "0", "\(zero.stdout) \(zero.stderr)")
 
             // A kind the sandbox does not serve is refused as a server without that API refuses it.
             let cronJob = try await kubectl(["create", "cronjob", "nightly", "--image=storefront/inventory:1", "--schedule=0 3 * * *"])

@@ -52,6 +52,14 @@ import Testing
         #expect(object[path: "spec", "template", "metadata", "creationTimestamp"] == .null)
     }
 
+    /// client-go's typed deletes (`kubectl drain`) send DeleteOptions in the client's group version.
+    @Test func deleteOptionsReadWhicheverGroupVersionSendsThem() throws {
+        let options = try decoder.decodeObject(Proto.envelope(apiVersion: "v1", kind: "DeleteOptions", Proto.message(
+            Proto.varint(1, 0), Proto.bytes(2, Proto.message(Proto.string(1, "uid-1"))), Proto.string(4, "Foreground")
+        )))
+        #expect(options == ["apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0, "preconditions": ["uid": "uid-1"], "propagationPolicy": "Foreground"])
+    }
+
     @Test func specialTypesReadAsTheirJSONForms() throws {
         let time = Proto.message(Proto.varint(1, 1_764_988_800), Proto.varint(2, 0))
         let micro = Proto.message(Proto.varint(1, 1_764_988_800), Proto.varint(2, 1_500_000))
@@ -62,6 +70,14 @@ import Testing
         let object = try decoder.decodeObject(lease)
         #expect(object[path: "metadata", "creationTimestamp"] == "2025-12-06T02:40:00Z")
         #expect(object[path: "spec", "acquireTime"] == "2025-12-06T02:40:00.001500Z")
+        // Only an empty Time is the zero time; one at 0 s is the epoch. A MicroTime's surplus
+        // nanoseconds carry over as Go's time.Unix carries them.
+        let epoch = try decoder.decodeObject(Proto.envelope(apiVersion: "coordination.k8s.io/v1", kind: "Lease", Proto.message(
+            Proto.bytes(1, Proto.message(Proto.bytes(8, Proto.message(Proto.varint(1, 0), Proto.varint(2, 0))))),
+            Proto.bytes(2, Proto.message(Proto.bytes(3, Proto.message(Proto.varint(1, 10), Proto.varint(2, -1_000)))))
+        )))
+        #expect(epoch[path: "metadata", "creationTimestamp"] == "1970-01-01T00:00:00Z")
+        #expect(epoch[path: "spec", "acquireTime"] == "1970-01-01T00:00:09.999999Z")
 
         // A Secret's bytes as base64; a Service's IntOrString both ways; a Quantity as its text;
         // a Volume's embedded source as the Volume's own field.
@@ -84,15 +100,17 @@ import Testing
         #expect(pod[path: "spec", "containers"]?.arrayValue?.first?["resources"] == ["limits": ["cpu": "500m"]])
     }
 
-    @Test func whatCannotBeReadIsRefusedSayingWhy() {
+    @Test func whatCannotBeReadIsRefusedSayingWhyAndUnknownFieldsAreSkipped() throws {
         let deployment = { (object: [UInt8]) in Proto.envelope(apiVersion: "apps/v1", kind: "Deployment", object) }
         #expect(throws: KubernetesProtobufDecoder.Failure.notAnEnvelope) { try decoder.decodeObject(Array("{\"kind\":\"Pod\"}".utf8)) }
         #expect(throws: KubernetesProtobufDecoder.Failure.unknownKind(apiVersion: "example.com/v1", kind: "Widget")) {
             try decoder.decodeObject(Proto.envelope(apiVersion: "example.com/v1", kind: "Widget", []))
         }
-        #expect(throws: KubernetesProtobufDecoder.Failure.unknownField(99, message: "k8s.io.api.apps.v1.Deployment")) {
-            try decoder.decodeObject(deployment(Proto.varint(99, 1)))
-        }
+        // A field the schema does not know (a newer client's) is skipped, as Go's generated code does.
+        let skipped = try decoder.decodeObject(deployment(Proto.varint(99, 1) + Proto.bytes(1, Proto.string(1, "web"))))
+        #expect(skipped == [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"],
+        ])
         #expect(throws: KubernetesProtobufDecoder.Failure.mismatchedWireType(field: "metadata", message: "k8s.io.api.apps.v1.Deployment")) {
             try decoder.decodeObject(deployment(Proto.varint(1, 1)))
         }

@@ -176,7 +176,7 @@ final class KubernetesAPI: Sendable {
             return try decoder.decodeObject(Array(body))
         } catch {
             switch error {
-            case .unknownKind, .unknownField, .encoded: throw APIError(code: 415, reason: "UnsupportedMediaType", message: error.description)
+            case .unknownKind, .encoded: throw APIError(code: 415, reason: "UnsupportedMediaType", message: error.description)
             default: throw .badRequest(error.description)
             }
         }
@@ -420,7 +420,8 @@ final class KubernetesAPI: Sendable {
     // MARK: Delete
 
     private func deleteOptions(_ request: APIServerRequest) -> (propagation: String, grace: Int?, uid: String?) {
-        let body = try? JSONValue.parse(request.body)
+        // JSON or protobuf (client-go's typed deletes, as `kubectl drain`'s); a body that is neither counts as none.
+        let body = request.body.isEmpty ? nil : try? decodeBody(request)
         let propagation = body?["propagationPolicy"]?.stringValue ?? request.query["propagationPolicy"]
             ?? (body?["orphanDependents"]?.boolValue == true ? "Orphan" : "Background")
         let grace = body?["gracePeriodSeconds"]?.intValue ?? request.query["gracePeriodSeconds"].flatMap(Int.init)
@@ -492,7 +493,8 @@ final class KubernetesAPI: Sendable {
         if verb != "get" {
             let body = try decodeBody(request)
             let scale = verb == "update" ? body : Patches.applyMergePatch(body, to: scaleObject(object))
-            guard let replicas = scale[path: "spec", "replicas"]?.intValue, replicas >= 0 else {
+            // `replicas` is omitempty in Go: a Scale of 0 comes without it.
+            guard let replicas = (scale[path: "spec", "replicas"] ?? 0).intValue, replicas >= 0 else {
                 throw .invalid(type, path.name ?? "", field: "spec.replicas", detail: "must be greater than or equal to 0")
             }
             object["spec"]?["replicas"] = .integer(Int64(replicas))

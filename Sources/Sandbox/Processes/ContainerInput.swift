@@ -2,8 +2,8 @@ import Foundation
 
 /// A container's standard input when its spec keeps one open (`stdin: true`): the write end of a
 /// pipe whose read end is the container's descriptor 0, written by `kubectl attach -i` (and
-/// `kubectl run -i`). With `stdinOnce` the first attach session that used it closes it, and the
-/// container reads its end, as on a kubelet.
+/// `kubectl run -i`). With `stdinOnce` the end of the first session's input is the container's,
+/// as with containerd.
 actor ContainerInput {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -18,12 +18,17 @@ actor ContainerInput {
     /// A new pipe; `reading` is for the container and its owner closes it once the container has it.
     static func makePipe(stdinOnce: Bool) throws(Failure) -> (reading: CInt, input: ContainerInput) {
         var ends: [CInt] = [0, 0]
-        // Close-on-exec at once (pipe2 is not imported); a child spawned between the two calls
-        // closes it anyway (ProcessSpawner closes every descriptor above 2).
-        guard pipe(&ends) == 0 else { throw Failure(description: "cannot make the container's stdin pipe: \(String(cString: strerror(errno)))") }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        // Close-on-exec from the start: another pod's container spawned meanwhile must not
+        // inherit the write end (its holder would keep a stdinOnce container from its EOF).
+        guard let pipe2 = Self.pipe2 else { throw Failure(description: "this C library has no pipe2") }
+        guard pipe2(&ends, O_CLOEXEC) == 0 else { throw Failure(description: "cannot make the container's stdin pipe: \(String(cString: strerror(errno)))") }
         return (ends[0], ContainerInput(descriptor: ends[1], closesAfterFirstSession: stdinOnce))
     }
+
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<CInt>, CInt) -> CInt
+
+    /// glibc's `pipe2`, which Swift's Glibc module does not import.
+    private static let pipe2: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
 
     private init(descriptor: CInt, closesAfterFirstSession: Bool) {
         self.descriptor = descriptor
@@ -35,9 +40,13 @@ actor ContainerInput {
         try await opened().write(bytes)
     }
 
-    /// An attach session that used the input ended.
-    func sessionEnded() {
-        if closesAfterFirstSession { close() }
+    /// A session's input ended (its client closed stdin, or left). As containerd: with `stdinOnce`
+    /// and no terminal the container's stdin ends too (true); otherwise it stays open for the next
+    /// session (false), and the session detaches.
+    func sessionInputEnded(tty: Bool) -> Bool {
+        guard closesAfterFirstSession, !tty else { return false }
+        close()
+        return true
     }
 
     /// The container sees the end of its input.
@@ -56,9 +65,10 @@ actor ContainerInput {
 
     /// The pipe as a channel, made once: concurrent first writers share it.
     private func opened() async throws -> StandardInput {
+        guard !isClosed else { throw Failure(description: "the container's stdin is closed") }
         if let input { return input }
         if let opening { return try await opening.value }
-        guard let descriptor, !isClosed else { throw Failure(description: "the container's stdin is closed") }
+        guard let descriptor else { throw Failure(description: "the container's stdin is closed") }
         self.descriptor = nil
         let task = Task { try await StandardInput(descriptor: descriptor) }
         opening = task

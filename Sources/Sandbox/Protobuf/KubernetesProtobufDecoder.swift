@@ -18,7 +18,6 @@ struct KubernetesProtobufDecoder: Sendable {
         case malformed(String)
         case encoded(String)
         case unknownKind(apiVersion: String, kind: String)
-        case unknownField(Int, message: String)
         case mismatchedWireType(field: String, message: String)
 
         var description: String {
@@ -27,7 +26,6 @@ struct KubernetesProtobufDecoder: Sendable {
             case .malformed(let reason): "the protobuf body is malformed: \(reason)"
             case .encoded(let encoding): "the protobuf body's content encoding \(encoding) is not supported"
             case .unknownKind(let apiVersion, let kind): "the sandbox cannot read \(kind) (\(apiVersion)) from protobuf; send it as application/json"
-            case .unknownField(let number, let message): "field \(number) of \(message) is not one the sandbox knows; send the object as application/json"
             case .mismatchedWireType(let field, let message): "field \(field) of \(message) has the wrong wire type"
             }
         }
@@ -76,10 +74,15 @@ struct KubernetesProtobufDecoder: Sendable {
         return "k8s.io.api.\(group).\(parts.last ?? "").\(kind)"
     }
 
+    /// A message's fields as JSON. Repeated fields and maps gather in their own collections and
+    /// join the object once at the end: appending through the object would copy each collection
+    /// once per element. A field the schema does not know is skipped, as Go's generated code does.
     private func decode(_ bytes: ArraySlice<UInt8>, as message: ProtobufSchema.Message) throws(Failure) -> [String: JSONValue] {
         var object: [String: JSONValue] = [:]
+        var lists: [String: [JSONValue]] = [:]
+        var maps: [String: [String: JSONValue]] = [:]
         try Self.forEachField(of: bytes) { wire throws(Failure) in
-            guard let field = message.fields[wire.number] else { throw .unknownField(wire.number, message: message.name) }
+            guard let field = message.fields[wire.number] else { return }
             if field.inline, case .message(let name) = field.type, case .lengthDelimited(let inner) = wire.value,
                let embedded = schema.messages[name] {
                 object.merge(try decode(inner, as: embedded)) { _, new in new }
@@ -96,19 +99,15 @@ struct KubernetesProtobufDecoder: Sendable {
                     }
                 }
                 guard case .string(let name) = key else { throw .malformed("map \(field.jsonName) of \(message.name) has a key that is not a string") }
-                var map = object[field.jsonName]?.objectValue ?? [:]
-                map[name] = value ?? Self.zero(of: valueType)
-                object[field.jsonName] = .object(map)
+                maps[field.jsonName, default: [:]][name] = value ?? Self.zero(of: valueType)
                 return
             }
             if field.repeated {
-                var items = object[field.jsonName]?.arrayValue ?? []
                 if case .scalar(let scalar) = field.type, [.int32, .int64, .bool].contains(scalar), case .lengthDelimited(let packed) = wire.value {
-                    items += try Self.unpack(packed, as: scalar, field: field.jsonName, in: message.name)
+                    lists[field.jsonName, default: []] += try Self.unpack(packed, as: scalar, field: field.jsonName, in: message.name)
                 } else {
-                    items.append(try value(wire.value, of: field.type, field: field, in: message))
+                    lists[field.jsonName, default: []].append(try value(wire.value, of: field.type, field: field, in: message))
                 }
-                object[field.jsonName] = .array(items)
                 return
             }
             let decoded = try value(wire.value, of: field.type, field: field, in: message)
@@ -118,6 +117,8 @@ struct KubernetesProtobufDecoder: Sendable {
                 object[field.jsonName] = decoded
             }
         }
+        for (name, items) in lists { object[name] = .array(items) }
+        for (name, entries) in maps { object[name] = .object(entries) }
         return object
     }
 
@@ -140,23 +141,30 @@ struct KubernetesProtobufDecoder: Sendable {
         case (.message(let name), .lengthDelimited(let bytes)):
             guard let inner = schema.messages[name] else { throw .malformed("\(name) is not in the schema") }
             let object = try decode(bytes, as: inner)
-            return try Self.special(name, object) ?? .object(object)
+            return try Self.special(name, object, empty: bytes.isEmpty) ?? .object(object)
         default:
             throw .mismatchedWireType(field: field.jsonName, message: message.name)
         }
     }
 
-    /// The types whose JSON is not their message's fields.
-    private static func special(_ name: String, _ object: [String: JSONValue]) throws(Failure) -> JSONValue? {
+    /// The types whose JSON is not their message's fields. A Time sent empty is the zero time
+    /// (null); otherwise it is its seconds (a Time keeps no fraction; a MicroTime its microseconds).
+    private static func special(_ name: String, _ object: [String: JSONValue], empty: Bool) throws(Failure) -> JSONValue? {
         func integer(_ key: String) -> Int64 { Int64(object[key]?.intValue ?? 0) }
         switch name {
         case "\(metaPackage).Time", "\(metaPackage).MicroTime":
-            let seconds = integer("seconds"), nanos = integer("nanos")
-            guard seconds != 0 || nanos != 0 else { return .null }
+            guard !empty else { return .null }
+            guard name.hasSuffix("MicroTime") else {
+                return .string(Timestamp.format(Date(timeIntervalSince1970: TimeInterval(integer("seconds")))))
+            }
+            // As Go's time.Unix: nanoseconds outside a second carry into the seconds.
+            let nanos = integer("nanos")
+            let carry = nanos >= 0 ? nanos / 1_000_000_000 : (nanos + 1) / 1_000_000_000 - 1
+            let seconds = integer("seconds").addingReportingOverflow(carry).partialValue
+            let fraction = nanos - carry * 1_000_000_000
             let whole = Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds)))
-            guard name.hasSuffix("MicroTime") else { return .string(whole) }
-            let micros = String(nanos / 1000)
-            return .string("\(whole.dropLast()).\(String(repeating: "0", count: max(0, 6 - micros.count)))\(micros)Z")
+            let micros = String(fraction / 1000)
+            return .string("\(whole.dropLast()).\(String(repeating: "0", count: 6 - micros.count))\(micros)Z")
         case "\(metaPackage).FieldsV1", "k8s.io.apimachinery.pkg.runtime.RawExtension":
             guard let text = object["Raw"]?.stringValue ?? object["raw"]?.stringValue,
                   let raw = Data(base64Encoded: text), !raw.isEmpty else { return .null }

@@ -6,8 +6,12 @@ import NIOCore
 /// One `attach` WebSocket on the kubelet (`ExecChannel` framing): the client joins a running
 /// container. Its input goes to the container's stdin when the spec keeps one (`stdin: true`);
 /// the container's output from now on comes back until the container ends, then the error
-/// stream says success and the WebSocket closes. A client that leaves detaches: the container
-/// runs on (with `stdinOnce` its stdin closes, as when the client ends its input).
+/// stream says success and the WebSocket closes.
+///
+/// The end of the client's input follows containerd: with `stdinOnce` (and no terminal) the
+/// container's stdin ends and the session follows the output on; otherwise the stdin stays open
+/// for the next session and this one detaches (success). A client that leaves detaches; the
+/// container runs on.
 ///
 /// The sandbox writes a container's stdout and stderr to one log, as the process's descriptors
 /// 1 and 2 share it: the output comes back on stdout when the client asked for it, else on stderr.
@@ -18,36 +22,61 @@ struct AttachSession {
     let version: ExecChannel.Version
     let logger: Logger
 
+    /// At most this much output per message: the API server relays messages of up to 16 MiB.
+    static let chunkSize = 64 << 10
+
+    private enum Ending {
+        case containerEnded, detached, clientLeft
+    }
+
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let input = streams.stdin ? process.input : nil
+        var ending = Ending.clientLeft
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await message in inbound.messages(maxSize: 16 << 20) {
-                        guard case .binary(let bytes) = message else { continue }
-                        switch ExecChannel.read(bytes, version: version) {
-                        case .input(let data): try await input?.write(data)
-                        // The client's end of input ends the container's only with `stdinOnce`, as
-                        // containerd's attach: another session may still write to it.
-                        case .closeInput: await input?.sessionEnded()
-                        case .resize, .ignored: break
-                        }
-                    }
-                    throw CancellationError()
-                }
+            ending = try await withThrowingTaskGroup(of: Ending.self) { group in
+                group.addTask { try await relayInput(inbound, to: input) }
                 group.addTask {
                     try await followOutput(outbound)
-                    let status = try ExecChannel.exitStatus(0).jsonData()
-                    try await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
-                    try await outbound.close(.normalClosure, reason: nil)
+                    return .containerEnded
                 }
-                try await group.next()
+                let first = try await group.next() ?? .clientLeft
                 group.cancelAll()
+                return first
+            }
+            if ending != .clientLeft {
+                let status = try ExecChannel.exitStatus(0).jsonData()
+                try await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
+                try await outbound.close(.normalClosure, reason: nil)
             }
         } catch {
             logger.debug("attach ended", metadata: ["error": "\(error)"])
         }
-        await input?.sessionEnded()
+        if ending == .clientLeft { _ = await input?.sessionInputEnded(tty: streams.tty) }
+    }
+
+    /// The client's messages until it leaves (or detaches at the end of its input).
+    private func relayInput(_ inbound: WebSocketInboundStream, to input: ContainerInput?) async throws -> Ending {
+        var input = input
+        for try await message in inbound.messages(maxSize: 16 << 20) {
+            guard case .binary(let bytes) = message else { continue }
+            switch ExecChannel.read(bytes, version: version) {
+            case .input(let data):
+                do {
+                    try await input?.write(data)
+                } catch {
+                    // As containerd: input that cannot be written is dropped; the output goes on.
+                    logger.debug("attach input dropped", metadata: ["error": "\(error)"])
+                    input = nil
+                }
+            case .closeInput:
+                guard let ended = input else { continue }
+                input = nil
+                if await !ended.sessionInputEnded(tty: streams.tty) { return .detached }
+            case .resize, .ignored:
+                break
+            }
+        }
+        return .clientLeft
     }
 
     /// The log from its current end, as it grows, until the container has ended and all of it is sent.
@@ -58,9 +87,8 @@ struct AttachSession {
         try handle.seekToEnd()
         while true {
             let running = process.isRunning
-            let more = handle.readDataToEndOfFile()
-            if !more.isEmpty, streams.stdout || streams.stderr {
-                try await outbound.write(.binary(ExecChannel.frame(stream, ByteBuffer(bytes: more))))
+            if let more = try handle.read(upToCount: Self.chunkSize), !more.isEmpty {
+                if streams.stdout || streams.stderr { try await outbound.write(.binary(ExecChannel.frame(stream, ByteBuffer(bytes: more)))) }
                 continue
             }
             guard running else { return }
