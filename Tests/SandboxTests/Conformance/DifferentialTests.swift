@@ -181,6 +181,41 @@ struct DifferentialTests {
         },
     ]
 
+    /// kubectl's typed creates send protobuf: each, dry-run on the server, must come back from the
+    /// sandbox as from kube-apiserver (what it read, and the defaults it filled in).
+    @Test func typedCreatesFromKubectlReadAsTheRealAPIServerReadsThem() async throws {
+        try await RealCluster.start()
+        let namespace = "kbridge-diff-\(UUID().uuidString.prefix(6).lowercased())"
+        let real = try KubernetesClient(kubeconfig: RealCluster.adminKubeconfig)
+        try await withTestSandbox { sandbox in
+            try await sandbox.client().createRaw(.namespaces, ["metadata": ["name": .string(namespace)]])
+            try await real.createRaw(.namespaces, ["metadata": ["name": .string(namespace)]])
+            var differences: [String] = []
+            for arguments in [
+                ["deployment", "web", "--image=example/web:1", "--replicas=0", "--port=8080"],
+                ["deployment", "api", "--image=example/api:1", "--replicas=3"],
+                ["service", "clusterip", "web", "--tcp=80:8080"],
+                ["configmap", "settings", "--from-literal=mode=fast", "--from-literal=empty="],
+                ["secret", "generic", "password", "--from-literal=value=pa$$word"],
+                ["serviceaccount", "robot"],
+                ["role", "reader", "--verb=get,list", "--resource=pods,services"],
+                ["rolebinding", "robot-reads", "--role=reader", "--serviceaccount=\(namespace):robot"],
+                ["ingress", "front", "--rule=shop.example.com/=web:80"],
+            ] {
+                var outcomes: [JSONValue] = []
+                for kubeconfig in [RealCluster.adminKubeconfig, sandbox.kubeconfigPath] {
+                    let created = try await Tools.kubectl(kubeconfig, ["create", "-n", namespace, "--dry-run=server", "-o", "json"] + arguments)
+                    outcomes.append(created.status == 0 ? Self.normalized((try? JSONValue.parse(Data(created.stdout.utf8))) ?? .string(created.stdout)) : .string(created.stderr))
+                }
+                if outcomes[0] != outcomes[1] {
+                    differences.append("create \(arguments.joined(separator: " ")):\n  real:    \(outcomes[0].jsonString)\n  sandbox: \(outcomes[1].jsonString)")
+                }
+            }
+            await RealCluster.deleteNamespace(namespace, admin: real)
+            #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+        }
+    }
+
     @Test func theSandboxAnswersAsTheRealAPIServerDoes() async throws {
         try await RealCluster.start()
         let real = try KubernetesClient(kubeconfig: RealCluster.adminKubeconfig)
