@@ -133,6 +133,16 @@ public enum ProcessSpawner {
         return pid
     }
 
+    /// A pipe whose ends are close-on-exec from the start: a child another thread spawns meanwhile
+    /// inherits neither (one that held a write end would keep the reader from its end of input).
+    /// Give an end to a child through `Request.input` or `.descriptors`, which duplicate it.
+    public static func closeOnExecPipe() throws(Failure) -> (read: Int32, write: Int32) {
+        guard let pipe2 else { throw Failure(description: "this C library has no pipe2") }
+        var ends: [Int32] = [0, 0]
+        guard pipe2(&ends, O_CLOEXEC) == 0 else { throw Failure(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        return (ends[0], ends[1])
+    }
+
     /// The exit code in a `waitpid` status: the process's own, or 128 + the signal that killed it.
     public static func exitCode(fromWaitStatus status: Int32) -> Int32 {
         let signal = status & 0x7f
@@ -148,6 +158,11 @@ public enum ProcessSpawner {
         }
         return nil
     }
+
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+
+    /// glibc's `pipe2`, which Swift's Glibc module does not import.
+    private static let pipe2: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
 
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 

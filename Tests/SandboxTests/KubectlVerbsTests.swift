@@ -160,6 +160,19 @@ import Testing
             let token = try await kubectl(["create", "token", "robot"])
             #expect(token.status == 0 && !token.stdout.isEmpty, "\(token.stderr)")
 
+            // A dry run answers as a create would, and keeps nothing: not the object, not the address
+            // it showed; nor does a create refused because the name is taken.
+            let dry = try await kubectl(["create", "service", "clusterip", "probe", "--tcp=80", "--dry-run=server", "-o", "jsonpath={.spec.clusterIP}"])
+            #expect(dry.status == 0 && !dry.stdout.isEmpty, "\(dry.stderr)")
+            #expect(try await kubectl(["get", "service", "probe"]).status != 0, "a dry run stored the service")
+            let reuse = try await kubectl(["create", "service", "clusterip", "probe", "--tcp=80", "--clusterip=\(dry.stdout)"])
+            #expect(reuse.status == 0, "the dry run's address was kept: \(reuse.stderr)")
+            let spare = dry.stdout.split(separator: ".").prefix(2).joined(separator: ".") + ".250.250"
+            let taken = try await kubectl(["create", "service", "clusterip", "hello", "--tcp=80", "--clusterip=\(spare)"])
+            #expect(taken.status != 0 && taken.stderr.contains("already exists"), "\(taken.stderr)")
+            let again = try await kubectl(["create", "service", "clusterip", "spare", "--tcp=80", "--clusterip=\(spare)"])
+            #expect(again.status == 0, "a refused create kept its address: \(again.stderr)")
+
             // With a precondition kubectl scales by PUT of a Scale, whose zero replicas Go leaves out.
             let down = try await kubectl(["scale", "deployment", "hello", "--replicas=0", "--current-replicas=2"])
             #expect(down.status == 0 && down.stdout.contains("scaled"), "\(down.stdout) \(down.stderr)")

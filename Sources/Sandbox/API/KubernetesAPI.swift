@@ -297,9 +297,16 @@ final class KubernetesAPI: Sendable {
         Admission.applyDefaults(type, &object)
         if type == .pods { Admission.applyPodAdmission(&object) }
         if type == .services { try await assignClusterIP(&object, previous: nil) }
-        if dryRun { return object }
-        let created = try await store.create(type, object, tracksGeneration: path.resource.tracksGeneration)
-        return created
+        // The address a service was given goes back unless the service is stored.
+        let allocated = type == .services ? object[path: "spec", "clusterIP"]?.stringValue.flatMap { $0 == "None" || $0 == addresses.apiServerServiceIP ? nil : $0 } : nil
+        do {
+            let created = try await store.create(type, object, tracksGeneration: path.resource.tracksGeneration, dryRun: dryRun)
+            if dryRun, let allocated { await addresses.release(allocated) }
+            return created
+        } catch {
+            if let allocated { await addresses.release(allocated) }
+            throw error
+        }
     }
 
     private func requireActiveNamespace(_ namespace: String) async throws(APIError) {

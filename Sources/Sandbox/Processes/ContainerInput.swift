@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 
 /// A container's standard input when its spec keeps one open (`stdin: true`): the write end of a
@@ -17,18 +18,10 @@ actor ContainerInput {
 
     /// A new pipe; `reading` is for the container and its owner closes it once the container has it.
     static func makePipe(stdinOnce: Bool) throws(Failure) -> (reading: CInt, input: ContainerInput) {
-        var ends: [CInt] = [0, 0]
-        // Close-on-exec from the start: another pod's container spawned meanwhile must not
-        // inherit the write end (its holder would keep a stdinOnce container from its EOF).
-        guard let pipe2 = Self.pipe2 else { throw Failure(description: "this C library has no pipe2") }
-        guard pipe2(&ends, O_CLOEXEC) == 0 else { throw Failure(description: "cannot make the container's stdin pipe: \(String(cString: strerror(errno)))") }
-        return (ends[0], ContainerInput(descriptor: ends[1], closesAfterFirstSession: stdinOnce))
+        let ends: (read: CInt, write: CInt)
+        do { ends = try ProcessSpawner.closeOnExecPipe() } catch { throw Failure(description: "cannot make the container's stdin pipe: \(error.description)") }
+        return (ends.read, ContainerInput(descriptor: ends.write, closesAfterFirstSession: stdinOnce))
     }
-
-    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<CInt>, CInt) -> CInt
-
-    /// glibc's `pipe2`, which Swift's Glibc module does not import.
-    private static let pipe2: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
 
     private init(descriptor: CInt, closesAfterFirstSession: Bool) {
         self.descriptor = descriptor

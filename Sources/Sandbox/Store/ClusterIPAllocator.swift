@@ -11,7 +11,7 @@ actor ClusterIPAllocator {
     }
 
     /// The IP of the `kubernetes` service.
-    var apiServerServiceIP: String { "\(prefix).0.1" }
+    nonisolated var apiServerServiceIP: String { "\(prefix).0.1" }
 
     func allocate(requested: String?) throws(APIError) -> String {
         if let requested {

@@ -111,17 +111,22 @@ actor ObjectStore {
     // MARK: Writing
 
     /// Stores a new object; fills `uid`, `resourceVersion`, `creationTimestamp` and `generation`.
-    func create(_ type: ResourceType, _ object: JSONValue, tracksGeneration: Bool) throws(APIError) -> JSONValue {
+    /// A dry run checks and fills all but `resourceVersion`, and stores nothing.
+    func create(_ type: ResourceType, _ object: JSONValue, tracksGeneration: Bool, dryRun: Bool = false) throws(APIError) -> JSONValue {
         let key = Self.key(of: object)
         if objects[type]?[key] != nil { throw .alreadyExists(type, key.name) }
         var stored = object
-        revision += 1
         var metadata = stored["metadata"]?.objectValue ?? [:]
         metadata["uid"] = .string(UUID().uuidString.lowercased())
-        metadata["resourceVersion"] = .string(String(revision))
         metadata["creationTimestamp"] = .string(Timestamp.format(Date()))
         if tracksGeneration { metadata["generation"] = 1 }
         metadata["deletionTimestamp"] = nil
+        if dryRun {
+            stored["metadata"] = .object(metadata)
+            return stored
+        }
+        revision += 1
+        metadata["resourceVersion"] = .string(String(revision))
         stored["metadata"] = .object(metadata)
         objects[type, default: [:]][key] = stored
         record(Change(revision: revision, type: type, kind: .added, object: stored, previous: nil))

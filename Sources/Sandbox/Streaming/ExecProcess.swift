@@ -120,12 +120,7 @@ final class ExecProcess: Sendable {
     }
 
     private static func pipe() throws(Failure) -> (read: CInt, write: CInt) {
-        var ends: [CInt] = [0, 0]
-        guard Glibc.pipe(&ends) == 0 else { throw .system("cannot create a pipe: \(String(cString: strerror(errno)))") }
-        // Children are spawned with every descriptor above 2 closed (`ProcessSpawner`); this keeps
-        // the ends out of whatever else this process may exec.
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        return (ends[0], ends[1])
+        do { return try ProcessSpawner.closeOnExecPipe() } catch { throw .system(error.description) }
     }
 
     private static func openTerminal() throws(Failure) -> (master: CInt, path: String) {

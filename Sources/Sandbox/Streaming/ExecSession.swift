@@ -22,11 +22,12 @@ struct ExecSession {
             process.close()
         }
         do {
-            var stdin: StandardInput?
-            if let input = process.input { stdin = try await StandardInput(descriptor: input) }
-            defer { stdin?.close() }
+            // Inside the output pipes' scopes: when stdin cannot be wrapped they are still closed.
             try await Self.withPipe(process.output) { stdout in
                 try await Self.withPipe(process.errors) { stderr in
+                    var stdin: StandardInput?
+                    if let input = process.input { stdin = try await StandardInput(descriptor: input) }
+                    defer { stdin?.close() }
                     try await relay(stdin: stdin, stdout: stdout, stderr: stderr, inbound: inbound, outbound: outbound)
                 }
             }
