@@ -127,7 +127,15 @@ let package = Package(
             dependencies: ["Sandbox", "KubernetesClient", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "TunnelTesting", dependencies: ["BridgeTunnel", .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "BridgeTunnelTests", dependencies: ["BridgeTunnel", "TunnelTesting"]),
+        .testTarget(
+            name: "BridgeTunnelTests",
+            dependencies: [
+                "BridgeTunnel", "TunnelTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
         .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "KubernetesClient", "SandboxTesting"]),
         .testTarget(

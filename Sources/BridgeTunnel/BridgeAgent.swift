@@ -109,7 +109,8 @@ public final class BridgeAgent: Sendable {
     }
 
     /// Hands each connection that completes the handshake to `serve`, concurrently; reports the
-    /// others, and closes at once those beyond `maximumPendingHandshakes` handshakes under way.
+    /// others. At most `maximumPendingHandshakes` handshakes are under way; beyond, a newcomer takes
+    /// the slot of the peer holding the most, or is closed at once (`HandshakeAdmission`).
     private func acceptAuthenticated<End: Sendable>(
         _ server: NIOAsyncChannel<PendingCarrier, Never>, port: String,
         handshake: @escaping @Sendable (PendingCarrier) async throws -> End,
@@ -117,32 +118,34 @@ public final class BridgeAgent: Sendable {
     ) async throws {
         let refusals = self.refusals
         let limit = configuration.maximumPendingHandshakes
-        let pending = NIOLockedValueBox(0)
+        let slots = NIOLockedValueBox(PendingHandshakes(admission: HandshakeAdmission(limit: limit)))
         try await server.executeThenClose { incoming in
             try await withThrowingDiscardingTaskGroup { tasks in
                 for try await carrier in incoming {
-                    let admitted = pending.withLockedValue { count in
-                        guard count < limit else { return false }
-                        count += 1
-                        return true
-                    }
-                    guard admitted else {
+                    let (ticket, decision) = slots.withLockedValue { $0.admit(carrier) }
+                    switch decision {
+                    case .refused:
                         refusals.note("refused a connection to the \(port) port from \(carrier.peer): \(limit) handshakes are already under way")
                         tasks.addTask { await carrier.close() }
                         continue
+                    case .admittedInPlaceOf(let crowded):
+                        refusals.note("closed a connection to the \(port) port from \(crowded.peer) still in its handshake: its peer holds the most of the \(limit) handshake slots")
+                        tasks.addTask { await crowded.close() }
+                    case .admitted:
+                        break
                     }
                     tasks.addTask {
                         let end: End
                         do {
                             end = try await handshake(carrier)
-                            pending.withLockedValue { $0 -= 1 }
+                            slots.withLockedValue { $0.release(ticket) }
                         } catch let error as TunnelHandshakeError {
-                            pending.withLockedValue { $0 -= 1 }
+                            slots.withLockedValue { $0.release(ticket) }
                             guard error != .closedSilently else { return }
                             refusals.note("refused a connection to the \(port) port from \(carrier.peer): it \(error)")
                             return
                         } catch {
-                            pending.withLockedValue { $0 -= 1 }
+                            slots.withLockedValue { $0.release(ticket) }
                             await carrier.close()
                             return
                         }
@@ -204,5 +207,38 @@ public final class BridgeAgent: Sendable {
                 }
             }
         }
+    }
+}
+
+/// The carriers in their handshake on one of the agent's ports, by ticket.
+private struct PendingHandshakes: Sendable {
+    var admission: HandshakeAdmission<Int>
+    var carriers: [Int: PendingCarrier] = [:]
+    var nextTicket = 0
+
+    enum Decision {
+        case admitted
+        case admittedInPlaceOf(PendingCarrier)
+        case refused
+    }
+
+    mutating func admit(_ carrier: PendingCarrier) -> (Int, Decision) {
+        nextTicket += 1
+        switch admission.admit(nextTicket, peer: carrier.peerHost) {
+        case .refused:
+            return (nextTicket, .refused)
+        case .admitted:
+            carriers[nextTicket] = carrier
+            return (nextTicket, .admitted)
+        case .admittedInPlaceOf(let crowded):
+            carriers[nextTicket] = carrier
+            guard let crowdedCarrier = carriers.removeValue(forKey: crowded) else { return (nextTicket, .admitted) }
+            return (nextTicket, .admittedInPlaceOf(crowdedCarrier))
+        }
+    }
+
+    mutating func release(_ ticket: Int) {
+        admission.release(ticket)
+        carriers[ticket] = nil
     }
 }

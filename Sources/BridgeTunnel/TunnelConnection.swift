@@ -145,6 +145,8 @@ public struct PendingCarrier: Sendable {
     public let connection: any Channel
     /// The peer's address, as the connection was opened (read once it closed, the channel has none).
     public let peer: String
+    /// The peer's host, without the port: what tells peers apart.
+    var peerHost: String { peer.lastIndex(of: ":").map { String(peer[..<$0]) } ?? peer }
     let handshake: NIOLoopBound<TunnelHandshakeHandler>
     let configuration: TunnelConfiguration
 
@@ -154,8 +156,16 @@ public struct PendingCarrier: Sendable {
     ) -> EventLoopFuture<PendingCarrier> {
         channel.eventLoop.makeCompletedFuture {
             channel.configureTunnelSocket()
-            let handler = TunnelHandshakeHandler(side: side, secret: configuration.secret, purpose: purpose, authenticated: channel.eventLoop.makePromise())
-            try channel.pipeline.syncOperations.addHandler(handler)
+            let authenticated = channel.eventLoop.makePromise(of: Void.self)
+            let handler = TunnelHandshakeHandler(side: side, secret: configuration.secret, purpose: purpose, authenticated: authenticated)
+            do {
+                try channel.pipeline.syncOperations.addHandler(handler)
+            } catch {
+                // The connection closed before the handshake could start (a port-forward that
+                // ended at once): nobody will wait on the promise, and it must not be left pending.
+                authenticated.fail(error)
+                throw error
+            }
             let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "an unknown address"
             return PendingCarrier(connection: channel, peer: peer, handshake: NIOLoopBound(handler, eventLoop: channel.eventLoop), configuration: configuration)
         }

@@ -118,6 +118,11 @@ final class TunnelHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         self.context = context
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         timeout = context.eventLoop.scheduleTask(in: TunnelHandshake.deadline) { loopBound.value.fail(.timedOut) }
+        // A connection that closed before this handler was in place sends no channelInactive.
+        context.channel.closeFuture.whenComplete { _ in
+            let handler = loopBound.value
+            handler.fail(handler.receivedAnything ? .closedDuringHandshake : .closedSilently)
+        }
         if context.channel.isActive { start(context: context) }
     }
 
@@ -220,7 +225,10 @@ final class TunnelHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireErrorCaught(error)
     }
 
+    /// Removed before the handshake ended (the pipeline torn down): it fails, so that whoever waits
+    /// for it is answered.
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        fail(receivedAnything ? .closedDuringHandshake : .closedSilently)
     }
 }

@@ -150,22 +150,14 @@ public struct HostsFile: Sendable {
     /// Replaces the file's text: at the end of any links, keeping its owner and mode.
     private func write(_ text: String) throws(Failure) {
         let target = resolvedPath
-        let url = URL(fileURLWithPath: target)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).kbridge-\(getpid())")
         var info = stat()
         guard stat(target, &info) == 0 else { throw .writeFailed(path: path, detail: String(cString: strerror(errno))) }
         do {
-            try Data(text.utf8).write(to: temporary)
-            // Same mode and owner as the file it replaces (chown works when root, who may edit /etc/hosts).
-            chmod(temporary.path, info.st_mode & 0o7777)
-            if info.st_uid != geteuid() || info.st_gid != getegid() { _ = chown(temporary.path, info.st_uid, info.st_gid) }
-            if rename(temporary.path, target) == 0 { return }
-            try? FileManager.default.removeItem(at: temporary)
-            // A hosts file that is a mount point (containers) cannot be renamed over: write it in place.
-            try Data(text.utf8).write(to: url)
+            try FileReplacement.replace(target, with: Data(text.utf8), mode: info.st_mode, owner: (info.st_uid, info.st_gid))
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw .writeFailed(path: path, detail: error.localizedDescription)
+            // A hosts file that is a mount point (containers) cannot be renamed over: write it in place.
+            guard error.renameFailed else { throw .writeFailed(path: path, detail: error.detail) }
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: target)) } catch { throw .writeFailed(path: path, detail: error.localizedDescription) }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 @testable import BridgeSession
 import Testing
 
@@ -39,7 +40,36 @@ import Testing
 
 @Suite struct DotenvFileTests {
     @Test func valuesAreQuotedSoThatSpacesQuotesAndNewlinesSurvive() {
-        let text = DotenvFile.render(["B": "two words", "A": "say \"hi\"\nback\\slash", "C": ""])
-        #expect(text == "A=\"say \\\"hi\\\"\\nback\\\\slash\"\nB=\"two words\"\nC=\"\"\n")
+        let text = DotenvFile.render(["B": "two words", "A": "say \"hi\"\nback\\slash", "C": "", "D": "it's"])
+        #expect(text == "A=\"say \\\"hi\\\"\\nback\\\\slash\"\nB='two words'\nC=''\nD=\"it's\"\n")
+    }
+
+    /// A ConfigMap value is written by whoever may edit the ConfigMap: sourcing the file must run
+    /// none of it, and give the values back as they were.
+    @Test func aShellThatSourcesTheFileRunsNothingAndReadsTheValues() throws {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-dotenv-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let values = [
+            "SUBSTITUTION": "$(touch pwned-1)", "BACKTICKS": "`touch pwned-2`", "BRACES": "${HOME}",
+            "QUOTED": "it's $(touch pwned-3)", "MIXED": "a\"b\\c$d`e'f`touch pwned-4`", "PLAIN": "x=1; y=2",
+        ]
+        try DotenvFile.render(values).write(to: folder.appendingPathComponent("session.env"), atomically: true, encoding: .utf8)
+        let names = values.keys.sorted()
+        let script = "set -a; . ./session.env; set +a; " + names.map { "printf '%s\\0' \"$\($0)\"" }.joined(separator: "; ")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", script]
+        shell.currentDirectoryURL = folder
+        let output = Pipe()
+        shell.standardOutput = output
+        try shell.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        let read = String(decoding: data, as: UTF8.self).split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
+        #expect(read == names.map { values[$0] ?? "" })
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(left == ["session.env"], "sourcing the file ran a command: \(left)")
     }
 }

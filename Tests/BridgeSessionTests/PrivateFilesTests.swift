@@ -45,7 +45,7 @@ import Testing
         }
     }
 
-    @Test func aFolderOfAnotherUserOrALinkIsRefused() throws {
+    @Test func aLinkInPlaceOfTheFolderIsRefused() throws {
         let root = try scratch()
         defer { try? FileManager.default.removeItem(at: root) }
         let elsewhere = root.appendingPathComponent("elsewhere")
@@ -53,7 +53,12 @@ import Testing
         let link = PrivateDirectory(url: root.appendingPathComponent("kbridge-link"))
         try FileManager.default.createSymbolicLink(at: link.url, withDestinationURL: elsewhere)
         #expect(throws: PrivateFileError.unsafeDirectory(path: link.url.path, reason: "is not a directory (a link?)")) { try link.ensure() }
-        guard geteuid() == 0 else { return }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "giving a folder to another user needs root"))
+    func aFolderOfAnotherUserIsRefused() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
         let foreign = PrivateDirectory(url: root.appendingPathComponent("kbridge-foreign"))
         try FileManager.default.createDirectory(at: foreign.url, withIntermediateDirectories: false)
         chmod(foreign.url.path, 0o700)
@@ -108,5 +113,45 @@ import Testing
         #expect(throws: PrivateFileError.cannotWrite(path: "/nonexistent-dir/app.env", detail: "the folder /nonexistent-dir does not exist")) {
             try DotenvFile.checkDestination("/nonexistent-dir/app.env")
         }
+    }
+}
+
+/// The diagnostic logs of past runs go after a week, the newest twenty excepted.
+@Suite struct DiagnosticLogFilesTests {
+    @Test func oldLogsGoBeyondTheNewestAndNothingElseIsTouched() throws {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-logs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let now = Date()
+        var names: [String] = []
+        for index in 0..<30 {
+            // Five from today, then one a day further back each.
+            let age = index < 5 ? TimeInterval(index * 60) : TimeInterval((index - 4) * 86_400 + 86_400 * 3)
+            let name = DiagnosticLogFiles.name(command: "connect", at: now - age, pid: Int32(1000 + index))
+            let path = folder.appendingPathComponent(name).path
+            try "log \(index)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.modificationDate: now - age], ofItemAtPath: path)
+            names.append(name)
+        }
+        let victim = folder.appendingPathComponent("elsewhere.txt").path
+        try "keep\n".write(toFile: victim, atomically: true, encoding: .utf8)
+        let link = folder.appendingPathComponent("kbridge-link-0-1.log").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: victim)
+        try FileManager.default.setAttributes([.modificationDate: now - 86_400 * 60], ofItemAtPath: victim)
+
+        DiagnosticLogFiles.prune(folder, now: now)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+        #expect(left == Set(names.prefix(DiagnosticLogFiles.keptAtLeast) + ["elsewhere.txt", "kbridge-link-0-1.log"]))
+    }
+
+    @Test func recentLogsStayHoweverMany() throws {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-logs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for index in 0..<40 {
+            try "log\n".write(to: folder.appendingPathComponent(DiagnosticLogFiles.name(command: "list", pid: Int32(index))), atomically: true, encoding: .utf8)
+        }
+        DiagnosticLogFiles.prune(folder)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 40)
     }
 }

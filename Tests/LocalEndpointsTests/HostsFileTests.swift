@@ -59,13 +59,14 @@ import Testing
         #expect(HostsFile.Failure.notWritable(path: "/etc/hosts").description == "cannot write /etc/hosts: run with the rights to edit it, or use --no-hosts")
     }
 
-    @Test func anImmutableFileIsSaidToBeImmutable() throws {
+    @Test(.enabled(if: Self.canMakeFilesImmutable, "needs root and a temporary folder whose file system has chattr's immutable flag"))
+    func anImmutableFileIsSaidToBeImmutable() throws {
         let hosts = try copy("127.0.0.1 localhost\n")
         defer {
             _ = try? Self.run("/usr/bin/chattr", ["-i", hosts.path])
             try? FileManager.default.removeItem(atPath: hosts.path)
         }
-        guard getuid() == 0, (try? Self.run("/usr/bin/chattr", ["+i", hosts.path])) == 0 else { return }  // needs root and a file system with the flag
+        try #require(try Self.run("/usr/bin/chattr", ["+i", hosts.path]) == 0, "chattr +i failed on \(hosts.path)")
         #expect(throws: HostsFile.Failure.unusable(path: hosts.path, reason: "it is immutable (chattr +i)")) { try hosts.checkWritable() }
     }
 
@@ -86,6 +87,47 @@ import Testing
         try hosts.remove(session: "s1", original: saved)
         #expect(try text(target) == "127.0.0.1 localhost\n")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target.path)
+    }
+
+    /// Someone who may write in the hosts file's folder plants a link, or a file of theirs, where
+    /// the temporary file used to be (`.NAME.kbridge-PID`): neither is opened, the file a link
+    /// points to is untouched, and the hosts file keeps its mode.
+    @Test func whatOthersPlantWhereTheTemporaryFileGoesIsNeverUsed() throws {
+        let folder = NSTemporaryDirectory() + "kbridge-hosts-folder-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        chmod(folder, 0o1777)
+        let hostsPath = folder + "/hosts"
+        try "127.0.0.1 localhost\n".write(toFile: hostsPath, atomically: true, encoding: .utf8)
+        chmod(hostsPath, 0o644)
+        let victim = folder + "/victim"
+        try "secret\n".write(toFile: victim, atomically: true, encoding: .utf8)
+        chmod(victim, 0o600)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/.hosts.kbridge-\(getpid())", withDestinationPath: victim)
+        try "6.6.6.6 inventory\n".write(toFile: folder + "/.hosts.kbridge-\(getpid() + 1)", atomically: true, encoding: .utf8)
+
+        let hosts = HostsFile(path: hostsPath)
+        let saved = try hosts.install(session: "s1", entries: entries)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "secret\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: victim)[.posixPermissions] as? Int == 0o600)
+        let installed = try text(hosts)
+        #expect(installed.contains("127.1.0.2\tweb") && !installed.contains("6.6.6.6"))
+        #expect(try FileManager.default.attributesOfItem(atPath: hostsPath)[.posixPermissions] as? Int == 0o644)
+        try hosts.remove(session: "s1", original: saved)
+        #expect(try text(hosts) == "127.0.0.1 localhost\n")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(left == [".hosts.kbridge-\(getpid())", ".hosts.kbridge-\(getpid() + 1)", "hosts", "victim"], "no temporary file of kbridge left: \(left)")
+    }
+
+    static var canMakeFilesImmutable: Bool {
+        guard getuid() == 0 else { return false }
+        let probe = NSTemporaryDirectory() + "kbridge-immutable-\(UUID().uuidString.prefix(8))"
+        guard FileManager.default.createFile(atPath: probe, contents: nil) else { return false }
+        defer {
+            _ = try? run("/usr/bin/chattr", ["-i", probe])
+            try? FileManager.default.removeItem(atPath: probe)
+        }
+        return (try? run("/usr/bin/chattr", ["+i", probe])) == 0
     }
 
     private static func run(_ executable: String, _ arguments: [String]) throws -> Int32 {

@@ -1,4 +1,5 @@
 import Foundation
+import LocalEndpoints
 
 /// Why kbridge will not keep its files somewhere.
 public enum PrivateFileError: Error, Equatable, CustomStringConvertible {
@@ -83,24 +84,10 @@ public enum PrivateFile {
     /// Replaces `url` atomically with `data`, mode 0600: written beside it, then renamed over it.
     /// (A link at `url` is replaced, never followed.)
     public static func write(_ data: Data, to url: URL) throws(PrivateFileError) {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).kbridge-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .cannotWrite(path: url.path, detail: String(cString: strerror(errno))) }
-        let written = data.withUnsafeBytes { bytes -> Bool in
-            var offset = 0
-            while offset < bytes.count {
-                let count = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if count < 0 { if errno == EINTR { continue } else { return false } }
-                offset += count
-            }
-            return fsync(descriptor) == 0
-        }
-        let detail = String(cString: strerror(errno))
-        close(descriptor)
-        guard written, rename(temporary.path, url.path) == 0 else {
-            let failure = written ? String(cString: strerror(errno)) : detail
-            unlink(temporary.path)
-            throw .cannotWrite(path: url.path, detail: failure)
+        do {
+            try FileReplacement.replace(url.path, with: data, mode: 0o600)
+        } catch {
+            throw .cannotWrite(path: url.path, detail: error.detail)
         }
     }
 

@@ -67,10 +67,25 @@ struct ConnectCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        guard Self.isServiceName(service) else {
+            throw ValidationError("--service must be the name of a service (lowercase letters, digits and '-', starting with a letter, at most 63 characters): got '\(service)'")
+        }
+        guard !(noHosts && hostsFile != nil) else { throw ValidationError("--no-hosts and --hosts-file contradict each other: give one") }
+        for (remote, mappings) in Dictionary(grouping: portMappings, by: \.remote) where mappings.count > 1 {
+            throw ValidationError("--map gives the container's port \(remote) twice (to \(mappings.map { String($0.local) }.joined(separator: " and ")))")
+        }
         guard (1...65535).contains(localPort) else { throw ValidationError("--local-port must be between 1 and 65535") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout must not be negative") }
         guard ttl >= 3 else { throw ValidationError("--ttl must be at least 3 seconds (the lease is renewed every third of it)") }
+    }
+
+    /// A Service's name is a DNS label (RFC 1035): anything else would go into the API's paths.
+    static func isServiceName(_ name: String) -> Bool {
+        let scalars = Array(name.unicodeScalars)
+        guard (1...63).contains(scalars.count), let first = scalars.first, let last = scalars.last else { return false }
+        let lowercaseOrDigit = { (scalar: Unicode.Scalar) in ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) }
+        return ("a"..."z").contains(first) && lowercaseOrDigit(last) && scalars.allSatisfy { lowercaseOrDigit($0) || $0 == "-" }
     }
 
     func run() async throws {
@@ -85,7 +100,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.hostsFileChosen = hostsFile != nil
             options.envFile = envFile
             options.agentImage = agentImage
-            options.portMap = Dictionary(portMappings.map { ($0.remote, $0.local) }) { $1 }
+            options.portMap = Dictionary(portMappings.map { ($0.remote, $0.local) }) { first, _ in first }
             options.freePort = freePort
             options.timeout = .seconds(timeout)
             options.reconnectTimeout = .seconds(reconnectTimeout)

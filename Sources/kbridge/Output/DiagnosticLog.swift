@@ -8,10 +8,12 @@ import Synchronization
 /// 0600, as Bridge to Kubernetes kept them in its TEMP folder: what a person attaches to a bug report.
 enum DiagnosticLog {
     /// A logger writing to a new file of the private folder, named after the command and the
-    /// process; a logger that drops everything when the folder is not this user's alone.
+    /// process; a logger that drops everything when the folder is not this user's alone. Old
+    /// logs go (`DiagnosticLogFiles.prune`).
     static func logger(command: String, level: Logger.Level = .debug, directory: PrivateDirectory = .standard) -> Logger {
-        let stamp = Timestamp.format(Date()).replacingOccurrences(of: ":", with: "")
-        let handle = try? PrivateFile.createForAppending(directory.ensure().appendingPathComponent("kbridge-\(command)-\(stamp)-\(getpid()).log"))
+        let folder = try? directory.ensure()
+        if let folder { DiagnosticLogFiles.prune(folder) }
+        let handle = folder.flatMap { try? PrivateFile.createForAppending($0.appendingPathComponent(DiagnosticLogFiles.name(command: command))) }
         var logger = Logger(label: "kbridge") { label in FileLogHandler(label: label, handle: handle) }
         logger.logLevel = level
         return logger
