@@ -210,6 +210,30 @@ import TunnelTesting
         }
     }
 
+    /// Someone on the pod network holds every handshake slot with silent connections, and opens
+    /// another each time one is taken back: the CLI (another peer) still gets a carrier, every time.
+    @Test func aPeerHoldingEveryHandshakeSlotCannotKeepTheCLIOut() async throws {
+        try await Self.withAgent(maximumPendingHandshakes: 8) { bound, _, localPort, log in
+            var silent: [any Channel] = []
+            func holdSlot() async throws {
+                silent.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .bind(to: try SocketAddress(ipAddress: "127.0.0.2", port: 0))
+                    .connect(host: "127.0.0.1", port: bound[1]).get())
+            }
+            for _ in 0..<8 { try await holdSlot() }
+            for round in 0..<20 {
+                let carrier = try await PendingCarrier.connect(host: "127.0.0.1", port: bound[1], purpose: .inbound, configuration: TunnelConfiguration(secret: Self.secret)).listener()
+                let serving = Task { try await Self.carry(carrier, to: localPort) }
+                #expect(try await Self.callService(port: bound[2]) == "local process says hi\nrequest\n", "round \(round)")
+                serving.cancel()
+                await carrier.close()
+                try await holdSlot()
+            }
+            #expect(log.lines.contains { $0.contains("from 127.0.0.2") && $0.contains("its peer holds the most of the 8 handshake slots") }, "\(log.lines)")
+            for connection in silent { try? await connection.close() }
+        }
+    }
+
     private static func eventually(_ condition: () async -> Bool) async -> Bool {
         for _ in 0..<300 {
             if await condition() { return true }
