@@ -40,11 +40,21 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // A stream that closed before this handler was in place sends no channelInactive.
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.channel.closeFuture.whenComplete { _ in loopBound.value.settle(.failure(loopBound.value.closedBeforeAnswer)) }
         if context.channel.isActive { sendRequest(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+    }
+
+    private var closedBeforeAnswer: TunnelError {
+        switch role {
+        case .accepting: .closedBeforeAnswer(target: "the requested target")
+        case .opening(let target): .closedBeforeAnswer(target: target)
+        }
     }
 
     private func settle(_ result: Result<String, any Error>) {
@@ -151,12 +161,7 @@ final class TunnelStreamCodec: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let target: String
-        switch role {
-        case .accepting: target = "the requested target"
-        case .opening(let opened): target = opened
-        }
-        settle(.failure(TunnelError.closedBeforeAnswer(target: target)))
+        settle(.failure(closedBeforeAnswer))
         context.fireChannelInactive()
     }
 
