@@ -7,6 +7,8 @@ public enum AgentContract {
     /// The variable that names the one address to listen on, where a platform runs pods on a
     /// shared network; unset in a real pod, where the agent listens on every address.
     public static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
+    /// The agent's control port unless the container uses it; the inbound port is the next one.
+    public static let defaultControlPort = 7300
     /// The first argument that makes the agent image run the session's guard: `kbridge-agent`
     /// hands over to `kbridge-guard` beside it (the guard needs the Kubernetes client and
     /// Foundation, which the agent, staying small, does not link).
@@ -20,7 +22,7 @@ public enum AgentContract {
         /// The container's ports: connections to them go to the developer's machine.
         public var servicePorts: [Int]
 
-        public init(controlPort: Int = 7300, inboundPort: Int = 7301, servicePorts: [Int] = []) {
+        public init(controlPort: Int = AgentContract.defaultControlPort, inboundPort: Int = AgentContract.defaultControlPort + 1, servicePorts: [Int] = []) {
             self.controlPort = controlPort
             self.inboundPort = inboundPort
             self.servicePorts = servicePorts

@@ -1,3 +1,4 @@
+import BridgeTunnel
 import Foundation
 
 /// `kbridge-bench`: what a kbridge user gets, measured beside the direct paths in one run.
@@ -52,7 +53,7 @@ struct BenchMain {
             exit(2)
         }
         let name = value("--name") ?? environment["ECHO_NAME"] ?? "echo"
-        let host = value("--host") ?? environment["KBRIDGE_LISTEN_ADDRESS"] ?? "0.0.0.0"
+        let host = value("--host") ?? environment[AgentContract.listenAddressVariable] ?? "0.0.0.0"
         do {
             _ = try await EchoServer.start(host: host, port: port, name: name)
             while true { try await Task.sleep(for: .seconds(3600)) }

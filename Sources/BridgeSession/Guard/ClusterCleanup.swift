@@ -20,7 +20,7 @@ public struct ClusterCleanup: Sendable {
 
         public var summary: String {
             var parts = workloads.map(\.description)
-            if secret { parts.append("Secret kbridge-session-\(session)") }
+            if secret { parts.append("Secret \(ClusterNames.session(session))") }
             if lease { parts.append("Lease \(SessionGuard.leaseName(session: session))") }
             if guardJob { parts.append("Job \(SessionGuard.guardName(session: session))") }
             return parts.joined(separator: ", ")
@@ -86,7 +86,7 @@ public struct ClusterCleanup: Sendable {
         }
         let ns = leftover.namespace
         do {
-            for (type, name) in [(ResourceType.secrets, "kbridge-session-\(leftover.session)"), (.jobs, SessionGuard.guardName(session: leftover.session)),
+            for (type, name) in [(ResourceType.secrets, ClusterNames.session(leftover.session)), (.jobs, SessionGuard.guardName(session: leftover.session)),
                                  (.leases, SessionGuard.leaseName(session: leftover.session))] {
                 do {
                     try await client.delete(type, name: name, namespace: ns, propagation: .background)

@@ -28,7 +28,7 @@ public struct SessionGuard: Sendable {
         self.namespace = namespace
     }
 
-    public static func leaseName(session: String) -> String { "kbridge-session-\(session)" }
+    public static func leaseName(session: String) -> String { ClusterNames.session(session) }
     public static func guardName(session: String) -> String { "kbridge-guard-\(session)" }
     var leaseName: String { Self.leaseName(session: session) }
     var guardName: String { Self.guardName(session: session) }
@@ -168,7 +168,7 @@ public struct SessionGuard: Sendable {
             rules.append(["apiGroups": [""], "resources": ["pods"], "resourceNames": [name], "verbs": ["get", "delete"]])
             rules.append(["apiGroups": [""], "resources": ["pods"], "verbs": ["create"]])
         }
-        rules.append(["apiGroups": [""], "resources": ["secrets"], "resourceNames": [.string("kbridge-session-\(session)")], "verbs": ["get", "delete"]])
+        rules.append(["apiGroups": [""], "resources": ["secrets"], "resourceNames": [.string(ClusterNames.session(session))], "verbs": ["get", "delete"]])
         rules.append(["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [.string(leaseName(session: session))], "verbs": ["get", "delete"]])
         return rules
     }

@@ -22,11 +22,13 @@ public struct SessionIdentity: Sendable, Hashable, Codable {
     }
 
     /// The per-session Secret that hands the secret to the agent.
-    public var secretName: String { "kbridge-session-\(id)" }
+    public var secretName: String { ClusterNames.session(id) }
 }
 
 /// The names kbridge writes into the cluster.
 public enum ClusterNames {
+    /// The name of a session's Secret and Lease.
+    public static func session(_ id: String) -> String { "kbridge-session-\(id)" }
     /// On the workload: the original template (or pod) and replica count, as JSON.
     public static let originalAnnotation = "kbridge.dev/original"
     /// On the agent pod and the session's Secret: the session id.

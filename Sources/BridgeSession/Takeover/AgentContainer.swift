@@ -9,7 +9,7 @@ public struct AgentPorts: Sendable, Hashable, Codable {
 
     /// 7300 and 7301, or the next free pair when the container itself uses them.
     public static func avoiding(_ used: [Int]) -> AgentPorts {
-        var port = 7300
+        var port = AgentContract.defaultControlPort
         while used.contains(port) || used.contains(port + 1) { port += 2 }
         return AgentPorts(control: port, inbound: port + 1)
     }

@@ -42,14 +42,14 @@ extension WorkloadTakeover {
         // (the Secret may hold the only copy of a bare Pod, deleted with it on success).
         let secret: JSONValue?
         do {
-            secret = try await client.getRaw(.secrets, name: "kbridge-session-\(session)", namespace: workload.namespace)
+            secret = try await client.getRaw(.secrets, name: ClusterNames.session(session), namespace: workload.namespace)
         } catch {
             guard error.isNotFound else { throw failed(error) }
             secret = nil
         }
         let secretText = secret.flatMap(SavedOriginal.secretText)
         let fromSecret = secretText.flatMap(SavedOriginal.decode).flatMap { $0.session == session ? $0 : nil }
-        let secretName = "Secret kbridge-session-\(session)"
+        let secretName = "Secret \(ClusterNames.session(session))"
         var found: JSONValue?
         do {
             found = try await client.getRaw(workload.kind.resourceType, name: workload.name, namespace: workload.namespace)
@@ -86,7 +86,7 @@ extension WorkloadTakeover {
         guard let saved = annotated ?? fromSecret else {
             throw .restoreFailed(
                 workload: workload.description,
-                detail: "it still runs the agent of session \(session), but the original kbridge saved (annotation \(ClusterNames.originalAnnotation) and Secret kbridge-session-\(session)) is gone; put it back yourself (e.g. kubectl rollout undo)"
+                detail: "it still runs the agent of session \(session), but the original kbridge saved (annotation \(ClusterNames.originalAnnotation) and Secret \(ClusterNames.session(session))) is gone; put it back yourself (e.g. kubectl rollout undo)"
             )
         }
         if annotated != nil {

@@ -211,6 +211,6 @@ public struct WorkloadTakeover: Sendable {
     }
 
     func deleteSecret(session: String, namespace: String) async {
-        try? await client.delete(.secrets, name: "kbridge-session-\(session)", namespace: namespace)
+        try? await client.delete(.secrets, name: ClusterNames.session(session), namespace: namespace)
     }
 }

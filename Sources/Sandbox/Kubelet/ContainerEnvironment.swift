@@ -1,3 +1,4 @@
+import BridgeTunnel
 import Foundation
 import KubernetesClient
 
@@ -7,7 +8,6 @@ import KubernetesClient
 struct ContainerEnvironment {
     /// Where a container must listen: its pod's own address on the shared loopback. Always set,
     /// whatever the pod defines, under a name no app defines by chance.
-    static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
 
     enum Failure: Error, Equatable, CustomStringConvertible {
         /// A referenced ConfigMap, Secret or key is missing: `CreateContainerConfigError`.
@@ -73,7 +73,7 @@ struct ContainerEnvironment {
                 set(name, "")
             }
         }
-        set(listenAddressVariable, inputs.podIP)
+        set(AgentContract.listenAddressVariable, inputs.podIP)
         if values["POD_IP"] == nil { set("POD_IP", inputs.podIP) }
         if values["HOSTNAME"] == nil { set("HOSTNAME", inputs.pod[path: "spec", "hostname"]?.stringValue ?? inputs.pod.name) }
         set("CONTAINER_ROOT", containerRoot)
