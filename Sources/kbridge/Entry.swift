@@ -1,3 +1,4 @@
+import ArgumentParser
 import BridgeSession
 import BridgeTunnel
 
@@ -12,7 +13,7 @@ enum Entry {
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard arguments.first == SandboxAgentImage.entryArgument else {
-            await KBridge.main()
+            await runCLI(arguments)
             return
         }
         let imageArguments = Array(arguments.dropFirst())
@@ -20,5 +21,20 @@ enum Entry {
             await GuardProgram.run(Array(imageArguments.dropFirst()))
         }
         await AgentProgram.run(imageArguments)
+    }
+
+    /// As `KBridge.main()`, with one more check on what was typed (`RepeatedOptionCheck`).
+    private static func runCLI(_ arguments: [String]) async {
+        do {
+            var command = try KBridge.parseAsRoot(arguments)
+            try RepeatedOptionCheck.check(arguments, command: type(of: command))
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            KBridge.exit(withError: error)
+        }
     }
 }

@@ -35,8 +35,8 @@ import Testing
 
     static func rows(_ fixtures: Fixtures, heldPort: Int, holderPid: Int32) throws -> [Row] {
         let k = ["--kubeconfig", fixtures.kubeconfig]
-        func connect(_ service: String = "api", _ more: [String] = [], port: Int? = nil) -> [String] {
-            ["connect"] + k + ["--service", service, "--local-port", String(port ?? Storefront.freePort()), "--hosts-file", fixtures.hosts] + more
+        func connect(_ service: String = "api", _ more: [String] = [], port: Int? = nil, hostsFile: String? = nil) -> [String] {
+            ["connect"] + k + ["--service", service, "--local-port", String(port ?? Storefront.freePort()), "--hosts-file", hostsFile ?? fixtures.hosts] + more
         }
         let directory = fixtures.scratch + "/a-directory"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -78,6 +78,9 @@ import Testing
             Row(name: "service name with a query", arguments: connect("web?watch=1"), says: "--service must be the name of a service (lowercase letters, digits and '-', starting with a letter, at most 63 characters): got 'web?watch=1'"),
             Row(name: "empty service name", arguments: connect(""), says: "--service must be the name of a service"),
             Row(name: "service name with a slash", arguments: connect("../pods/x"), says: "--service must be the name of a service"),
+            Row(name: "--service twice", arguments: connect("api", ["--service", "web"]), says: "--service is given twice: give it once"),
+            Row(name: "--local-port twice", arguments: connect("api", ["--local-port=5001"]), says: "--local-port is given twice: give it once"),
+            Row(name: "-n and --namespace", arguments: connect("api", ["-n", "a", "--namespace", "b"]), says: "-n is given twice: give it once"),
             Row(name: "--no-hosts with --hosts-file", arguments: connect("api", ["--no-hosts"]), says: "--no-hosts and --hosts-file contradict each other: give one"),
             Row(name: "--map of one port twice", arguments: connect("api", ["--map", "8080:5001", "--map", "8080:5002"]), says: "--map gives the container's port 8080 twice (to 5001 and 5002)"),
             Row(name: "env file in /proc", arguments: connect("api", ["--env-file", "/proc/kbridge-env"]), says: "--env-file: cannot write /proc/kbridge-env"),
@@ -87,8 +90,8 @@ import Testing
             Row(name: "bad loopback range", arguments: connect("api", ["--loopback-range", "10.0.0.0/8"]), says: "loopback"),
             Row(name: "status output format", arguments: ["status", "-o", "yaml"], says: "The value 'yaml' is invalid for '-o <output>'"),
             // Files
-            Row(name: "hosts file is a directory", arguments: connect("api") + ["--hosts-file", directory], says: "cannot use \(directory) as the hosts file: it is a directory"),
-            Row(name: "hosts file missing", arguments: connect("api") + ["--hosts-file", fixtures.scratch + "/no-hosts"], says: "as the hosts file: it does not exist"),
+            Row(name: "hosts file is a directory", arguments: connect("api", hostsFile: directory), says: "cannot use \(directory) as the hosts file: it is a directory"),
+            Row(name: "hosts file missing", arguments: connect("api", hostsFile: fixtures.scratch + "/no-hosts"), says: "as the hosts file: it does not exist"),
             Row(name: "env file in a missing folder", arguments: connect("api", ["--env-file", "/no-such-folder/app.env"]), says: "--env-file: cannot write /no-such-folder/app.env: the folder /no-such-folder does not exist"),
             Row(name: "env file is a directory", arguments: connect("api", ["--env-file", directory]), says: "it is a directory"),
             Row(name: "private folder open to others", arguments: connect(), says: "has mode 777, open to others", environment: ["TMPDIR": openRecords]),
