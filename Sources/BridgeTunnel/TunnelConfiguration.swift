@@ -6,7 +6,7 @@ import NIOHTTP2
 ///
 /// The library's defaults are not enough for a tunnel (measured here: 3× slower, and stream 101
 /// waits silently behind the default limit of 100 concurrent streams), so windows, frame size,
-/// stream limit and write watermarks are raised as DESIGN.md records.
+/// stream limit and write watermarks are raised (figures in bench/README.md).
 public struct TunnelConfiguration: Sendable {
     /// The secret of this session; it never travels, the handshake proves it.
     public var secret: String
