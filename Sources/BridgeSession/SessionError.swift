@@ -9,6 +9,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case unsupportedOwner(pod: String, kind: String, name: String)
     case containerNotFound(container: String, pod: String, available: [String])
     case ambiguousContainer(pod: String, available: [String])
+    case unknownContainerPort(port: Int, container: String, ports: [Int])
     case alreadyTakenOver(workload: String, service: String, session: String)
     case changedMeanwhile(workload: String)
     case agentNotReady(pod: String, reason: String, message: String, image: String)
@@ -41,6 +42,9 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "pod \"\(pod)\" is run by \(kind) \"\(name)\": kbridge takes over Deployments, StatefulSets and bare Pods"
         case .containerNotFound(let container, let pod, let available):
             return "pod \"\(pod)\" has no container \"\(container)\" (its containers: \(available.joined(separator: ", "))); check --container"
+        case .unknownContainerPort(let port, let container, let ports):
+            let known = ports.isEmpty ? "it declares no ports" : "its ports: \(ports.map(String.init).joined(separator: ", "))"
+            return "container \"\(container)\" has no port \(port) (\(known)); check --map REMOTE:LOCAL"
         case .ambiguousContainer(let pod, let available):
             return "pod \"\(pod)\" has several containers (\(available.joined(separator: ", "))): choose one with --container"
         case .alreadyTakenOver(let workload, let service, let session):

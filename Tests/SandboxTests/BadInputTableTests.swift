@@ -82,6 +82,7 @@ import Testing
             Row(name: "--local-port twice", arguments: connect("api", ["--local-port=5001"]), says: "--local-port is given twice: give it once"),
             Row(name: "-n and --namespace", arguments: connect("api", ["-n", "a", "--namespace", "b"]), says: "-n is given twice: give it once"),
             Row(name: "--no-hosts with --hosts-file", arguments: connect("api", ["--no-hosts"]), says: "--no-hosts and --hosts-file contradict each other: give one"),
+            Row(name: "--map of a port the container lacks", arguments: connect("api", ["--map", "9999:5009"]), says: #"container "api" has no port 9999 (its ports: 8080); check --map REMOTE:LOCAL"#),
             Row(name: "--map of one port twice", arguments: connect("api", ["--map", "8080:5001", "--map", "8080:5002"]), says: "--map gives the container's port 8080 twice (to 5001 and 5002)"),
             Row(name: "env file in /proc", arguments: connect("api", ["--env-file", "/proc/kbridge-env"]), says: "--env-file: cannot write /proc/kbridge-env"),
             Row(name: "timeout 0", arguments: connect("api", ["--timeout", "0"]), says: "--timeout must be positive"),

@@ -84,6 +84,9 @@ public final class ConnectSession: Sendable {
         report(.init(.progress, "looking up service \"\(options.service)\" in namespace \"\(options.namespace)\""))
         let target = try await TargetResolver(client: client).resolve(service: options.service, namespace: options.namespace, container: options.container)
         report(.init(.progress, "service \"\(options.service)\" is served by \(target.workload), container \"\(target.container)\"", fields: ["phase": "found"]))
+        if let port = options.portMap.keys.sorted().first(where: { !target.containerPorts.contains($0) }) {
+            throw .unknownContainerPort(port: port, container: target.container, ports: target.containerPorts)
+        }
         try await freeLocalPort()
         let hostsFile = try usableHostsFile()
         if let envFile = options.envFile {
