@@ -152,6 +152,9 @@ struct APIServer {
                         }
                         group.addTask {
                             try await DelayedRelay.relay(kubeletInbound.messages(maxSize: 16 << 20), delay: delay) { try await outbound.write(.binary($0)) }
+                            // The kubelet's end is the client's: close it now, not once the client
+                            // sends something (a client waiting for the close would wait for ever).
+                            try await outbound.close(.normalClosure, reason: nil)
                         }
                         try await group.next()
                         group.cancelAll()

@@ -97,6 +97,11 @@ struct KubeletServer {
                     } catch {
                         // As a kubelet reports a command it could not start: on the error stream.
                         let status = (try? ExecChannel.failureStatus("error executing command in container: \(error)").jsonData()) ?? Data()
+                        // Not at once: frames that reach the API server in the same read as this
+                        // upgrade's 101 sometimes stay unseen by its WebSocket client (the upgrade
+                        // forwards them without a read-complete, as far as measured), and kubectl
+                        // then waits for ever (1 in ~100 under load; 0 in 200 with this pause).
+                        try? await Task.sleep(for: .milliseconds(100))
                         try? await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
                         try? await outbound.close(.normalClosure, reason: nil)
                     }
