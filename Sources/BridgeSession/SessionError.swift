@@ -24,6 +24,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case notRecorded(detail: String)
     case restoreConflict(workload: String, detail: String)
     case guardNotPermitted(creating: String, detail: String)
+    case guardNotRunning(pod: String?, reason: String, log: String)
     case restoredByGuard(workload: String, ttl: Duration)
     case cluster(KubernetesError)
 
@@ -76,6 +77,10 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "cannot record the session on this machine (\(detail)); nothing was changed: a session kbridge could not find again after a crash would be left in the cluster"
         case .guardNotPermitted(let what, let detail):
             return "cannot create \(what), which gives the workload back if this machine goes away: \(detail). Nothing was changed. kbridge needs the namespace's admin ClusterRole and rights on Leases (the built-in admin role has none): a cluster administrator grants both with deploy/rbac/kbridge-user.yaml"
+        case .guardNotRunning(let pod, let reason, let log):
+            let said = log.isEmpty ? "" : " (its last output: \(log.split(separator: "\n").joined(separator: " | ")))"
+            let hint = reason.contains("Image") ? "check that the cluster can pull the agent image, which the guard runs (or pass --agent-image)" : "make the guard able to run (it runs the agent image)"
+            return "the session's guard\(pod.map { " (pod \($0))" } ?? ""), which gives the workload back if this machine goes away, is not running: \(reason)\(said). Nothing was changed: \(hint), or pass --no-guard to connect without it (a crash of this machine then leaves the workload redirected until `kbridge disconnect` or `kbridge clean`)"
         case .restoredByGuard(let workload, let ttl):
             return "the session's lease was not renewed for \(ttl.components.seconds)s (this machine slept or lost the cluster) and the cluster's guard gave \(workload) back: the session has ended; run kbridge connect again"
         case .cluster(let error):

@@ -45,6 +45,8 @@ public final class TestSandbox: Sendable {
     /// The caller must `stop()` it; `withTestSandbox` does.
     public static func start(imageFiles: [String] = [], watchHistory: Int = 5000, logLevel: Logger.Level = .critical) async throws -> TestSandbox {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-test-\(UUID().uuidString.prefix(8))")
+        // Closed to others, as `mktemp -d` makes it: containers running as another user must reach their files all the same.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var options = SandboxCluster.Options(directory: directory, imageFiles: imageFiles)
         options.watchHistory = watchHistory
         var logger = Logger(label: "test-sandbox")

@@ -49,22 +49,26 @@ import Testing
 
             var watch = GuardWatch(
                 client: client, arguments: GuardArguments(session: session.id, workload: target.workload, ttl: .seconds(3), originalDigest: prepared.originalDigest),
-                namespace: "default", log: { _ in }
+                namespace: "default", marker: "guard-pod", log: { _ in }
             )
             watch.interval = .milliseconds(200)
             // Renewed for a while (longer than the Lease lives), then left to lapse.
-            let renewing = Task { () -> Bool in
+            let renewing = Task { () -> (Bool, Set<String>) in
                 var heldThroughout = true
+                var marks: Set<String> = []
                 for _ in 0..<10 {
                     try await Task.sleep(for: .milliseconds(500))
-                    _ = try await sessionGuard.renew()
+                    let lease = try await sessionGuard.renew()
+                    marks.formUnion([lease?[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue].compactMap { $0 })
                     let now = try await client.getRaw(.deployments, name: "shop")
                     heldThroughout = heldThroughout && now[path: "metadata", "annotations", ClusterNames.originalAnnotation] != nil
                 }
-                return heldThroughout
+                return (heldThroughout, marks)
             }
             let outcome = try await watch.run()
-            #expect(try await renewing.value, "nothing was given back while the Lease was renewed")
+            let (heldThroughout, marks) = try await renewing.value
+            #expect(heldThroughout, "nothing was given back while the Lease was renewed")
+            #expect(marks.count >= 2 && marks.allSatisfy { $0.hasPrefix("guard-pod ") }, "the watching guard marks the Lease, again and again: \(marks)")
             #expect(outcome == .gaveBack(kept: []))
             #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == before)
             await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.leases, name: SessionGuard.leaseName(session: session.id)) }
@@ -75,9 +79,76 @@ import Testing
             try await SessionGuard(client: client, session: other.id, namespace: "default").install(workload: target.workload, image: "agent:1", ttl: .seconds(60), originalDigest: Self.digest)
             await SessionGuard(client: client, session: other.id, namespace: "default").remove()
             let ended = try await GuardWatch(
-                client: client, arguments: GuardArguments(session: other.id, workload: target.workload, ttl: .seconds(60), originalDigest: Self.digest), namespace: "default", log: { _ in }
+                client: client, arguments: GuardArguments(session: other.id, workload: target.workload, ttl: .seconds(60), originalDigest: Self.digest), namespace: "default", marker: "guard-pod", log: { _ in }
             ).run()
             #expect(ended == .sessionEnded)
         }
+    }
+
+    /// A guard whose pod cannot start is reported with the pod's own reason before anything is
+    /// taken over; the wait never counts a guard that has not marked its Lease.
+    @Test func aGuardThatCannotStartIsReportedWithItsPodsReason() async throws {
+        try await withTestSandbox() { sandbox in
+            let client = try sandbox.client()
+            let workload = WorkloadReference(kind: .deployment, name: "shop", namespace: "default")
+            let sessionGuard = SessionGuard(client: client, session: SessionIdentity.generate().id, namespace: "default")
+            try await sessionGuard.install(workload: workload, image: "registry.invalid/agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            let waited = await #expect(throws: SessionError.self) {
+                try await sessionGuard.waitUntilWatching(timeout: .seconds(60)) { _ in }
+            }
+            guard case .guardNotRunning(let pod, let reason, _)? = waited else {
+                Issue.record("expected guardNotRunning, got \(String(describing: waited))")
+                return
+            }
+            #expect(pod?.hasPrefix(SessionGuard.guardName(session: sessionGuard.session)) == true)
+            #expect(reason.contains("ErrImagePull") || reason.contains("ImagePullBackOff"), "\(reason)")
+            #expect(waited?.description.contains("--no-guard") == true)
+            await sessionGuard.remove()
+        }
+    }
+
+    /// What someone deleted during the session (the Job; the Lease, whose parts are then on their
+    /// way out) is created again, owned by the Lease that exists now; what exists is left alone.
+    @Test func whatWasDeletedIsInstalledAgainAndNothingElse() async throws {
+        try await withTestSandbox() { sandbox in
+            let client = try sandbox.client()
+            let workload = WorkloadReference(kind: .deployment, name: "shop", namespace: "default")
+            let sessionGuard = SessionGuard(client: client, session: SessionIdentity.generate().id, namespace: "default")
+            let name = SessionGuard.guardName(session: sessionGuard.session)
+            try await sessionGuard.install(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            #expect(try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest).isEmpty)
+
+            try await client.delete(.jobs, name: name)
+            let job = try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            #expect(job == ["job \(name)"])
+
+            try await client.delete(.leases, name: SessionGuard.leaseName(session: sessionGuard.session))
+            let all = try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            #expect(all.count == 5, "\(all)")
+            let lease = try await client.getRaw(.leases, name: SessionGuard.leaseName(session: sessionGuard.session))
+            #expect(lease[path: "metadata", "annotations", SessionGuard.digestAnnotation]?.stringValue == Self.digest)
+            for type in [ResourceType.serviceAccounts, .roles, .roleBindings, .jobs] {
+                let part = try await client.getRaw(type, name: name)
+                #expect(part[path: "metadata", "ownerReferences"]?.arrayValue?.first?["uid"] == lease[path: "metadata", "uid"], "\(type.name) is owned by the new Lease")
+            }
+            await sessionGuard.remove()
+        }
+    }
+
+    /// The CLI takes the guard for gone once its mark has not changed for the limit, on its own clock.
+    @Test func theGuardIsTakenForGoneOnlyOnceItsMarkStopsChanging() {
+        let start = ContinuousClock.now
+        var presence = GuardPresence(silenceLimit: .seconds(30), now: start)
+        let marked = { (value: String) -> JSONValue in ["metadata": ["annotations": [SessionGuard.aliveAnnotation: .string(value)]]] }
+        let seen = [
+            presence.observe(marked("pod 1"), now: start + .seconds(10)),
+            presence.observe(marked("pod 2"), now: start + .seconds(35)),
+            presence.observe(marked("pod 2"), now: start + .seconds(64)),
+            presence.observe(marked("pod 2"), now: start + .seconds(65)),
+        ]
+        #expect(seen == [true, true, true, false], "alive while the mark changes; gone once unchanged for 30 s")
+        var never = GuardPresence(silenceLimit: .seconds(30), now: start)
+        let neverMarked = never.observe(["metadata": [:]], now: start + .seconds(30))
+        #expect(!neverMarked, "a Lease never marked")
     }
 }

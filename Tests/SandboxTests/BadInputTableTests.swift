@@ -104,7 +104,8 @@ import Testing
             // Cluster
             Row(name: "cluster unreachable", arguments: ["connect", "--kubeconfig", unreachable, "--service", "api", "--local-port", "5000"], says: "127.0.0.1:1"),
             Row(name: "RBAC: view only", arguments: ["connect", "--kubeconfig", fixtures.viewer, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts"], says: "forbidden"),
-            Row(name: "agent image not pullable", arguments: connect("api", ["--agent-image", "example.com/no-such/agent:0", "--timeout", "60"]), says: "cannot start: ErrImagePull"),
+            Row(name: "agent image not pullable: the guard cannot start", arguments: connect("api", ["--agent-image", "example.com/no-such/agent:0", "--timeout", "60"]), says: "is not running: ErrImagePull"),
+            Row(name: "agent image not pullable, no guard", arguments: connect("api", ["--agent-image", "example.com/no-such/agent:0", "--timeout", "60", "--no-guard"]), says: "cannot start: ErrImagePull"),
             // Ports
             Row(name: "local port held", arguments: connect(port: heldPort), says: "port \(heldPort) is held by pid \(holderPid)"),
             // Sessions

@@ -1,6 +1,6 @@
 import Foundation
 import KubernetesClient
-import Sandbox
+@testable import Sandbox
 import SandboxTesting
 import Testing
 
@@ -50,12 +50,25 @@ import Testing
         }
     }
 
-    /// Processes whose environment contains `text`: how a sandbox's container processes are recognised.
+    /// Processes whose environment contains `text` (`HOSTNAME=POD`).
     static func processes(withEnvironmentContaining text: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
             return String(decoding: environment, as: UTF8.self).contains(text)
+        }
+    }
+
+    /// The container processes of the sandbox in `directory`: its files are their root
+    /// (`CONTAINER_ROOT` under the folder), or, isolated, their pod's folder is mounted from it
+    /// (the folder's own name, random, is in their mount table).
+    static func containerProcesses(ofSandboxIn directory: String) -> [Int32] {
+        let name = "/" + URL(fileURLWithPath: directory).lastPathComponent + "/"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let mounts = (try? FileHandle(forReadingAtPath: "/proc/\(pid)/mountinfo")?.readToEnd()).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return environment.contains("CONTAINER_ROOT=\(directory)/") || mounts.split(separator: "\n").contains { $0.contains(ContainerLaunch.podMountPoint) && $0.contains(name) }
         }
     }
 
@@ -84,7 +97,7 @@ import Testing
         let down = try await Tools.run(Tools.kbridge, ["sandbox", "down", "--dir", directory])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(!SandboxDaemon.isAlive(Int32(pid)), "the sandbox process is still running")
-        #expect(Self.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(directory)/").isEmpty, "container processes survived the sandbox")
+        #expect(Self.containerProcesses(ofSandboxIn: directory).isEmpty, "container processes survived the sandbox")
 
         let after = try await Tools.run(Tools.kbridge, ["sandbox", "status", "--dir", directory])
         #expect(after.status == 3)

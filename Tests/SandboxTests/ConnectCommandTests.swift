@@ -254,8 +254,10 @@ import TunnelTesting
             let (session, local, throughRedirect) = try await Self.inventoryRedirectedToALocalServer(storefront, storefront)
             defer { local.stop() }
 
-            let sandboxFolder = URL(fileURLWithPath: storefront.kubeconfigPath).deletingLastPathComponent().path
-            let agents = CommandLineTests.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(sandboxFolder)/").filter { pid in
+            // The agent pod's name is its processes' HOSTNAME (random: no other sandbox's).
+            let agentPods = try await storefront.client.list(Pod.self, options: ListOptions(labelSelector: ClusterNames.sessionLabel))
+            let agentPod = try #require(agentPods.first?.metadata.name, "the session's agent pod")
+            let agents = CommandLineTests.processes(withEnvironmentContaining: "HOSTNAME=\(agentPod)").filter { pid in
                 let arguments = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.split(separator: "\0") ?? []
                 return arguments.first?.hasSuffix("kbridge-agent") == true && arguments.dropFirst().first != "guard"
             }
@@ -386,14 +388,48 @@ import TunnelTesting
         }
     }
 
-    @Test func anAgentImageTheClusterCannotPullIsReportedWithThePodsReasonAndTheWorkloadRestored() async throws {
+    /// The guard runs the agent image: one the cluster cannot pull stops the session at the guard,
+    /// before anything of the workload changed.
+    @Test func anAgentImageTheClusterCannotPullStopsTheSessionBeforeAnythingChanges() async throws {
         try await withStorefront() { storefront in
             let result = try await Self.refused(storefront, [
                 "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60",
             ])
-            #expect(result.stderr.contains("cannot start: ErrImagePull"), "\(result.stderr)")
+            #expect(result.stderr.contains("guard"), "\(result.stderr)")
+            #expect(result.stderr.contains("is not running: ErrImagePull"), "\(result.stderr)")
             #expect(result.stderr.contains("example.com/no-such/agent:0"), "\(result.stderr)")
-            #expect(result.stderr.contains("the workload was restored"), "\(result.stderr)")
+            #expect(result.stderr.contains("Nothing was changed"), "\(result.stderr)")
+            #expect(!result.stderr.contains("taking over"), "nothing was taken over: \(result.stderr)")
+        }
+    }
+
+    /// A guard whose pod crashes: connect waits for its proof, quotes the pod's reason and its
+    /// last output, and stops before the take-over.
+    @Test func aGuardThatCannotRunStopsConnectBeforeAnythingChangesQuotingItsPod() async throws {
+        try await withStorefront() { storefront in
+            let result = try await Self.refused(storefront, [
+                "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", Storefront.crashingAgentImage, "--timeout", "90",
+            ])
+            #expect(result.stderr.contains("the session's guard (pod kbridge-guard-"), "\(result.stderr)")
+            #expect(result.stderr.contains("this image cannot run here"), "its last output is quoted: \(result.stderr)")
+            #expect(result.stderr.contains("--no-guard"), "\(result.stderr)")
+            #expect(!result.stderr.contains("taking over"), "nothing was taken over: \(result.stderr)")
+        }
+    }
+
+    /// `--no-guard`: no Lease or guard, said so; the session works and gives back as usual.
+    @Test func noGuardConnectsWithoutOneAndSaysWhatThatRisks() async throws {
+        try await withStorefront() { storefront in
+            let clusterBefore = try await storefront.clusterState()
+            let script = #"exec "$0" --kubeconfig "$1" get leases -o name"#
+            let result = try await storefront.kbridge([
+                "connect", "--service", "inventory", "--local-port", String(Storefront.freePort()), "--no-hosts", "--no-guard", "--",
+                "sh", "-c", script, try #require(Tools.locate("kubectl")), storefront.kubeconfigPath,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("no guard (--no-guard)"), "\(result.stderr)")
+            #expect(!result.stdout.contains("kbridge-session-"), "no Lease while connected: \(result.stdout)")
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 }
@@ -476,5 +512,10 @@ struct LocalHolder {
 
     @Test func aSessionThatWakesAfterItsGuardActedSaysSoAndEnds() async throws {
         try await withStorefront(GuardScenarios.aSessionThatWakesAfterItsGuardActedSaysSoAndEnds)
+    }
+
+    @Test(arguments: GuardScenarios.Deleted.allCases)
+    func aGuardDeletedUnderTheSessionIsInstalledAgain(deleting deleted: GuardScenarios.Deleted) async throws {
+        try await withStorefront { try await GuardScenarios.aGuardDeletedUnderTheSessionIsInstalledAgain($0, deleting: deleted) }
     }
 }

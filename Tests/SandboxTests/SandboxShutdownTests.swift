@@ -53,7 +53,7 @@ extension SandboxShutdownTests {
             ], namespace: "default")
             try await Task.sleep(for: .milliseconds(25 * round))
             await sandbox.stop()
-            let left = CommandLineTests.processes(withEnvironmentContaining: "CONTAINER_ROOT=\(sandbox.directory.path)/")
+            let left = CommandLineTests.containerProcesses(ofSandboxIn: sandbox.directory.path)
             #expect(left.isEmpty, "round \(round): container processes outlived the sandbox: \(left.map { Self.commandLine($0) })")
             for pid in left { kill(pid, SIGKILL) }
         }

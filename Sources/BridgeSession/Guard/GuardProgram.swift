@@ -41,7 +41,7 @@ public enum GuardProgram {
         }
         let client = KubernetesClient(connection: connection)
         do {
-            _ = try await GuardWatch(client: client, arguments: parsed, namespace: connection.namespace, log: { log($0) }).run()
+            _ = try await GuardWatch(client: client, arguments: parsed, namespace: connection.namespace, marker: environment["HOSTNAME"] ?? "guard", log: { log($0) }).run()
             exit(0)
         } catch {
             log("could not give back: \(error)")

@@ -7,6 +7,10 @@ import KubernetesClient
 ///
 /// Expiry is measured on the guard's own clock, from the last time it saw the renew time change,
 /// so a skewed clock on the developer's machine cannot make it act early.
+///
+/// It proves it runs by writing the Lease's `kbridge.dev/guard-alive` annotation as soon as it
+/// watches and again every `markInterval` (`SessionGuard.markInterval(ttl:)`): the CLI takes
+/// over nothing before the first mark, and starts the guard again when the marks stop.
 public struct GuardWatch: Sendable {
     public enum Outcome: Equatable, Sendable {
         /// The Lease was removed by someone else (the CLI on a clean exit): nothing to do.
@@ -20,11 +24,14 @@ public struct GuardWatch: Sendable {
     let namespace: String
     let log: @Sendable (String) -> Void
     var interval: Duration = .seconds(1)
+    /// Who marks the Lease: the guard's pod name.
+    let marker: String
 
-    public init(client: KubernetesClient, arguments: GuardArguments, namespace: String, log: @escaping @Sendable (String) -> Void) {
+    public init(client: KubernetesClient, arguments: GuardArguments, namespace: String, marker: String, log: @escaping @Sendable (String) -> Void) {
         self.client = client
         self.arguments = arguments
         self.namespace = namespace
+        self.marker = marker
         self.log = log
     }
 
@@ -34,6 +41,9 @@ public struct GuardWatch: Sendable {
         var lastChange = ContinuousClock.now
         var duration = arguments.ttl
         var unreachable: KubernetesError?
+        var lastMark: ContinuousClock.Instant?
+        var marks = 0
+        let markInterval = SessionGuard.markInterval(ttl: arguments.ttl)
         log("guarding \(workload) for session \(arguments.session): gives it back if lease \(leaseName) is not renewed for \(arguments.ttl.components.seconds)s")
         while true {
             do {
@@ -57,11 +67,28 @@ public struct GuardWatch: Sendable {
             if unreachable == nil, ContinuousClock.now - lastChange >= duration {
                 return try await giveBack(after: ContinuousClock.now - lastChange)
             }
+            if unreachable == nil, lastMark.map({ ContinuousClock.now - $0 >= markInterval }) ?? true {
+                marks += 1
+                if await mark(leaseName, count: marks) { lastMark = .now }
+            }
             try? await Task.sleep(for: interval)
         }
     }
 
     private var workload: WorkloadReference { arguments.workload(namespace: namespace) }
+
+    /// Writes the proof that this guard watches into the Lease; false when it could not.
+    private func mark(_ leaseName: String, count: Int) async -> Bool {
+        let value = JSONValue.string("\(marker) \(count)")
+        do {
+            _ = try await client.patchRaw(.leases, name: leaseName, namespace: namespace, .merge(["metadata": ["annotations": [SessionGuard.aliveAnnotation: value]]]))
+            if count == 1 { log("marked lease \(leaseName): this guard watches it") }
+            return true
+        } catch {
+            log("cannot mark lease \(leaseName): \(error)")
+            return false
+        }
+    }
 
     private func giveBack(after silence: Duration) async throws(SessionError) -> Outcome {
         log("lease not renewed for \(silence.components.seconds)s: the CLI has gone; giving back \(workload)")

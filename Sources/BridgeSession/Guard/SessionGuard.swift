@@ -5,6 +5,12 @@ import KubernetesClient
 /// and a Job (`kbridge-agent guard`, `GuardWatch`) that gives the workload back once the Lease
 /// has not been renewed for its duration.
 ///
+/// The guard counts only once it has proven it runs: it marks the Lease
+/// (`aliveAnnotation`) when it watches, and again every `markInterval(ttl:)`.
+/// `waitUntilWatching` waits for the first mark (or says why the guard's pod cannot start);
+/// `SessionGuardKeeper` notices when the marks stop, or the Lease or Job is deleted, and installs
+/// what is missing again (`install` creates only what is not there).
+///
 /// The Job runs as a ServiceAccount of its own with a Role that names the one workload, the
 /// session's Secret and Lease (the app's own ServiceAccount is never widened). The ServiceAccount,
 /// Role, RoleBinding and Job are owned by the Lease, so deleting the Lease (the CLI on a clean
@@ -17,6 +23,13 @@ public struct SessionGuard: Sendable {
     public static let guardLabel = "kbridge.dev/guard-of"
     /// On the Lease: the SHA-256 of the original the session saved (`OriginalCheck`).
     public static let digestAnnotation = "kbridge.dev/original-digest"
+    /// On the Lease: written by the guard when it watches, changed every `markInterval(ttl:)`.
+    public static let aliveAnnotation = "kbridge.dev/guard-alive"
+    /// The guard's container.
+    static let containerName = "guard"
+
+    /// How often a watching guard marks the Lease: several times per renewal of the CLI's.
+    public static func markInterval(ttl: Duration) -> Duration { max(ttl / 6, .milliseconds(500)) }
 
     let client: KubernetesClient
     public let session: String
@@ -36,16 +49,35 @@ public struct SessionGuard: Sendable {
     /// Creates the Lease and the guard; on failure, removes what it created and says which
     /// permission was missing when that was the cause.
     public func install(workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) async throws(SessionError) {
+        do {
+            try await createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
+        } catch {
+            await remove()
+            throw error
+        }
+    }
+
+    /// Creates what of the Lease and the guard is missing (deleted by someone during the
+    /// session); parts left from a deleted Lease, still on their way out, are replaced. Returns
+    /// what it created.
+    @discardableResult
+    func createMissing(workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) async throws(SessionError) -> [String] {
+        var created: [String] = []
         let lease: JSONValue
         do {
             lease = try await client.createRaw(.leases, leaseObject(ttl: ttl, originalDigest: originalDigest), namespace: namespace)
+            created.append("lease \(leaseName)")
+        } catch let error where error.isAlreadyExists {
+            do {
+                lease = try await client.getRaw(.leases, name: leaseName, namespace: namespace)
+            } catch {
+                throw .cluster(error)
+            }
         } catch {
             throw Self.installFailure(error, creating: "the session's Lease")
         }
-        let owner: JSONValue = [
-            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "name": .string(leaseName),
-            "uid": lease[path: "metadata", "uid"] ?? "",
-        ]
+        let ownerUID = lease[path: "metadata", "uid"]?.stringValue ?? ""
+        let owner: JSONValue = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "name": .string(leaseName), "uid": .string(ownerUID)]
         let parts: [(ResourceType, JSONValue, String)] = [
             (.serviceAccounts, ["metadata": metadata(owner: owner)], "the guard's ServiceAccount"),
             (.roles, ["metadata": metadata(owner: owner), "rules": .array(Self.rules(workload: workload, session: session))], "the guard's Role"),
@@ -56,24 +88,103 @@ public struct SessionGuard: Sendable {
             ], "the guard's RoleBinding"),
             (.jobs, jobObject(owner: owner, workload: workload, image: image, ttl: ttl, originalDigest: originalDigest), "the guard's Job"),
         ]
-        for (type, object, what) in parts {
+        for (type, object, what) in parts where try await create(type, object, ownedBy: ownerUID, what: what) {
+            created.append("\(type.kind.lowercased()) \(guardName)")
+        }
+        return created
+    }
+
+    /// Creates one part of the guard unless the Lease already owns one; one owned by an earlier
+    /// Lease (deleted, its parts not yet collected) is deleted first. True when it created it.
+    private func create(_ type: ResourceType, _ object: JSONValue, ownedBy ownerUID: String, what: String) async throws(SessionError) -> Bool {
+        let deadline = ContinuousClock.now + Self.staleReplacementTimeout
+        while true {
             do {
                 _ = try await client.createRaw(type, object, namespace: namespace)
+                return true
+            } catch let error where error.isAlreadyExists {
+                let existing: JSONValue
+                do {
+                    existing = try await client.getRaw(type, name: guardName, namespace: namespace)
+                } catch let error where error.isNotFound {
+                    continue
+                } catch {
+                    throw .cluster(error)
+                }
+                let owners = existing[path: "metadata", "ownerReferences"]?.arrayValue ?? []
+                if owners.contains(where: { $0["uid"]?.stringValue == ownerUID }) { return false }
+                guard ContinuousClock.now < deadline else {
+                    throw .guardNotRunning(pod: nil, reason: "\(what) left from an earlier Lease was still there after \(Self.staleReplacementTimeout)", log: "")
+                }
+                if existing[path: "metadata", "deletionTimestamp"] == nil {
+                    try? await client.delete(type, name: guardName, namespace: namespace, propagation: .background)
+                }
+                try? await Task.sleep(for: .milliseconds(250))
             } catch {
-                await remove()
                 throw Self.installFailure(error, creating: what)
             }
         }
     }
 
-    /// Renews the Lease. False when it is gone: the guard gave the workload back (or someone
-    /// removed the Lease), so the session has ended.
-    public func renew() async throws(KubernetesError) -> Bool {
+    static let staleReplacementTimeout = Duration.seconds(30)
+
+    /// Waits until the guard marks the Lease, proving it watches. Throws `guardNotRunning` with
+    /// the guard pod's own reason (and its last log lines) when it cannot start, or when it has
+    /// not marked the Lease within `timeout`.
+    public func waitUntilWatching(timeout: Duration, progress: @Sendable (String) -> Void) async throws(SessionError) {
+        let deadline = ContinuousClock.now + timeout
+        var judge = PodStartJudge()
+        var lastSeen = "no guard pod yet"
+        var reported = ""
+        while true {
+            do {
+                let lease = try await client.getRaw(.leases, name: leaseName, namespace: namespace)
+                if lease[path: "metadata", "annotations", Self.aliveAnnotation] != nil { return }
+            } catch let error where error.isNotFound {
+                throw .guardNotRunning(pod: nil, reason: "its Lease \(leaseName) was deleted", log: "")
+            } catch {
+                throw .cluster(error)
+            }
+            let pods: [Pod]
+            do {
+                pods = try await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.guardLabel)=\(session)"))
+            } catch {
+                throw .cluster(error)
+            }
+            if let pod = pods.first(where: { $0.metadata.deletionTimestamp == nil }) {
+                if let hopeless = judge.hopeless(pod, container: Self.containerName) {
+                    let reason = hopeless.reason + (hopeless.message.isEmpty ? "" : ": \(hopeless.message)")
+                    throw .guardNotRunning(pod: pod.metadata.nameOrEmpty, reason: reason, log: await lastLogLines(of: pod))
+                }
+                lastSeen = PodStartJudge.describe(pod, container: Self.containerName)
+            }
+            if lastSeen != reported {
+                progress("waiting for the guard to watch the lease: \(lastSeen)")
+                reported = lastSeen
+            }
+            guard ContinuousClock.now < deadline, !Task.isCancelled else {
+                let log = if let pod = pods.first { await lastLogLines(of: pod) } else { "" }
+                throw .guardNotRunning(pod: pods.first?.metadata.nameOrEmpty, reason: "it did not mark its Lease within \(timeout) (last seen: \(lastSeen))", log: log)
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// The guard container's last lines of output (of its previous run when it is waiting to restart).
+    func lastLogLines(of pod: Pod) async -> String {
+        let status = pod.status?.containerStatuses?.first { $0.name == Self.containerName }
+        let previous = (status?.restartCount ?? 0) > 0 && status?.state?.running == nil
+        let text = (try? await client.logs(pod: pod.metadata.nameOrEmpty, namespace: namespace, container: Self.containerName, tailLines: 5, previous: previous)) ?? ""
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Renews the Lease; the Lease as renewed, nil when it is gone (the guard gave the workload
+    /// back, or someone deleted it).
+    public func renew() async throws(KubernetesError) -> JSONValue? {
         do {
-            _ = try await client.patchRaw(.leases, name: leaseName, namespace: namespace, .merge(["spec": ["renewTime": .string(Timestamp.formatMicro(Date()))]]))
-            return true
+            return try await client.patchRaw(.leases, name: leaseName, namespace: namespace, .merge(["spec": ["renewTime": .string(Timestamp.formatMicro(Date()))]]))
         } catch let error where error.isNotFound {
-            return false
+            return nil
         }
     }
 
@@ -145,7 +256,7 @@ public struct SessionGuard: Sendable {
                         "restartPolicy": "OnFailure",
                         "terminationGracePeriodSeconds": 5,
                         "containers": [[
-                            "name": "guard", "image": .string(image), "imagePullPolicy": "IfNotPresent",
+                            "name": .string(Self.containerName), "image": .string(image), "imagePullPolicy": "IfNotPresent",
                             "args": .array(arguments.encoded.map { .string($0) }),
                             "resources": ["requests": ["cpu": "10m", "memory": "16Mi"]],
                             "securityContext": ["runAsNonRoot": true, "runAsUser": 65532, "allowPrivilegeEscalation": false],
@@ -156,8 +267,8 @@ public struct SessionGuard: Sendable {
         ]
     }
 
-    /// What the guard may do: read and give back the one workload, delete the session's Secret
-    /// and Lease. A bare Pod is created again, and a create cannot be limited to a name.
+    /// What the guard may do: read and give back the one workload, delete the session's Secret,
+    /// mark and delete the Lease. A bare Pod is created again, and a create cannot be limited to a name.
     static func rules(workload: WorkloadReference, session: String) -> [JSONValue] {
         let name = JSONValue.string(workload.name)
         var rules: [JSONValue] = []
@@ -169,12 +280,26 @@ public struct SessionGuard: Sendable {
             rules.append(["apiGroups": [""], "resources": ["pods"], "verbs": ["create"]])
         }
         rules.append(["apiGroups": [""], "resources": ["secrets"], "resourceNames": [.string(ClusterNames.session(session))], "verbs": ["get", "delete"]])
-        rules.append(["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [.string(leaseName(session: session))], "verbs": ["get", "delete"]])
+        rules.append(["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [.string(leaseName(session: session))], "verbs": ["get", "patch", "delete"]])
         return rules
     }
 
     static func installFailure(_ error: KubernetesError, creating what: String) -> SessionError {
         guard error.statusCode == 403 else { return .cluster(error) }
         return .guardNotPermitted(creating: what, detail: error.description)
+    }
+}
+
+extension SessionGuard {
+    /// What the guard's pod is at, in a person's words (`pod X: Running`, its reason and last
+    /// output when it cannot start, `no guard pod`).
+    func podState() async -> String {
+        let pods = (try? await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.guardLabel)=\(session)"))) ?? []
+        guard let pod = pods.first(where: { $0.metadata.deletionTimestamp == nil }) else { return "no guard pod" }
+        var judge = PodStartJudge(transientGrace: .zero)
+        let described = PodStartJudge.describe(pod, container: Self.containerName)
+        guard let hopeless = judge.hopeless(pod, container: Self.containerName) else { return described }
+        let log = await lastLogLines(of: pod)
+        return "\(described): \(hopeless.reason)\(hopeless.message.isEmpty ? "" : " (\(hopeless.message))")\(log.isEmpty ? "" : "; its last output: \(log.split(separator: "\n").joined(separator: " | "))")"
     }
 }

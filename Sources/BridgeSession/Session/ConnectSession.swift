@@ -32,6 +32,9 @@ public final class ConnectSession: Sendable {
         public var reconnectTimeout: Duration = .seconds(60)
         /// How long the session's Lease lives without renewal before the guard gives the workload back.
         public var ttl: Duration = SessionGuard.defaultTTL
+        /// Whether the session installs its guard (`--no-guard`: the person accepts that a crash
+        /// of this machine leaves the workload redirected until `kbridge disconnect`).
+        public var guarded = true
         public var loopbackRange: LoopbackRange = .default
         /// Run this with the pod's environment; empty: stay connected until stopped.
         public var command: [String] = []
@@ -119,9 +122,12 @@ public final class ConnectSession: Sendable {
             renewal.withLock { $0?.cancel() }
             forward.cancel()
         }
-        let renew = { @Sendable in
+        let renew = { @Sendable (originalDigest: String) in
+            let keeper = SessionGuardKeeper(
+                sessionGuard: sessionGuard, workload: target.workload, image: self.options.agentImage, ttl: self.options.ttl, originalDigest: originalDigest
+            ) { [report = self.report] warning in report(.init(.warning, warning)) }
             let task = Task {
-                if await LeaseRenewal(sessionGuard: sessionGuard, ttl: self.options.ttl).run(logger: self.logger) == .gone {
+                if await keeper.run(client: self.client, logger: self.logger) == .gaveBack {
                     ending.request(signal: SIGTERM)
                 }
             }
@@ -162,7 +168,8 @@ public final class ConnectSession: Sendable {
         // back while this machine was away (the agent pod went with it): look before giving back,
         // which removes the Lease.
         var guardActed = stop.signal == nil && ending.signal != nil
-        if !guardActed, stop.signal == nil, case .failure = outcome, await sessionGuard.exists() == false {
+        if !guardActed, options.guarded, stop.signal == nil, case .failure = outcome, await sessionGuard.exists() == false,
+           (try? await WorkloadTakeover(client: client).holder(of: target.workload)) != identity.id {
             guardActed = true
         }
         let end: SessionLifecycle.Event
@@ -192,7 +199,7 @@ public final class ConnectSession: Sendable {
     /// Takes the workload over, saying so once it is known to be free; when a session of this
     /// machine whose process is gone still holds it, gives that back first.
     private func takeOver(
-        _ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard, onGuarded: @Sendable () -> Void
+        _ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard, onGuarded: @Sendable (String) -> Void
     ) async throws(SessionError) -> TakenOver {
         let takeover = WorkloadTakeover(client: client)
         if let holder = try await takeover.holder(of: target.workload) {
@@ -202,14 +209,19 @@ public final class ConnectSession: Sendable {
             report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
             _ = try await GoneSessionGiveBack(client: client, registry: registry).giveBack(stale)
         }
-        // The guard exists before anything changes: whatever happens to this process from here,
-        // the cluster gives the workload back.
+        // The guard watches before anything changes: whatever happens to this process from
+        // here, the cluster gives the workload back.
         let prepared = try await takeover.prepare(target, session: identity, image: options.agentImage)
-        report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
-        try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
-        advance(.guardInstalled)
-        onGuarded()
-        report(.init(.progress, "session recorded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the cluster gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
+        if options.guarded {
+            report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
+            try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
+            advance(.guardInstalled)
+            try await sessionGuard.waitUntilWatching(timeout: options.timeout) { [report] line in report(.init(.progress, line)) }
+            onGuarded(prepared.originalDigest)
+            report(.init(.progress, "session guarded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the guard gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
+        } else {
+            report(.init(.warning, "no guard (--no-guard): if this process is killed or this machine goes away, \(target.workload) stays redirected until `kbridge disconnect --service \(options.service)` or `kbridge clean`", fields: ["phase": "recorded", "session": .string(identity.id)]))
+        }
         report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["phase": "takeover", "session": .string(identity.id)]))
         let takenOver = try await takeover.apply(prepared, target: target, session: identity)
         advance(.tookOver)

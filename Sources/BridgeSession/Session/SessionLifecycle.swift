@@ -92,7 +92,8 @@ public struct SessionLifecycle: Sendable, Equatable {
             take(.record, phase: .recorded)
         case (.recorded, .guardInstalled):
             take(.sessionGuard, phase: .guarded)
-        case (.guarded, .tookOver):
+        case (.guarded, .tookOver), (.recorded, .tookOver):
+            // From `.recorded`: a session without a guard (`--no-guard`).
             take(.takeover, phase: .takenOver)
         case (.takenOver, .tunnelOpened), (.reconnecting, .tunnelOpened):
             take(.tunnel, phase: phase == .reconnecting ? .connected : .tunnelled)

@@ -6,15 +6,6 @@ public struct AgentPodWatch: Sendable {
     let client: KubernetesClient
     var pollInterval: Duration = .milliseconds(250)
 
-    /// Container states that will not become Ready without someone changing something.
-    static let hopelessReasons: Set<String> = [
-        "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
-        "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-    ]
-
-    /// Hopeless reasons a real kubelet also reports for a moment (its Secret cache has not seen
-    /// the session's new Secret yet: "failed to sync secret cache"); believed once they last.
-    static let transientReasons: Set<String> = ["CreateContainerConfigError", "CreateContainerError"]
     var transientGrace: Duration = .seconds(20)
 
     public init(client: KubernetesClient) {
@@ -29,7 +20,7 @@ public struct AgentPodWatch: Sendable {
         let deadline = ContinuousClock.now + timeout
         var lastSeen = "no agent pod yet"
         var reported = ""
-        var transientSince: (reason: String, at: ContinuousClock.Instant)?
+        var judge = PodStartJudge(transientGrace: transientGrace)
         while true {
             let pods: [Pod]
             do {
@@ -40,21 +31,10 @@ public struct AgentPodWatch: Sendable {
             if let pod = pods.first(where: { $0.metadata.deletionTimestamp == nil }) {
                 let name = pod.metadata.nameOrEmpty
                 if pod.isReady, pod.status?.podIP != nil { return pod }
-                let status = pod.status?.containerStatuses?.first { $0.name == container }
-                if let waiting = status?.state?.waiting, let reason = waiting.reason, Self.hopelessReasons.contains(reason) {
-                    if transientSince?.reason != reason { transientSince = (reason, .now) }
-                    let lasting = transientSince.map { ContinuousClock.now - $0.at >= transientGrace } ?? true
-                    if !Self.transientReasons.contains(reason) || lasting {
-                        throw .agentNotReady(pod: name, reason: reason, message: waiting.message ?? "", image: image)
-                    }
-                } else {
-                    transientSince = nil
+                if let hopeless = judge.hopeless(pod, container: container) {
+                    throw .agentNotReady(pod: name, reason: hopeless.reason, message: hopeless.message, image: image)
                 }
-                if let terminated = status?.state?.terminated, (status?.restartCount ?? 0) >= 2 {
-                    throw .agentNotReady(pod: name, reason: terminated.reason ?? "Error", message: "exited with code \(terminated.exitCode)", image: image)
-                }
-                let detail = status?.state?.waiting?.reason ?? (status?.state?.running != nil ? "running, not ready yet" : nil)
-                lastSeen = "pod \(name): \(pod.status?.phase ?? "Pending")" + (detail.map { " (\($0))" } ?? "")
+                lastSeen = PodStartJudge.describe(pod, container: container)
             }
             if lastSeen != reported {
                 progress("waiting for the agent pod: \(lastSeen)")

@@ -56,15 +56,15 @@ extension KubernetesClient {
         return .portForward(pod: pod, namespace: namespace, port: port, reason: "cannot reach \(connection.serverDescription): \(TransportFailure.describe(error))")
     }
 
-    /// The logs of a pod's container, whole.
-    public func logs(pod: String, namespace: String? = nil, container: String? = nil, tailLines: Int? = nil) async throws(KubernetesError) -> String {
-        let request = logRequest(pod: pod, namespace: namespace, container: container, follow: false, tailLines: tailLines)
+    /// The logs of a pod's container, whole (of its previous run with `previous`).
+    public func logs(pod: String, namespace: String? = nil, container: String? = nil, tailLines: Int? = nil, previous: Bool = false) async throws(KubernetesError) -> String {
+        let request = logRequest(pod: pod, namespace: namespace, container: container, follow: false, tailLines: tailLines, previous: previous)
         return String(decoding: try await send(request).body, as: UTF8.self)
     }
 
     /// The logs of a pod's container as they are written, until the container stops or the task is cancelled.
     public func followLogs(pod: String, namespace: String? = nil, container: String? = nil) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        let request = logRequest(pod: pod, namespace: namespace, container: container, follow: true, tailLines: nil)
+        let request = logRequest(pod: pod, namespace: namespace, container: container, follow: true, tailLines: nil, previous: false)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -78,12 +78,13 @@ extension KubernetesClient {
         }
     }
 
-    private func logRequest(pod: String, namespace: String?, container: String?, follow: Bool, tailLines: Int?) -> APIRequest {
+    private func logRequest(pod: String, namespace: String?, container: String?, follow: Bool, tailLines: Int?, previous: Bool) -> APIRequest {
         let ns = resolve(namespace, for: .pods)
         var query: [(String, String)] = []
         if let container { query.append(("container", container)) }
         if follow { query.append(("follow", "true")) }
         if let tailLines { query.append(("tailLines", String(tailLines))) }
+        if previous { query.append(("previous", "true")) }
         let context = RequestSummary(verb: "get", resource: .pods, name: pod, namespace: ns, subresource: "log", server: connection.serverDescription)
         return APIRequest(method: .GET, path: ResourceType.pods.objectPath(name: pod, namespace: ns, subresource: "log"), query: query, accept: "*/*", context: context)
     }

@@ -191,8 +191,12 @@ actor PodWorker {
             ])
             user = nil
         }
-        let folder = runtime.podDirectory(uid: uid).appendingPathComponent("etc")
-        var files = [(target: "/etc/hosts", source: folder.appendingPathComponent("hosts").path)]
+        let podDirectory = runtime.podDirectory(uid: uid)
+        let folder = podDirectory.appendingPathComponent("etc")
+        var files = [
+            (target: ContainerLaunch.podMountPoint, source: podDirectory.path),
+            (target: "/etc/hosts", source: folder.appendingPathComponent("hosts").path),
+        ]
         if networkFiles?.resolvConf != nil {
             files.append((target: "/etc/resolv.conf", source: folder.appendingPathComponent("resolv.conf").path))
         }
@@ -283,9 +287,11 @@ actor PodWorker {
         }
         let writer = VolumeWriter(podDirectory: runtime.podDirectory(uid: uid))
         let root = writer.containerRoot(name)
+        // The container's view of its root: isolated, its pod's folder is mounted at the mount point.
+        let seenRoot = runtime.launch == nil ? root : VolumeWriter(podDirectory: URL(fileURLWithPath: ContainerLaunch.podMountPoint)).containerRoot(name)
         let variables: [(String, String)]
         do {
-            variables = try ContainerEnvironment.variables(for: state.spec, inputs: inputs, containerRoot: root.path)
+            variables = try ContainerEnvironment.variables(for: state.spec, inputs: inputs, containerRoot: seenRoot.path)
         } catch {
             state.waiting = ("CreateContainerConfigError", error.description)
             state.nextStart = .now + .seconds(2)
@@ -304,12 +310,13 @@ actor PodWorker {
             state.nextStart = .now + .seconds(2)
             return
         }
-        environment["HOME"] = root.path
+        environment["HOME"] = seenRoot.path
         for (key, value) in variables { environment[key] = value }
-        var workingDirectory = root
+        var workingDirectory = seenRoot
         if let directory = state.spec["workingDir"]?.stringValue, !directory.isEmpty {
-            workingDirectory = root.appendingPathComponent(String(directory.drop { $0 == "/" }))
-            try? FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
+            let relative = String(directory.drop { $0 == "/" })
+            workingDirectory = seenRoot.appendingPathComponent(relative)
+            try? FileManager.default.createDirectory(at: root.appendingPathComponent(relative), withIntermediateDirectories: true)
         }
         let context = ContainerContext(environment: environment, workingDirectory: workingDirectory, isolation: isolation)
         do {

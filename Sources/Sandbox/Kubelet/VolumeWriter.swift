@@ -74,13 +74,17 @@ struct VolumeWriter {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         for mount in container["volumeMounts"]?.arrayValue ?? [] {
             guard let volume = mount["name"]?.stringValue, let mountPath = mount["mountPath"]?.stringValue else { continue }
-            var target = volumesDirectory.appendingPathComponent(volume)
-            if let subPath = mount["subPath"]?.stringValue, !subPath.isEmpty { target = target.appendingPathComponent(subPath) }
-            let link = root.appendingPathComponent(String(mountPath.drop { $0 == "/" }))
+            let relativeMount = mountPath.split(separator: "/").map(String.init)
+            guard !relativeMount.isEmpty else { continue }
+            // Relative, within the pod's folder: it resolves wherever that folder is seen from
+            // (`ContainerLaunch.podMountPoint` in an isolated container).
+            var target = "../../" + String(repeating: "../", count: relativeMount.count) + "volumes/\(volume)"
+            if let subPath = mount["subPath"]?.stringValue, !subPath.isEmpty { target += "/" + subPath }
+            let link = root.appendingPathComponent(relativeMount.joined(separator: "/"))
             try FileManager.default.createDirectory(at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == target.path { continue }
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == target { continue }
             try? FileManager.default.removeItem(at: link)
-            try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+            try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target)
         }
     }
 

@@ -45,7 +45,7 @@ final class ContainerProcess: Sendable {
         try? FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         var request = ProcessSpawner.Request(
             executable: command[0], arguments: Array(command.dropFirst()), environment: context.environment,
-            workingDirectory: context.workingDirectory.path, output: logFile.path, grouping: .newProcessGroup
+            workingDirectory: context.spawnDirectory, output: logFile.path, grouping: .newProcessGroup
         )
         if case .attachable(let once) = input {
             do {

@@ -46,7 +46,7 @@ final class ExecProcess: Sendable {
         }
         var request = ProcessSpawner.Request(
             executable: argv[0], arguments: Array(argv.dropFirst()), environment: context.environment,
-            workingDirectory: context.workingDirectory.path, output: nil, grouping: streams.tty ? .newSession : .newProcessGroup
+            workingDirectory: context.spawnDirectory, output: nil, grouping: streams.tty ? .newSession : .newProcessGroup
         )
         var childEnds: [CInt] = []
         defer { for end in childEnds { Glibc.close(end) } }

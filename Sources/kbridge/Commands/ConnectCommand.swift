@@ -60,6 +60,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Seconds the session's lease lives without renewal; then the cluster's guard gives the workload back (this machine crashed, slept or lost the cluster).")
     var ttl: Int = Int(SessionGuard.defaultTTL.components.seconds)
 
+    @Flag(help: "Install no guard: a crash of this machine then leaves the workload redirected until `kbridge disconnect` or `kbridge clean` (for a cluster where the guard cannot run).")
+    var noGuard = false
+
     @Option(help: "The loopback range for cluster services' local addresses.")
     var loopbackRange: String = LoopbackRange.default.description
 
@@ -105,6 +108,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.timeout = .seconds(timeout)
             options.reconnectTimeout = .seconds(reconnectTimeout)
             options.ttl = .seconds(ttl)
+            options.guarded = !noGuard
             options.loopbackRange = try LoopbackRange(loopbackRange)
             options.command = command
             options.commandLauncher = ExecTiedCommand.launcher

@@ -127,6 +127,68 @@ extension GuardScenarios {
     }
 }
 
+extension GuardScenarios {
+    /// What someone deletes of a session's guard while it runs.
+    enum Deleted: String, CaseIterable, Sendable {
+        case lease, job
+    }
+
+    /// The session's Lease (or the guard's Job) is deleted mid-session: the CLI notices, installs
+    /// the guard again and says so; a `kill -9` afterwards is still given back by the new guard.
+    static func aGuardDeletedUnderTheSessionIsInstalledAgain(_ storefront: Storefront, deleting deleted: Deleted) async throws {
+        let client = storefront.client
+        let before = try await GuardWorkloads.state(storefront, service: "api", kind: .deployment)
+        let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let output = records + "/connect.out"
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = records
+        let pid = try ProcessSpawner.spawn(.init(
+            executable: Tools.kbridge,
+            arguments: [
+                "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(Storefront.freePort()),
+                "--no-hosts", "--ttl", String(ttl), "-o", "json", "--", "sh", "-c", "exec sleep 600",
+            ],
+            environment: environment, output: output
+        ))
+        defer { kill(pid, SIGKILL) }
+        let printed = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        let connected = await TestSandbox.eventually(timeout: .seconds(180)) { printed().contains(#""phase":"command""#) }
+        try #require(connected, "connected: \(printed())")
+        let events = printed().split(separator: "\n").compactMap { line -> JSONValue? in try? JSONValue.parse(Data(line.utf8)) }
+        let sessions = events.compactMap { event -> String? in event["session"]?.stringValue }
+        let session = try #require(sessions.first, "the events name the session: \(printed())")
+        let leaseName = SessionGuard.leaseName(session: session)
+        let firstMark = try await client.getRaw(.leases, name: leaseName)[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue
+        let firstGuard = try #require(firstMark.flatMap { $0.split(separator: " ").first }.map(String.init), "the guard marked its lease")
+        switch deleted {
+        case .lease: try await client.delete(.leases, name: leaseName)
+        case .job: try await client.delete(.jobs, name: SessionGuard.guardName(session: session))
+        }
+
+        // A guard of another pod marks the Lease again: the new guard watches.
+        let watchedAgain = await TestSandbox.eventually(timeout: .seconds(120)) {
+            let mark = try? await client.getRaw(.leases, name: leaseName)[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue
+            return mark.map { !$0.hasPrefix(firstGuard + " ") } ?? false
+        }
+        #expect(watchedAgain, "a new guard watches the session (deleted: \(deleted)): \(printed())")
+        let said = deleted == .lease ? "lost its lease \(leaseName), which someone deleted: created lease \(leaseName)" : "has not marked lease \(leaseName) for"
+        #expect(printed().contains(said), "the CLI says what it found and did: \(printed())")
+        #expect(printed().contains("created job \(SessionGuard.guardName(session: session)) again") || deleted == .lease, "\(printed())")
+
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let killedAt = ContinuousClock.now
+        let givenBack = await TestSandbox.eventually(timeout: .seconds(120)) {
+            try await GuardWorkloads.state(storefront, service: "api", kind: .deployment) == before
+        }
+        #expect(givenBack, "after kill -9, the guard installed again gave the deployment back (deleted: \(deleted)): \(printed())")
+        print("guard installed again after its \(deleted) was deleted: kill -9 given back after \(ContinuousClock.now - killedAt) (ttl \(ttl)s)")
+        _ = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath], environment: ["TMPDIR": records])
+    }
+}
+
 /// The three kinds of workload kbridge takes over, each behind a service of its own, made from
 /// the storefront's inventory (its pod template as it runs on this cluster).
 enum GuardWorkloads {

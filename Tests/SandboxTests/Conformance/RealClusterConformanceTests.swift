@@ -50,4 +50,10 @@ struct RealClusterConformanceTests {
     func aKilledSessionIsGivenBackByItsGuardAtEveryStep(kind: WorkloadReference.Kind) async throws {
         try await RealCluster.withStorefront { try await GuardScenarios.killedAtEveryStepIsGivenBackByTheGuard($0, kind: kind) }
     }
+
+    /// The Lease or the guard's Job deleted mid-session: installed again; a later kill -9 is given back.
+    @Test(arguments: GuardScenarios.Deleted.allCases)
+    func aGuardDeletedUnderTheSessionIsInstalledAgain(deleting deleted: GuardScenarios.Deleted) async throws {
+        try await RealCluster.withStorefront { try await GuardScenarios.aGuardDeletedUnderTheSessionIsInstalledAgain($0, deleting: deleted) }
+    }
 }

@@ -69,9 +69,14 @@ struct Storefront {
     }
 
     /// The image map that makes the default agent image the built `kbridge-agent`.
+    /// An agent image whose every container exits at once, saying so.
+    static let crashingAgentImage = "kbridge.test/crashing-agent:1"
+
     static func agentImageFile() throws -> String {
         let file = NSTemporaryDirectory() + "kbridge-agent-image-\(UUID().uuidString.prefix(8)).yaml"
-        try "images:\n  \(AgentImage.default):\n    command: [\(Tools.kbridgeAgent)]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let crashing = #"[sh, -c, "echo kbridge-test: this image cannot run here >&2; exit 3"]"#
+        try "images:\n  \(AgentImage.default):\n    command: [\(Tools.kbridgeAgent)]\n  \(crashingAgentImage):\n    command: \(crashing)\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
 

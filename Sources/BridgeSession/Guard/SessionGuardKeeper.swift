@@ -1,0 +1,110 @@
+import KubernetesClient
+import Logging
+
+/// Keeps a session's guard on duty while the CLI lives: renews the Lease every third of its
+/// duration, so that the guard never acts while this process is alive and can reach the cluster,
+/// and checks at each renewal that the guard still watches.
+///
+/// - The Lease is gone while the workload still runs this session's agent: someone deleted it
+///   (the guard deletes it only after giving the workload back). The Lease and guard are
+///   installed again.
+/// - The guard has not marked the Lease for `silenceLimit` (its Job was deleted, its pod
+///   crashes): what is missing is installed again, or the guard pod's reason is reported.
+/// - The Lease is gone and the workload no longer runs this session's agent: the guard gave it
+///   back (this machine slept or lost the cluster); the session ends.
+struct SessionGuardKeeper: Sendable {
+    enum End: Equatable {
+        case cancelled
+        /// The guard gave the workload back.
+        case gaveBack
+    }
+
+    let sessionGuard: SessionGuard
+    let workload: WorkloadReference
+    let image: String
+    let ttl: Duration
+    let originalDigest: String
+    /// A warning for the person (what was found missing and put back, what cannot be).
+    let warn: @Sendable (String) -> Void
+
+    var interval: Duration { max(ttl / 3, .milliseconds(500)) }
+    /// How long the guard may leave the Lease unmarked before it is taken for gone.
+    var silenceLimit: Duration { max(ttl, interval * 3) }
+
+    func run(client: KubernetesClient, logger: Logger) async -> End {
+        let leaseName = SessionGuard.leaseName(session: sessionGuard.session)
+        var presence = GuardPresence(silenceLimit: silenceLimit)
+        var failing = false
+        var lastProblem: String?
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return .cancelled
+            }
+            do {
+                if let lease = try await sessionGuard.renew() {
+                    if failing { logger.info("renewed lease \(leaseName) again") }
+                    failing = false
+                    guard !presence.observe(lease) else { continue }
+                    lastProblem = await repair(reason: "has not marked lease \(leaseName) for \(silenceLimit.components.seconds)s", lastProblem: lastProblem)
+                    presence = GuardPresence(silenceLimit: silenceLimit)
+                } else {
+                    let holder = try? await WorkloadTakeover(client: client).holder(of: workload)
+                    guard holder == sessionGuard.session else { return .gaveBack }
+                    lastProblem = await repair(reason: "lost its lease \(leaseName), which someone deleted", lastProblem: lastProblem)
+                    presence = GuardPresence(silenceLimit: silenceLimit)
+                }
+            } catch {
+                // The cluster is away: keep trying; the guard acts only once the Lease lapsed.
+                if !failing { logger.warning("cannot renew lease \(leaseName): \(error)") }
+                failing = true
+            }
+        }
+        return .cancelled
+    }
+
+    /// Installs again what of the guard is missing and says so; when nothing is, says why the
+    /// guard's pod does not run (once per reason). Returns the problem reported.
+    private func repair(reason: String, lastProblem: String?) async -> String? {
+        let name = SessionGuard.guardName(session: sessionGuard.session)
+        do {
+            let created = try await sessionGuard.createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
+            if !created.isEmpty {
+                warn("the session's guard \(reason): created \(created.joined(separator: ", ")) again; it gives \(workload) back if this machine goes away")
+                return nil
+            }
+        } catch {
+            let problem = "the session's guard \(reason) and cannot be installed again: \(error.description); until it is, a crash of this machine leaves \(workload) redirected (`kbridge disconnect` gives it back)"
+            if problem != lastProblem { warn(problem) }
+            return problem
+        }
+        let state = await sessionGuard.podState()
+        let problem = "the session's guard (job \(name)) \(reason): \(state); until it watches again, a crash of this machine leaves \(workload) redirected (`kbridge disconnect` gives it back)"
+        if problem != lastProblem { warn(problem) }
+        return problem
+    }
+}
+
+/// Tells from the Lease, read at each renewal, whether its guard still marks it: measured on
+/// this machine's clock from the last time the mark changed.
+struct GuardPresence: Sendable {
+    let silenceLimit: Duration
+    private var mark: String?
+    private var lastChange: ContinuousClock.Instant
+
+    init(silenceLimit: Duration, now: ContinuousClock.Instant = .now) {
+        self.silenceLimit = silenceLimit
+        self.lastChange = now
+    }
+
+    /// Takes in the Lease as read; false once its mark has not changed for `silenceLimit`.
+    mutating func observe(_ lease: JSONValue, now: ContinuousClock.Instant = .now) -> Bool {
+        let current = lease[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue
+        if current != mark {
+            mark = current
+            lastChange = now
+        }
+        return now - lastChange < silenceLimit
+    }
+}
