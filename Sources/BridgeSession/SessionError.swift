@@ -27,6 +27,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case guardNotRunning(pod: String?, reason: String, log: String)
     case restoredByGuard(workload: String, ttl: Duration)
     case cluster(KubernetesError)
+    /// kbridge did something out of order (an event its session's lifecycle refuses).
+    case defect(String)
 
     public var description: String {
         switch self {
@@ -85,6 +87,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "the session's lease was not renewed for \(ttl.components.seconds)s (this machine slept or lost the cluster) and the cluster's guard gave \(workload) back: the session has ended; run kbridge connect again"
         case .cluster(let error):
             return error.description
+        case .defect(let detail):
+            return "kbridge defect: \(detail); what the session held was given back as far as it could be: please report it, with its log (kbridge writes where in its first lines)"
         }
     }
 }

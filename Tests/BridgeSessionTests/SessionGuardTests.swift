@@ -77,7 +77,7 @@ import Testing
             // A session that ended cleanly removed its Lease: the watch ends without touching anything.
             let other = SessionIdentity.generate()
             try await SessionGuard(client: client, session: other.id, namespace: "default").install(workload: target.workload, image: "agent:1", ttl: .seconds(60), originalDigest: Self.digest)
-            await SessionGuard(client: client, session: other.id, namespace: "default").remove()
+            try await SessionGuard(client: client, session: other.id, namespace: "default").remove()
             let ended = try await GuardWatch(
                 client: client, arguments: GuardArguments(session: other.id, workload: target.workload, ttl: .seconds(60), originalDigest: Self.digest), namespace: "default", marker: "guard-pod", log: { _ in }
             ).run()
@@ -103,7 +103,7 @@ import Testing
             #expect(pod?.hasPrefix(SessionGuard.guardName(session: sessionGuard.session)) == true)
             #expect(reason.contains("ErrImagePull") || reason.contains("ImagePullBackOff"), "\(reason)")
             #expect(waited?.description.contains("--no-guard") == true)
-            await sessionGuard.remove()
+            try await sessionGuard.remove()
         }
     }
 
@@ -131,7 +131,7 @@ import Testing
                 let part = try await client.getRaw(type, name: name)
                 #expect(part[path: "metadata", "ownerReferences"]?.arrayValue?.first?["uid"] == lease[path: "metadata", "uid"], "\(type.name) is owned by the new Lease")
             }
-            await sessionGuard.remove()
+            try await sessionGuard.remove()
         }
     }
 

@@ -73,7 +73,7 @@ import Testing
 
     /// `kbridge disconnect` for a session whose process is gone starts from what it may have left.
     @Test func aGoneSessionsLeftoversAreGivenBackInOrder() throws {
-        var lifecycle = SessionLifecycle.left(hostsBlock: true)
+        var lifecycle = SessionLifecycle.holding([.record, .sessionGuard, .takeover, .hostsBlock])
         let (givenBack, end) = try Self.run(&lifecycle, [.stopRequested])
         #expect(givenBack == [.hostsBlock, .takeover, .sessionGuard, .record])
         #expect(end == .end(.stopped, leftBehind: []))
@@ -90,5 +90,88 @@ import Testing
         _ = try? lifecycle.handle(.recorded)
         #expect(throws: SessionLifecycle.InvalidTransition.self) { try lifecycle.handle(.gaveBack(.record)) }
         #expect(throws: SessionLifecycle.InvalidTransition.self) { try lifecycle.handle(.tunnelLost) }
+    }
+
+    /// Every phase, as a session reaches it, against every event: the pairs of `Self.table` lead
+    /// to the phase it names; every other pair is refused with `InvalidTransition`.
+    @Test func everyPhaseAndEventIsATransitionOfTheTableOrRefused() throws {
+        let holdings = SessionLifecycle.Holding.allCases
+        let events: [SessionLifecycle.Event] = [
+            .recorded, .guardInstalled, .tookOver, .tunnelOpened, .hostsWritten, .connected, .commandStarted, .tunnelLost,
+            .stopRequested, .commandExited, .leaseGone, .failed,
+        ] + holdings.map { .gaveBack($0) } + holdings.map { .couldNotGiveBack($0) }
+        var checked = 0
+        for (name, start) in Self.phases {
+            let expected = try #require(Self.table[name], "the table has a row for \(name)")
+            for event in events {
+                var lifecycle = try start()
+                checked += 1
+                if let next = expected[event] {
+                    _ = try lifecycle.handle(event)
+                    #expect(lifecycle.phase == next, "\(name) + \(event)")
+                } else {
+                    #expect(throws: SessionLifecycle.InvalidTransition.self, "\(name) + \(event) is refused") { _ = try lifecycle.handle(event) }
+                }
+            }
+        }
+        #expect(checked == Self.phases.count * 24)
+    }
+
+    private static func reach(_ events: [SessionLifecycle.Event]) throws -> SessionLifecycle {
+        var lifecycle = SessionLifecycle()
+        for event in events { _ = try lifecycle.handle(event) }
+        return lifecycle
+    }
+
+    static let tunnelled: [SessionLifecycle.Event] = [.recorded, .guardInstalled, .tookOver, .tunnelOpened]
+
+    /// Each phase (with what it may hold) as a session gets there.
+    static let phases: [(String, @Sendable () throws -> SessionLifecycle)] = [
+        ("starting", { SessionLifecycle() }),
+        ("recorded", { try reach([.recorded]) }),
+        ("guarded", { try reach([.recorded, .guardInstalled]) }),
+        ("takenOver", { try reach([.recorded, .guardInstalled, .tookOver]) }),
+        ("takenOver without guard", { try reach([.recorded, .tookOver]) }),
+        ("tunnelled", { try reach(tunnelled) }),
+        ("tunnelled with hosts", { try reach(tunnelled + [.hostsWritten]) }),
+        ("connected", { try reach(tunnelled + [.connected]) }),
+        ("connected with command", { try reach(tunnelled + [.connected, .commandStarted]) }),
+        ("reconnecting", { try reach(tunnelled + [.connected, .tunnelLost]) }),
+        ("reconnecting with command", { try reach(tunnelled + [.connected, .commandStarted, .tunnelLost]) }),
+        ("left", { SessionLifecycle.holding([.record, .sessionGuard, .takeover]) }),
+        ("givingBack", { try reach(tunnelled + [.connected, .commandStarted, .stopRequested]) }),
+        ("ended", { try reach([.stopRequested]) }),
+    ]
+
+    /// Where each (phase, event) leads; absent: refused.
+    static let table: [String: [SessionLifecycle.Event: SessionLifecycle.Phase]] = {
+        let giveBack: [SessionLifecycle.Event: SessionLifecycle.Phase] = [.stopRequested: .givingBack(.stopped), .failed: .givingBack(.failed)]
+        let guarded = giveBack.merging([.leaseGone: .givingBack(.guardGaveBack)]) { $1 }
+        return [
+            "starting": [.recorded: .recorded, .stopRequested: .ended(.stopped), .failed: .ended(.failed)],
+            "recorded": giveBack.merging([.guardInstalled: .guarded, .tookOver: .takenOver]) { $1 },
+            "guarded": guarded.merging([.tookOver: .takenOver]) { $1 },
+            "takenOver": guarded.merging([.tunnelOpened: .tunnelled]) { $1 },
+            "takenOver without guard": giveBack.merging([.tunnelOpened: .tunnelled]) { $1 },
+            "tunnelled": guarded.merging([.hostsWritten: .tunnelled, .connected: .connected]) { $1 },
+            "tunnelled with hosts": guarded.merging([.connected: .connected]) { $1 },
+            "connected": guarded.merging([.commandStarted: .connected, .tunnelLost: .reconnecting]) { $1 },
+            "connected with command": guarded.merging([.tunnelLost: .reconnecting, .commandExited: .givingBack(.commandExited)]) { $1 },
+            "reconnecting": guarded.merging([.tunnelOpened: .connected]) { $1 },
+            "reconnecting with command": guarded.merging([.tunnelOpened: .connected, .commandExited: .givingBack(.commandExited)]) { $1 },
+            "left": giveBack,
+            // Only the holding it asked for (the command) may be answered.
+            "givingBack": [.gaveBack(.command): .givingBack(.stopped), .couldNotGiveBack(.command): .givingBack(.stopped)],
+            "ended": [:],
+        ]
+    }()
+
+    /// A hosts block that cannot be removed is kept with the record (for `kbridge clean`); the
+    /// workload and the guard are still given back.
+    @Test func aHostsBlockThatCannotBeRemovedKeepsOnlyTheRecord() throws {
+        var lifecycle = SessionLifecycle()
+        let (givenBack, end) = try Self.run(&lifecycle, Self.connectedWithACommand + [.stopRequested]) { $0 != .hostsBlock }
+        #expect(givenBack == [.command, .tunnel, .takeover, .sessionGuard])
+        #expect(end == .end(.failed, leftBehind: [.record, .hostsBlock]))
     }
 }

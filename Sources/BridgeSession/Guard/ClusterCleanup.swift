@@ -78,24 +78,13 @@ public struct ClusterCleanup: Sendable {
             .sorted { ($0.namespace, $0.session) < ($1.namespace, $1.session) }
     }
 
-    /// Gives back what a session that is gone left: its workloads, Secret, Lease and guard.
+    /// Gives back what a session that is gone left: its workloads (and Secret), its Lease and guard.
     public func clean(_ leftover: Leftover) async throws(SessionError) -> [Restored] {
-        var restored: [Restored] = []
-        for workload in leftover.workloads {
-            restored.append(try await SessionGiveBack(client: client).giveBack(workload, session: leftover.session))
-        }
-        let ns = leftover.namespace
-        do {
-            for (type, name) in [(ResourceType.secrets, ClusterNames.session(leftover.session)), (.jobs, SessionGuard.guardName(session: leftover.session)),
-                                 (.leases, SessionGuard.leaseName(session: leftover.session))] {
-                do {
-                    try await client.delete(type, name: name, namespace: ns, propagation: .background)
-                } catch let error where error.isNotFound {}
-            }
-        } catch {
-            throw .cluster(error)
-        }
-        return restored
+        var holdings: Set<SessionLifecycle.Holding> = []
+        if !leftover.workloads.isEmpty || leftover.secret { holdings.insert(.takeover) }
+        if leftover.lease || leftover.guardJob { holdings.insert(.sessionGuard) }
+        let giveBack = SessionGiveBack(client: client, session: leftover.session, namespace: leftover.namespace, workloads: leftover.workloads)
+        return try await giveBack.runThrowing(holdings).restored
     }
 
     // MARK: Liveness

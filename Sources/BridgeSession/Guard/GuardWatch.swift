@@ -92,14 +92,12 @@ public struct GuardWatch: Sendable {
 
     private func giveBack(after silence: Duration) async throws(SessionError) -> Outcome {
         log("lease not renewed for \(silence.components.seconds)s: the CLI has gone; giving back \(workload)")
-        let restored = try await WorkloadTakeover(client: client).restore(workload, session: arguments.session, check: .digest(arguments.originalDigest))
-        for kept in restored.kept { log("\(workload): \(kept)") }
-        do {
-            try await client.delete(.leases, name: SessionGuard.leaseName(session: arguments.session), namespace: namespace, propagation: .background)
-        } catch let error where !error.isNotFound {
-            throw .cluster(error)
-        } catch {}
+        // What the guard holds: the take-over and itself (its Lease, which takes the rest along).
+        var giveBack = SessionGiveBack(client: client, session: arguments.session, namespace: namespace, workloads: [workload])
+        giveBack.check = .digest(arguments.originalDigest)
+        let outcome = try await giveBack.runThrowing([.takeover, .sessionGuard])
+        for kept in outcome.kept { log("\(workload): \(kept)") }
         log("gave back \(workload); removed the session's Secret and Lease")
-        return .gaveBack(kept: restored.kept)
+        return .gaveBack(kept: outcome.kept)
     }
 }

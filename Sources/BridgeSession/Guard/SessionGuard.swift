@@ -52,7 +52,7 @@ public struct SessionGuard: Sendable {
         do {
             try await createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
         } catch {
-            await remove()
+            try? await remove()
             throw error
         }
     }
@@ -208,9 +208,18 @@ public struct SessionGuard: Sendable {
     }
 
     /// Removes the Lease and, through their owner reference, the guard's Job, pod, ServiceAccount,
-    /// Role and RoleBinding.
-    public func remove() async {
-        try? await client.delete(.leases, name: leaseName, namespace: namespace, propagation: .background)
+    /// Role and RoleBinding; without a Lease, a Job left of it (deleted with its dependents
+    /// orphaned). Gone already is done.
+    public func remove() async throws(KubernetesError) {
+        do {
+            try await client.delete(.leases, name: leaseName, namespace: namespace, propagation: .background)
+        } catch let error where error.isNotFound {
+            do {
+                try await client.delete(.jobs, name: guardName, namespace: namespace, propagation: .background)
+            } catch let error where error.isNotFound || error.isForbidden {
+                // None, or a guard (which may not delete Jobs) removing its own Lease twice.
+            }
+        }
     }
 
     // MARK: Objects

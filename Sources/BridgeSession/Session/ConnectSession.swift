@@ -107,7 +107,7 @@ public final class ConnectSession: Sendable {
             hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
         )
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
-        advance(.recorded)
+        try advance(.recorded)
         let sessionGuard = SessionGuard(client: client, session: identity.id, namespace: target.workload.namespace)
         // Once the guard exists its Lease is renewed until everything is given back (the take-over
         // itself can take long: a bare Pod must be gone before it is created again); if the Lease
@@ -207,7 +207,7 @@ public final class ConnectSession: Sendable {
                 throw .alreadyTakenOver(workload: target.workload.description, service: options.service, session: holder)
             }
             report(.init(.warning, "session \(holder) of this machine ended without giving back \(target.workload): giving it back first"))
-            _ = try await GoneSessionGiveBack(client: client, registry: registry).giveBack(stale)
+            _ = try await SessionGiveBack.giveBack(leftBy: stale, client: client, registry: registry)
         }
         // The guard watches before anything changes: whatever happens to this process from
         // here, the cluster gives the workload back.
@@ -215,7 +215,7 @@ public final class ConnectSession: Sendable {
         if options.guarded {
             report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
             try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
-            advance(.guardInstalled)
+            try advance(.guardInstalled)
             try await sessionGuard.waitUntilWatching(timeout: options.timeout) { [report] line in report(.init(.progress, line)) }
             onGuarded(prepared.originalDigest)
             report(.init(.progress, "session guarded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the guard gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
@@ -224,7 +224,7 @@ public final class ConnectSession: Sendable {
         }
         report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["phase": "takeover", "session": .string(identity.id)]))
         let takenOver = try await takeover.apply(prepared, target: target, session: identity)
-        advance(.tookOver)
+        try advance(.tookOver)
         report(.init(.progress, "\(target.workload) runs the agent of session \(identity.id)", fields: ["phase": "patched", "session": .string(identity.id)]))
         return takenOver
     }
@@ -268,7 +268,7 @@ public final class ConnectSession: Sendable {
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)", fields: ["phase": "endpoints"]))
         let tunnel = try await openTunnel(pod: podName, ports: takenOver.agentPorts, secret: identity.secret)
-        advance(.tunnelOpened)
+        try advance(.tunnelOpened)
         report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["phase": "tunnel"]))
         do {
             let podEnvironment = try await tunnel.environment()
@@ -296,11 +296,11 @@ public final class ConnectSession: Sendable {
             if let hostsFile {
                 do {
                     hostsOriginal = try hostsFile.install(session: identity.id, entries: outbound.hostsEntries)
-                    advance(.hostsWritten)
                 } catch {
                     await outbound.close()
                     throw SessionError.localEndpoints(error.description)
                 }
+                try advance(.hostsWritten)
                 report(.init(.progress, "wrote \(outbound.entries.count) service names into \(hostsFile.path)"))
             }
             let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound)
@@ -326,7 +326,7 @@ public final class ConnectSession: Sendable {
         portMap[target.primaryPort] = portMap[target.primaryPort] ?? options.localPort
         let mapping = target.containerPorts.map { "\($0)→localhost:\(portMap[$0] ?? $0)" }.joined(separator: ", ")
         let names = connection.hostsFile == nil ? "service variables" : "names in \(connection.hostsFile?.path ?? "")"
-        advance(.connected)
+        do { try advance(.connected) } catch { return .failure(error) }
         report(.init(
             .connected,
             "connected: service \"\(options.service)\" (\(mapping)) is redirected to this machine; \(connection.outbound.entries.count) cluster services reachable through \(names)",
@@ -344,7 +344,7 @@ public final class ConnectSession: Sendable {
                 environment.merge(connection.environment) { $1 }
                 let started = try LocalCommand(arguments: options.command, environment: environment, launcher: options.commandLauncher)
                 command = started
-                advance(.commandStarted)
+                try advance(.commandStarted)
                 report(.init(.progress, "started \(options.command[0]) (pid \(started.pid)) with the pod's environment", fields: ["phase": "command", "pid": .integer(Int64(started.pid))]))
             } catch {
                 await connection.outbound.close()
@@ -436,7 +436,7 @@ public final class ConnectSession: Sendable {
             }
             await supervisor.lost()
             guard !Task.isCancelled else { return nil }
-            advance(.tunnelLost)
+            do { try advance(.tunnelLost) } catch { return .failure(error) }
             // Say why when the cluster can tell at once.
             let (client, lastPod) = (self.client, agentPod)
             let why = await Self.within(.seconds(2)) {
@@ -447,7 +447,7 @@ public final class ConnectSession: Sendable {
             case .success(let (reopened, pod)):
                 tunnel = reopened
                 agentPod = pod
-                advance(.tunnelOpened)
+                do { try advance(.tunnelOpened) } catch { return .failure(error) }
                 await supervisor.replace(reopened)
                 report(.init(.progress, "reconnected to the agent (pod \(pod.metadata.nameOrEmpty)): service \"\(options.service)\" is redirected to this machine again"))
             case .failure(let error):
@@ -509,77 +509,55 @@ public final class ConnectSession: Sendable {
         return .failure(.tunnelLost(detail: "could not reconnect within \(options.reconnectTimeout) (the cluster may be unreachable): \(last)"))
     }
 
-    /// Tells the lifecycle what happened. An event it refuses is a defect of this class: logged,
-    /// never fatal (the give-back still goes by what it holds).
-    private func advance(_ event: SessionLifecycle.Event) {
+    /// Tells the lifecycle what happened. An event it refuses is a defect of this class: the
+    /// session fails with it (and gives back what it holds), so that a test sees it.
+    private func advance(_ event: SessionLifecycle.Event) throws(SessionError) {
         do {
             _ = try lifecycle.withLock { lifecycle throws(SessionLifecycle.InvalidTransition) in try lifecycle.handle(event) }
         } catch {
             logger.error("session lifecycle: \(error)")
+            throw .defect(error.description)
         }
     }
 
-    /// Gives back what the session holds, as its lifecycle orders it (the reverse of taking it),
-    /// after `end` happened; returns why something could not be given back.
+    /// Gives back what the session holds (`SessionGiveBack`, in the order its lifecycle gives)
+    /// after `end` happened, saying what was given back, what others changed meanwhile and was
+    /// kept, and what could not be given back; returns why something could not be given back.
     private func giveBack(
         _ end: SessionLifecycle.Event, connection: Connection?, hostsFile: HostsFile?, workload: WorkloadReference, session: String, check: OriginalCheck
     ) async -> SessionError? {
-        var actions: [SessionLifecycle.Action]
-        do {
-            actions = try lifecycle.withLock { lifecycle throws(SessionLifecycle.InvalidTransition) in try lifecycle.handle(end) }
-        } catch {
-            logger.error("session lifecycle: \(error)")
-            return nil
+        var executor = SessionGiveBack(client: client, session: session, namespace: workload.namespace, workloads: [workload])
+        executor.hostsFile = hostsFile
+        executor.hostsOriginal = connection?.hostsOriginal
+        executor.registry = registry
+        executor.check = check
+        if let connection {
+            executor.closeTunnel = {
+                await connection.outbound.close()
+                await connection.tunnel.close()
+            }
         }
-        let holdings = lifecycle.withLock { $0.holdings }
+        var current = lifecycle.withLock { $0 }
+        let holdings = current.holdings
         if holdings.contains(.takeover) || holdings.contains(.hostsBlock) {
             report(.init(.progress, "giving back: \(workload)\(holdings.contains(.hostsBlock) ? ", the block in \(hostsFile?.path ?? "the hosts file")" : "")", fields: ["phase": "giveBack"]))
         }
-        var failure: SessionError?
-        var restored = Restored()
-        while case .giveBack(let holding)? = actions.first {
-            var done = true
-            switch holding {
-            case .command:
-                break  // stopped (or ended) before the session gives back
-            case .hostsBlock:
-                do {
-                    try hostsFile?.remove(session: session, original: connection?.hostsOriginal)
-                } catch {
-                    // Not a reason to keep the workload: `kbridge clean` removes a leftover block.
-                    report(.init(.warning, error.description))
-                }
-            case .tunnel:
-                if let connection {
-                    await connection.outbound.close()
-                    await connection.tunnel.close()
-                }
-            case .takeover:
-                do {
-                    restored = try await WorkloadTakeover(client: client).restore(workload, session: session, check: check)
-                } catch {
-                    failure = error
-                    done = false
-                }
-            case .sessionGuard:
-                await SessionGuard(client: client, session: session, namespace: workload.namespace).remove()
-            case .record:
-                registry.remove(session)
-            }
-            do {
-                actions = try lifecycle.withLock { lifecycle throws(SessionLifecycle.InvalidTransition) in
-                    try lifecycle.handle(done ? .gaveBack(holding) : .couldNotGiveBack(holding))
-                }
-            } catch {
-                logger.error("session lifecycle: \(error)")
-                break
-            }
+        let outcome: SessionGiveBack.Outcome
+        do {
+            outcome = try await executor.run(&current, after: end)
+        } catch {
+            logger.error("session lifecycle: \(error)")
+            return .defect(error.description)
         }
-        if failure == nil, holdings.contains(.takeover) {
-            for kept in restored.kept { report(.init(.warning, "\(workload): \(kept)")) }
-            report(.init(.restored, restored.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
+        lifecycle.withLock { $0 = current }
+        for (holding, error) in outcome.failures where holding != .takeover {
+            report(.init(.warning, "\(error.description) (left for `kbridge clean`)"))
         }
-        return failure
+        if holdings.contains(.takeover), !outcome.failures.contains(where: { $0.holding == .takeover }) {
+            for kept in outcome.kept { report(.init(.warning, "\(workload): \(kept)")) }
+            report(.init(.restored, outcome.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
+        }
+        return outcome.failure
     }
 
     /// What `work` returns if it does within `limit`, else nil (the work is cancelled).

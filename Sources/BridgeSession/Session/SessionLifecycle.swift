@@ -1,16 +1,16 @@
 /// The life of one session as one explicit state machine: where it is, what it holds (in the
 /// cluster and on this machine), and what to do when something happens. It does no I/O: whoever
-/// runs a session (`ConnectSession`) tells it what happened and performs what it answers, and
-/// whoever finds a session whose process is gone (`kbridge disconnect`) starts from what such a
-/// session may have left (`left(hostsBlock:)`). Tests drive it alone.
+/// runs a session (`ConnectSession`) tells it what happened and performs what it answers;
+/// `SessionGiveBack` performs its give-back for every caller, starting, for a session whose
+/// process is gone or a guard, from what is held (`holding(_:)`). Tests drive it alone.
 ///
 /// What a session holds is given back in the reverse order it was taken: the command, the hosts
 /// block, the tunnel, the workload, the guard, the record. Something that cannot be given back
-/// (the cluster is away) stops the give-back there: what it depends on stays (the guard stays
-/// while the workload is not back, the record while the guard is there), for the guard, `kbridge
-/// disconnect` or `kbridge clean` to finish.
+/// (the cluster is away) is kept, and so is what depends on it (the guard while the workload is
+/// not back, the record while anything is left), for the guard, `kbridge disconnect` or `kbridge
+/// clean` to finish; everything else is still given back.
 public struct SessionLifecycle: Sendable, Equatable {
-    public enum Phase: Sendable, Equatable {
+    public enum Phase: Sendable, Hashable {
         /// Nothing changed yet.
         case starting
         /// The session's record exists on this machine.
@@ -25,11 +25,13 @@ public struct SessionLifecycle: Sendable, Equatable {
         case connected
         /// The tunnel dropped: waiting for the agent to open it again.
         case reconnecting
+        /// Known only by what it holds: a session whose process is gone, or what its guard guards.
+        case left
         case givingBack(Ending)
         case ended(Ending)
     }
 
-    public enum Ending: String, Sendable, Equatable {
+    public enum Ending: String, Sendable, Hashable, CaseIterable {
         /// Ctrl-C, SIGTERM, `kbridge disconnect`.
         case stopped
         /// The developer's command ended.
@@ -47,7 +49,7 @@ public struct SessionLifecycle: Sendable, Equatable {
         public static func < (left: Holding, right: Holding) -> Bool { left.rawValue < right.rawValue }
     }
 
-    public enum Event: Sendable, Equatable {
+    public enum Event: Sendable, Hashable {
         case recorded, guardInstalled, tookOver, tunnelOpened, hostsWritten, connected, commandStarted
         case tunnelLost
         case stopRequested, commandExited, leaseGone, failed
@@ -71,16 +73,20 @@ public struct SessionLifecycle: Sendable, Equatable {
 
     public private(set) var phase: Phase = .starting
     public private(set) var holdings: Set<Holding> = []
+    /// What could not be given back (still held).
+    public private(set) var kept: Set<Holding> = []
+    /// What the last `.giveBack` action asked for: the only holding a give-back event may name.
+    private var asked: Holding?
 
     public init() {}
 
-    /// What a session whose process is gone may have left: its record, its guard, the
-    /// take-over, and a hosts block if it wrote one (restoring and removing are idempotent).
-    public static func left(hostsBlock: Bool) -> SessionLifecycle {
+    /// A session known by what it holds: one whose process is gone (its record, guard, the
+    /// take-over, a hosts block if it wrote one: restoring and removing are idempotent), or the
+    /// take-over and the guard, as the guard holds them.
+    public static func holding(_ holdings: Set<Holding>) -> SessionLifecycle {
         var lifecycle = SessionLifecycle()
-        lifecycle.phase = .takenOver
-        lifecycle.holdings = [.record, .sessionGuard, .takeover]
-        if hostsBlock { lifecycle.holdings.insert(.hostsBlock) }
+        lifecycle.phase = .left
+        lifecycle.holdings = holdings
         return lifecycle
     }
 
@@ -97,11 +103,11 @@ public struct SessionLifecycle: Sendable, Equatable {
             take(.takeover, phase: .takenOver)
         case (.takenOver, .tunnelOpened), (.reconnecting, .tunnelOpened):
             take(.tunnel, phase: phase == .reconnecting ? .connected : .tunnelled)
-        case (.tunnelled, .hostsWritten):
+        case (.tunnelled, .hostsWritten) where !holdings.contains(.hostsBlock):
             holdings.insert(.hostsBlock)
         case (.tunnelled, .connected):
             phase = .connected
-        case (.connected, .commandStarted):
+        case (.connected, .commandStarted) where !holdings.contains(.command):
             holdings.insert(.command)
         case (.connected, .tunnelLost):
             holdings.remove(.tunnel)
@@ -110,20 +116,32 @@ public struct SessionLifecycle: Sendable, Equatable {
         case (.starting, .stopRequested), (.starting, .failed):
             phase = .ended(event == .failed ? .failed : .stopped)
             return [.end(event == .failed ? .failed : .stopped, leftBehind: [])]
-        case (.recorded, _), (.guarded, _), (.takenOver, _), (.tunnelled, _), (.connected, _), (.reconnecting, _):
-            guard let ending = Self.ending(of: event) else { throw invalid }
-            if ending == .guardGaveBack {
-                // The guard gave the workload back and took itself and the Lease away.
-                holdings.subtract([.takeover, .sessionGuard])
-            }
+        case (.left, .stopRequested), (.left, .failed):
+            let ending: Ending = event == .failed ? .failed : .stopped
             phase = .givingBack(ending)
             return nextGiveBack(ending)
-        case (.givingBack(let ending), .gaveBack(let holding)) where holdings.contains(holding):
+        case (.recorded, .stopRequested), (.guarded, .stopRequested), (.takenOver, .stopRequested), (.tunnelled, .stopRequested),
+             (.connected, .stopRequested), (.reconnecting, .stopRequested),
+             (.recorded, .failed), (.guarded, .failed), (.takenOver, .failed), (.tunnelled, .failed), (.connected, .failed), (.reconnecting, .failed):
+            let ending: Ending = event == .failed ? .failed : .stopped
+            phase = .givingBack(ending)
+            return nextGiveBack(ending)
+        case (.connected, .commandExited), (.reconnecting, .commandExited):
+            guard holdings.contains(.command) else { throw invalid }
+            phase = .givingBack(.commandExited)
+            return nextGiveBack(.commandExited)
+        case (.guarded, .leaseGone), (.takenOver, .leaseGone), (.tunnelled, .leaseGone), (.connected, .leaseGone), (.reconnecting, .leaseGone):
+            // The guard gave the workload back and took itself and the Lease away.
+            guard holdings.contains(.sessionGuard) else { throw invalid }
+            holdings.subtract([.takeover, .sessionGuard])
+            phase = .givingBack(.guardGaveBack)
+            return nextGiveBack(.guardGaveBack)
+        case (.givingBack(let ending), .gaveBack(let holding)) where holding == asked:
             holdings.remove(holding)
             return nextGiveBack(ending)
-        case (.givingBack, .couldNotGiveBack(let holding)) where holdings.contains(holding):
-            phase = .ended(.failed)
-            return [.end(.failed, leftBehind: holdings.sorted())]
+        case (.givingBack(let ending), .couldNotGiveBack(let holding)) where holding == asked:
+            kept.insert(holding)
+            return nextGiveBack(ending)
         default:
             throw invalid
         }
@@ -135,21 +153,20 @@ public struct SessionLifecycle: Sendable, Equatable {
         phase = next
     }
 
+    /// The next thing to give back: the last taken of what is held, not kept, and not needed by
+    /// something kept (the guard stays while the workload does, the record while anything does).
     private mutating func nextGiveBack(_ ending: Ending) -> [Action] {
-        guard let last = holdings.max() else {
-            phase = .ended(ending)
-            return [.end(ending, leftBehind: [])]
-        }
-        return [.giveBack(last)]
-    }
-
-    private static func ending(of event: Event) -> Ending? {
-        switch event {
-        case .stopRequested: return .stopped
-        case .commandExited: return .commandExited
-        case .leaseGone: return .guardGaveBack
-        case .failed: return .failed
-        default: return nil
-        }
+        let next = holdings.subtracting(kept).filter { holding in
+            switch holding {
+            case .sessionGuard: return !kept.contains(.takeover)
+            case .record: return kept.isEmpty
+            default: return true
+            }
+        }.max()
+        asked = next
+        if let next { return [.giveBack(next)] }
+        let end: Ending = kept.isEmpty ? ending : .failed
+        phase = .ended(end)
+        return [.end(end, leftBehind: holdings.sorted())]
     }
 }

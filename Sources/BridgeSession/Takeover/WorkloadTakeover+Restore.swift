@@ -4,6 +4,10 @@ import KubernetesClient
 public struct Restored: Sendable, Equatable {
     /// Changes others made during the session that were kept (`replicas changed to 3 during the session: kept`).
     public var kept: [String] = []
+
+    public init(kept: [String] = []) {
+        self.kept = kept
+    }
 }
 
 /// What a restore knows of the original its session saved, to tell it from one someone else

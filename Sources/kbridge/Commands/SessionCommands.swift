@@ -117,7 +117,7 @@ struct DisconnectCommand: AsyncParsableCommand {
             let restored: Restored
             do {
                 let client = try KubernetesClient(kubeconfig: record.kubeconfig, context: record.context, namespace: record.workload.namespace, logger: logger)
-                restored = try await GoneSessionGiveBack(client: client, registry: registry).giveBack(record, force: force)
+                restored = Restored(kept: try await SessionGiveBack.giveBack(leftBy: record, client: client, registry: registry, force: force).kept)
             } catch SessionError.restoreConflict(let workload, let detail) {
                 throw SessionError.restoreConflict(workload: workload, detail: detail)
             } catch {
@@ -144,7 +144,9 @@ struct DisconnectCommand: AsyncParsableCommand {
             throw Failure(description: "\(takenOver.workload) is redirected by kbridge session \(takenOver.session), which is not of this machine: if its owner is gone, `kbridge disconnect --service \(service) --session \(takenOver.session)` gives it back")
         }
         console.step("giving back what session \(takenOver.session) left: \(takenOver.workload)")
-        let restored = try await SessionGiveBack(client: client).giveBack(takenOver.workload, session: takenOver.session, force: force)
+        var giveBack = SessionGiveBack(client: client, session: takenOver.session, namespace: takenOver.workload.namespace, workloads: [takenOver.workload])
+        giveBack.force = force
+        let restored = Restored(kept: try await giveBack.runThrowing([.takeover, .sessionGuard]).kept)
         report(restored, workload: takenOver.workload, session: takenOver.session, console: console)
     }
 
