@@ -7,7 +7,8 @@ import Testing
 /// The built `kbridge` binary, as a user runs it.
 @Suite struct CommandLineTests {
     @Test func demoShowsTheWholeStoryAndExitsZero() async throws {
-        let demo = try await Tools.run(Tools.kbridge, ["demo", "--sample", Tools.storefront.path, "--output", "json"])
+        // The whole story under the suite's load can take minutes; time is not what this test judges.
+        let demo = try await Tools.run(Tools.kbridge, ["demo", "--sample", Tools.storefront.path, "--output", "json"], timeout: .seconds(600))
         #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
         let events = demo.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         #expect(events.compactMap { $0["step"]?.stringValue } == ["sandbox", "deploy", "wait", "request", "connect", "request-redirected", "disconnect", "restored", "teardown"])

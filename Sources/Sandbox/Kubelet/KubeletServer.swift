@@ -97,13 +97,8 @@ struct KubeletServer {
                     } catch {
                         // As a kubelet reports a command it could not start: on the error stream.
                         let status = (try? ExecChannel.failureStatus("error executing command in container: \(error)").jsonData()) ?? Data()
-                        // Not at once: frames that reach the API server in the same read as this
-                        // upgrade's 101 sometimes stay unseen by its WebSocket client (the upgrade
-                        // forwards them without a read-complete, as far as measured), and kubectl
-                        // then waits for ever (1 in ~100 under load; 0 in 200 with this pause).
-                        try? await Task.sleep(for: .milliseconds(100))
                         try? await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
-                        try? await outbound.close(.normalClosure, reason: nil)
+                        await KubeletStreamEnd.close(inbound, outbound)
                     }
                 }
             case "attach":
@@ -235,7 +230,7 @@ struct PortForwardSession {
             message.writeInteger(UInt8(2 * index + 1))
             message.writeString("error forwarding port \(ports[index]) to pod \(podName): failed to connect to \(podIP):\(ports[index]): \(error)")
             try await outbound.write(.binary(message))
-            try await outbound.close(.normalClosure, reason: nil)
+            await KubeletStreamEnd.close(inbound, outbound)
             return
         }
         try await connection.executeThenClose { connectionInbound, connectionOutbound in
@@ -266,7 +261,7 @@ struct PortForwardSession {
             }
             // The stream ends when the client goes or, with one port, when the pod closes its side.
             try await group.next()
-            if connections.count == 1 { try? await outbound.close(.normalClosure, reason: nil) }
+            if connections.count == 1 { try? await KubeletStreamEnd.sendClose(outbound) }
             try await group.next()
             group.cancelAll()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -33,25 +34,38 @@ struct AttachSession {
         let input = streams.stdin ? process.input : nil
         var ending = Ending.clientLeft
         do {
+            let containerEnded = EndFlag()
             ending = try await withThrowingTaskGroup(of: Ending.self) { group in
-                group.addTask { try await relayInput(inbound, to: input) }
+                group.addTask {
+                    let ending = try await relayInput(inbound, to: input)
+                    // Once the container ended, the client's side ends when it answered the close.
+                    return containerEnded.isSet ? .containerEnded : ending
+                }
                 group.addTask {
                     try await followOutput(outbound)
+                    containerEnded.set()
+                    try await Self.writeStatus(outbound)
+                    try await KubeletStreamEnd.sendClose(outbound)
+                    try await Task.sleep(for: KubeletStreamEnd.answerTimeout)
                     return .containerEnded
                 }
                 let first = try await group.next() ?? .clientLeft
                 group.cancelAll()
                 return first
             }
-            if ending != .clientLeft {
-                let status = try ExecChannel.exitStatus(0).jsonData()
-                try await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
+            if ending == .detached {
+                try await Self.writeStatus(outbound)
                 try await outbound.close(.normalClosure, reason: nil)
             }
         } catch {
             logger.debug("attach ended", metadata: ["error": "\(error)"])
         }
         if ending == .clientLeft { _ = await input?.sessionInputEnded(tty: streams.tty) }
+    }
+
+    private static func writeStatus(_ outbound: WebSocketOutboundWriter) async throws {
+        let status = try ExecChannel.exitStatus(0).jsonData()
+        try await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
     }
 
     /// The client's messages until it leaves (or detaches at the end of its input).
@@ -95,4 +109,11 @@ struct AttachSession {
             try await Task.sleep(for: .milliseconds(100))
         }
     }
+}
+
+/// Set once, read from another task: whether the container's output ended first.
+private final class EndFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
 }

@@ -7,7 +7,7 @@ import NIOPosix
 
 /// One `exec` WebSocket on the kubelet (`ExecChannel`): the client's stdin, closes and resizes
 /// go to the command; its stdout and stderr come back on their streams until they end, then the
-/// error stream says how it ended and the WebSocket closes. A client that goes away takes the
+/// error stream says how it ended and the WebSocket closes (`KubeletStreamEnd`). A client that goes away takes the
 /// command with it.
 struct ExecSession {
     let process: ExecProcess
@@ -74,7 +74,9 @@ struct ExecSession {
                 let code = await process.waitForExit()
                 let status = try ExecChannel.exitStatus(code).jsonData()
                 try await outbound.write(.binary(ExecChannel.frame(ExecChannel.error, ByteBuffer(bytes: status))))
-                try await outbound.close(.normalClosure, reason: nil)
+                // The client's side ends once it answered; ended here only if it does not.
+                try await KubeletStreamEnd.sendClose(outbound)
+                try await Task.sleep(for: KubeletStreamEnd.answerTimeout)
             }
             try await client.next()
             client.cancelAll()
