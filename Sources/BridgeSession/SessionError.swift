@@ -6,6 +6,7 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case serviceWithoutSelector(service: String, namespace: String)
     case externalNameService(service: String, namespace: String, externalName: String)
     case serviceWithoutPods(service: String, namespace: String, selector: String)
+    case severalWorkloads(service: String, namespace: String, workloads: [String])
     case unsupportedOwner(pod: String, kind: String, name: String)
     case containerNotFound(container: String, pod: String, available: [String])
     case ambiguousContainer(pod: String, available: [String])
@@ -41,6 +42,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "service \"\(service)\" in namespace \"\(namespace)\" is an ExternalName service (another name for \(externalName)): it runs no pods to redirect; redirect the service that runs them instead"
         case .serviceWithoutPods(let service, let namespace, let selector):
             return "service \"\(service)\" in namespace \"\(namespace)\" selects no pods (selector \(selector)): deploy its workload (or scale it above 0) and try again"
+        case .severalWorkloads(let service, let namespace, let workloads):
+            return "service \"\(service)\" in namespace \"\(namespace)\" sends its traffic to pods of \(workloads.count) workloads (\(workloads.joined(separator: ", "))): kbridge redirects one workload, so part of the traffic would still reach the others; narrow the service's selector to one workload, or connect to a service that selects only one. Nothing was changed"
         case .unsupportedOwner(let pod, let kind, let name):
             return "pod \"\(pod)\" is run by \(kind) \"\(name)\": kbridge takes over Deployments, StatefulSets and bare Pods"
         case .containerNotFound(let container, let pod, let available):

@@ -140,6 +140,28 @@ import Testing
         }
     }
 
+    /// A scale during the session is held at one replica (one agent pod carries the tunnel) and
+    /// remembered on the workload; the give-back gives the count asked for and names it, with
+    /// `--force` too.
+    @Test func aScaleDuringTheSessionIsHeldAtOneAndGivenAtTheEnd() async throws {
+        for force in [false, true] {
+            try await withTakenOverDeployment { client, target, session, _ in
+                let hold = ReplicaHold(client: client, workload: target.workload, session: session.id)
+                #expect(try await hold.hold() == nil, "at one replica: nothing to hold")
+                try await Self.patch(client, [.replace("/spec/replicas", 4)])
+                #expect(try await hold.hold() == 4)
+                let held = try await client.getRaw(.deployments, name: "shop")
+                #expect(held[path: "spec", "replicas"] == 1)
+                #expect(held[path: "metadata", "annotations", ClusterNames.requestedReplicasAnnotation] == "4")
+                let restored = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id, force: force)
+                #expect(restored.kept.contains("replicas set to 4 during the session (held at 1 while redirected): now 4"), "\(restored.kept)")
+                let after = try await client.getRaw(.deployments, name: "shop")
+                #expect(after[path: "spec", "replicas"] == 4, "force: \(force)")
+                #expect(after[path: "metadata", "annotations", ClusterNames.requestedReplicasAnnotation] == nil)
+            }
+        }
+    }
+
     /// `kubectl set env` / `set image` on the container that runs the agent: nothing is
     /// overwritten, the message says how to finish, and `--force` puts back the saved original.
     @Test func aChangeToTheAgentsContainerStopsTheRestoreUntilForced() async throws {

@@ -61,11 +61,12 @@ import Testing
             """)
         return [
             // Names
-            Row(name: "unknown service", arguments: connect("nope"), says: #"service "nope" not found in namespace "\#(fixtures.namespace)" (its services: api, bare, external, inventory, kubernetes, lonely, web)"#),
+            Row(name: "unknown service", arguments: connect("nope"), says: #"service "nope" not found in namespace "\#(fixtures.namespace)" (its services: api, bare, everything, external, inventory, kubernetes, lonely, web)"#),
             Row(name: "missing namespace", arguments: connect() + ["-n", "no-such-namespace"], says: #"namespace "no-such-namespace" not found"#),
             Row(name: "service without selector", arguments: connect("bare"), says: #"service "bare" in namespace "\#(fixtures.namespace)" has no selector"#),
             Row(name: "ExternalName service", arguments: connect("external"), says: "is an ExternalName service (another name for example.com)"),
             Row(name: "service selecting no pods", arguments: connect("lonely"), says: "selects no pods (selector app=nothing)"),
+            Row(name: "service selecting pods of three workloads", arguments: connect("everything"), says: "sends its traffic to pods of 3 workloads"),
             Row(name: "unknown container", arguments: connect("api", ["--container", "nope"]), says: #"has no container "nope" (its containers: api)"#),
             Row(name: "unknown command after --", arguments: connect("api", ["--", "no-such-command-xyz"]), says: "no-such-command-xyz: command not found in PATH"),
             // Flags
@@ -121,6 +122,7 @@ import Testing
             _ = try await client.createRaw(.services, ["metadata": ["name": "bare"], "spec": ["ports": [["port": 80]]]])
             _ = try await client.createRaw(.services, ["metadata": ["name": "external"], "spec": ["type": "ExternalName", "externalName": "example.com"]])
             _ = try await client.createRaw(.services, ["metadata": ["name": "lonely"], "spec": ["selector": ["app": "nothing"], "ports": [["port": 80]]]])
+            _ = try await client.createRaw(.services, ["metadata": ["name": "everything"], "spec": ["selector": ["app": "storefront"], "ports": [["port": 8080]]]])
             let scratch = NSTemporaryDirectory() + "kbridge-bad-input-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -122,6 +122,10 @@ import TunnelTesting
         try await withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }
 
+    @Test func aScaleDuringTheSessionIsHeldAtOneAndGivenBack() async throws {
+        try await withStorefront(ConnectScenarios.aScaleDuringTheSessionIsHeldAtOneAndGivenBack)
+    }
+
     @Test func foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks() async throws {
         try await withStorefront(ConnectScenarios.foreignClientsOnTheAgentsPortsGetNothingWhileTheSessionWorks)
     }

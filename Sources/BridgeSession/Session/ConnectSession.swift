@@ -109,10 +109,10 @@ public final class ConnectSession: Sendable {
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
         try advance(.recorded)
         let sessionGuard = SessionGuard(client: client, session: identity.id, namespace: target.workload.namespace)
-        // Once the guard exists its Lease is renewed until everything is given back (the take-over
-        // itself can take long: a bare Pod must be gone before it is created again); if the Lease
-        // turns out gone, the guard gave the workload back (this machine slept or lost the
-        // cluster): the session ends.
+        // Once the guard watches, the session's upkeep runs until everything is given back (the
+        // take-over itself can take long: a bare Pod must be gone before it is created again): it
+        // renews the Lease and keeps the guard and the single replica; when the guard gave the
+        // workload back (this machine slept or lost the cluster), the session ends.
         let ending = StopRequest()
         let renewal = Mutex<Task<Void, Never>?>(nil)
         let forward = Task {
@@ -122,9 +122,10 @@ public final class ConnectSession: Sendable {
             renewal.withLock { $0?.cancel() }
             forward.cancel()
         }
-        let renew = { @Sendable (originalDigest: String) in
-            let keeper = SessionGuardKeeper(
-                sessionGuard: sessionGuard, workload: target.workload, image: self.options.agentImage, ttl: self.options.ttl, originalDigest: originalDigest
+        let upkeep = { @Sendable (originalDigest: String) in
+            let keeper = SessionUpkeep(
+                sessionGuard: self.options.guarded ? sessionGuard : nil, session: identity.id, workload: target.workload,
+                image: self.options.agentImage, ttl: self.options.ttl, originalDigest: originalDigest
             ) { [report = self.report] warning in report(.init(.warning, warning)) }
             let task = Task {
                 if await keeper.run(client: self.client, logger: self.logger) == .gaveBack {
@@ -135,7 +136,7 @@ public final class ConnectSession: Sendable {
         }
         let takenOver: TakenOver
         do {
-            takenOver = try await takeOver(target, identity: identity, guard: sessionGuard, onGuarded: renew)
+            takenOver = try await takeOver(target, identity: identity, guard: sessionGuard, startUpkeep: upkeep)
         } catch {
             // What was taken so far (the record, perhaps the guard) is given back.
             let leftover = await giveBack(.failed, connection: nil, hostsFile: nil, workload: target.workload, session: identity.id, check: .unknown)
@@ -199,7 +200,7 @@ public final class ConnectSession: Sendable {
     /// Takes the workload over, saying so once it is known to be free; when a session of this
     /// machine whose process is gone still holds it, gives that back first.
     private func takeOver(
-        _ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard, onGuarded: @Sendable (String) -> Void
+        _ target: TakeoverTarget, identity: SessionIdentity, guard sessionGuard: SessionGuard, startUpkeep: @Sendable (String) -> Void
     ) async throws(SessionError) -> TakenOver {
         let takeover = WorkloadTakeover(client: client)
         if let holder = try await takeover.holder(of: target.workload) {
@@ -217,10 +218,11 @@ public final class ConnectSession: Sendable {
             try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
             try advance(.guardInstalled)
             try await sessionGuard.waitUntilWatching(timeout: options.timeout) { [report] line in report(.init(.progress, line)) }
-            onGuarded(prepared.originalDigest)
+            startUpkeep(prepared.originalDigest)
             report(.init(.progress, "session guarded: if its lease (renewed every \(max(options.ttl.components.seconds / 3, 1))s) lapses for \(options.ttl.components.seconds)s, the guard gives \(target.workload.name) back", fields: ["phase": "recorded", "session": .string(identity.id)]))
         } else {
             report(.init(.warning, "no guard (--no-guard): if this process is killed or this machine goes away, \(target.workload) stays redirected until `kbridge disconnect --service \(options.service)` or `kbridge clean`", fields: ["phase": "recorded", "session": .string(identity.id)]))
+            startUpkeep(prepared.originalDigest)
         }
         report(.init(.progress, "taking over \(target.workload): container \"\(target.container)\" runs the agent (\(options.agentImage))", fields: ["phase": "takeover", "session": .string(identity.id)]))
         let takenOver = try await takeover.apply(prepared, target: target, session: identity)

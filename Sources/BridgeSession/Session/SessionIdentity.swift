@@ -31,6 +31,9 @@ public enum ClusterNames {
     public static func session(_ id: String) -> String { "kbridge-session-\(id)" }
     /// On the workload: the original template (or pod) and replica count, as JSON.
     public static let originalAnnotation = "kbridge.dev/original"
+    /// On the workload: the replica count someone asked for during the session, held at one
+    /// while it is redirected (`ReplicaHold`) and given when the session ends.
+    public static let requestedReplicasAnnotation = "kbridge.dev/replicas-requested"
     /// On the agent pod and the session's Secret: the session id.
     public static let sessionLabel = "kbridge.dev/session"
     public static let managedByLabel = "app.kubernetes.io/managed-by"

@@ -1,30 +1,33 @@
 import KubernetesClient
 import Logging
 
-/// Keeps a session's guard on duty while the CLI lives: renews the Lease every third of its
-/// duration, so that the guard never acts while this process is alive and can reach the cluster,
-/// and checks at each renewal that the guard still watches.
+/// What a session does in the cluster while the CLI lives, every third of the Lease's duration:
 ///
-/// - The Lease is gone while the workload still runs this session's agent: someone deleted it
-///   (the guard deletes it only after giving the workload back). The Lease and guard are
-///   installed again.
-/// - The guard has not marked the Lease for `silenceLimit` (its Job was deleted, its pod
-///   crashes): what is missing is installed again, or the guard pod's reason is reported.
-/// - The Lease is gone and the workload no longer runs this session's agent: the guard gave it
-///   back (this machine slept or lost the cluster); the session ends.
-struct SessionGuardKeeper: Sendable {
+/// - renews the Lease, so that the guard never acts while this process is alive and can reach
+///   the cluster, and checks that the guard still watches:
+///   - the Lease is gone while the workload still runs this session's agent: someone deleted it
+///     (the guard deletes it only after giving the workload back); the Lease and guard are
+///     installed again;
+///   - the guard has not marked the Lease for `silenceLimit` (its Job was deleted, its pod
+///     crashes): what is missing is installed again, or the guard pod's reason is reported;
+///   - the Lease is gone and the workload no longer runs this session's agent: the guard gave it
+///     back (this machine slept or lost the cluster); the session ends;
+/// - holds the workload at one replica when someone scaled it (`ReplicaHold`), and says so.
+struct SessionUpkeep: Sendable {
     enum End: Equatable {
         case cancelled
         /// The guard gave the workload back.
         case gaveBack
     }
 
-    let sessionGuard: SessionGuard
+    /// The session's guard; nil for a session without one (`--no-guard`).
+    let sessionGuard: SessionGuard?
+    let session: String
     let workload: WorkloadReference
     let image: String
     let ttl: Duration
     let originalDigest: String
-    /// A warning for the person (what was found missing and put back, what cannot be).
+    /// A warning for the person (what was found missing and put back, what cannot be, a scale held).
     let warn: @Sendable (String) -> Void
 
     var interval: Duration { max(ttl / 3, .milliseconds(500)) }
@@ -32,10 +35,10 @@ struct SessionGuardKeeper: Sendable {
     var silenceLimit: Duration { max(ttl, interval * 3) }
 
     func run(client: KubernetesClient, logger: Logger) async -> End {
-        let leaseName = SessionGuard.leaseName(session: sessionGuard.session)
         var presence = GuardPresence(silenceLimit: silenceLimit)
         var failing = false
         var lastProblem: String?
+        let hold = ReplicaHold(client: client, workload: workload, session: session)
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
@@ -43,21 +46,28 @@ struct SessionGuardKeeper: Sendable {
                 return .cancelled
             }
             do {
-                if let lease = try await sessionGuard.renew() {
-                    if failing { logger.info("renewed lease \(leaseName) again") }
-                    failing = false
-                    guard !presence.observe(lease) else { continue }
-                    lastProblem = await repair(reason: "has not marked lease \(leaseName) for \(silenceLimit.components.seconds)s", lastProblem: lastProblem)
-                    presence = GuardPresence(silenceLimit: silenceLimit)
-                } else {
-                    let holder = try? await WorkloadTakeover(client: client).holder(of: workload)
-                    guard holder == sessionGuard.session else { return .gaveBack }
-                    lastProblem = await repair(reason: "lost its lease \(leaseName), which someone deleted", lastProblem: lastProblem)
-                    presence = GuardPresence(silenceLimit: silenceLimit)
+                if let sessionGuard {
+                    let leaseName = SessionGuard.leaseName(session: session)
+                    if let lease = try await sessionGuard.renew() {
+                        if failing { logger.info("renewed lease \(leaseName) again") }
+                        if !presence.observe(lease) {
+                            lastProblem = await repair(sessionGuard, reason: "has not marked lease \(leaseName) for \(silenceLimit.components.seconds)s", lastProblem: lastProblem)
+                            presence = GuardPresence(silenceLimit: silenceLimit)
+                        }
+                    } else {
+                        let holder = try? await WorkloadTakeover(client: client).holder(of: workload)
+                        guard holder == session else { return .gaveBack }
+                        lastProblem = await repair(sessionGuard, reason: "lost its lease \(leaseName), which someone deleted", lastProblem: lastProblem)
+                        presence = GuardPresence(silenceLimit: silenceLimit)
+                    }
                 }
+                if let requested = try await hold.hold() {
+                    warn("\(workload) was scaled to \(requested) during the session: held at 1 while it is redirected (every request must reach this machine's agent); it gets \(requested) replicas when the session ends")
+                }
+                failing = false
             } catch {
                 // The cluster is away: keep trying; the guard acts only once the Lease lapsed.
-                if !failing { logger.warning("cannot renew lease \(leaseName): \(error)") }
+                if !failing { logger.warning("cannot renew the session's lease or read \(workload): \(error)") }
                 failing = true
             }
         }
@@ -66,8 +76,8 @@ struct SessionGuardKeeper: Sendable {
 
     /// Installs again what of the guard is missing and says so; when nothing is, says why the
     /// guard's pod does not run (once per reason). Returns the problem reported.
-    private func repair(reason: String, lastProblem: String?) async -> String? {
-        let name = SessionGuard.guardName(session: sessionGuard.session)
+    private func repair(_ sessionGuard: SessionGuard, reason: String, lastProblem: String?) async -> String? {
+        let name = SessionGuard.guardName(session: session)
         do {
             let created = try await sessionGuard.createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
             if !created.isEmpty {

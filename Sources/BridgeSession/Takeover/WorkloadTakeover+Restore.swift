@@ -145,7 +145,6 @@ extension WorkloadTakeover {
         let currentReplicas = object[path: "spec", "replicas"]?.intValue
         if force || saved.agent == nil || saved.container == nil {
             if let template = saved.template { operations.append(.replace("/spec/template", template)) }
-            if let replicas = saved.replicas { operations.append(.add("/spec/replicas", .integer(Int64(replicas)))) }
         } else {
             let containers = current[path: "spec", "containers"]?.arrayValue ?? []
             guard let index = containers.firstIndex(where: { $0["name"]?.stringValue == saved.container }), let original = saved.originalContainer else {
@@ -161,13 +160,6 @@ extension WorkloadTakeover {
             } else if current[path: "metadata", "labels", ClusterNames.sessionLabel] != nil {
                 operations.append(.remove(label))
             }
-            if saved.scaled, let replicas = saved.replicas {
-                if currentReplicas == 1 {
-                    operations.append(.replace("/spec/replicas", .integer(Int64(replicas))))
-                } else if currentReplicas != replicas {
-                    kept.append("replicas changed to \(currentReplicas.map(String.init) ?? "none") during the session: kept (it had \(replicas) before)")
-                }
-            }
             var otherChanges = current
             otherChanges[path: "spec", "containers"] = nil
             var savedRest = saved.template ?? [:]
@@ -178,6 +170,20 @@ extension WorkloadTakeover {
             let savedOthers = (saved.template?[path: "spec", "containers"]?.arrayValue ?? []).filter { $0["name"]?.stringValue != saved.container }
             if otherChanges != savedRest || otherContainers != savedOthers {
                 kept.append("other changes to the pod template during the session: kept")
+            }
+        }
+        // Replicas: the count someone asked for during the session (held at one meanwhile:
+        // `ReplicaHold`), else the count kbridge lowered, unless someone changed it since.
+        let requestedPath = "/metadata/annotations/\(JSONPatchOperation.escape(ClusterNames.requestedReplicasAnnotation))"
+        if let requested = object[path: "metadata", "annotations", ClusterNames.requestedReplicasAnnotation]?.stringValue.flatMap(Int.init) {
+            operations.append(.add("/spec/replicas", .integer(Int64(requested))))
+            operations.append(.remove(requestedPath))
+            kept.append("replicas set to \(requested) during the session (held at 1 while redirected): now \(requested)")
+        } else if saved.scaled, let replicas = saved.replicas {
+            if currentReplicas == 1 {
+                operations.append(.replace("/spec/replicas", .integer(Int64(replicas))))
+            } else if currentReplicas != replicas {
+                kept.append("replicas changed to \(currentReplicas.map(String.init) ?? "none") during the session: kept (it had \(replicas) before)")
             }
         }
         let annotation = "/metadata/annotations/\(JSONPatchOperation.escape(ClusterNames.originalAnnotation))"

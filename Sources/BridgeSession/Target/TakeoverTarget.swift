@@ -51,6 +51,19 @@ public struct TargetResolver: Sendable {
         guard let pod = pods.first else { throw .serviceWithoutPods(service: name, namespace: namespace, selector: selectorText) }
         let podName = pod.metadata.nameOrEmpty
         let workload = try await owner(of: pod, namespace: namespace)
+        // Every selected pod must belong to that workload: redirecting one of several would leave
+        // part of the service's traffic on the others. (Pods of one controller are asked once.)
+        var workloads = [workload]
+        var seenControllers: Set<String> = [pod.metadata.ownerReferences?.first { $0.controller == true }.map { "\($0.kind)/\($0.name)" } ?? "Pod/\(podName)"]
+        for other in pods.dropFirst() {
+            let controller = other.metadata.ownerReferences?.first { $0.controller == true }.map { "\($0.kind)/\($0.name)" } ?? "Pod/\(other.metadata.nameOrEmpty)"
+            guard seenControllers.insert(controller).inserted else { continue }
+            let owner = try await self.owner(of: other, namespace: namespace)
+            if !workloads.contains(owner) { workloads.append(owner) }
+        }
+        guard workloads.count == 1 else {
+            throw .severalWorkloads(service: name, namespace: namespace, workloads: workloads.map(\.description))
+        }
 
         let containers = pod.spec.containers
         let index: Int

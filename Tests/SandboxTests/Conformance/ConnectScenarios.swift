@@ -1,3 +1,4 @@
+import BridgeSession
 import BridgeTunnel
 import Foundation
 import KubernetesClient
@@ -70,6 +71,27 @@ enum ConnectScenarios {
         try await storefront.expectUnchanged(since: clusterBefore)
         let after = try await session.kbridge(["status"])
         #expect(after.stdout.contains("no kbridge sessions"), "\(after.stdout)")
+    }
+
+    /// Someone scales the redirected workload during the session: it is held at one replica (one
+    /// agent pod carries the tunnel), the CLI says so, and the give-back gives the count asked for.
+    static func aScaleDuringTheSessionIsHeldAtOneAndGivenBack(_ storefront: Storefront) async throws {
+        let session = try await BackgroundSession.connect(storefront, service: "inventory")
+        _ = try await storefront.client.patchRaw(.deployments, name: "inventory", .merge(["spec": ["replicas": 3]]))
+        var seen: JSONValue?
+        let held = await TestSandbox.eventually(timeout: .seconds(60)) {
+            seen = try await storefront.client.getRaw(.deployments, name: "inventory")
+            return seen?[path: "spec", "replicas"] == 1 && seen?[path: "metadata", "annotations", ClusterNames.requestedReplicasAnnotation] == "3"
+        }
+        #expect(held, "held at one, the count asked for remembered: \(seen?[path: "spec"]?.jsonString ?? "")")
+        let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
+        #expect(disconnect.status == 0, "\(disconnect.stderr)")
+        let result = try await session.connect.value
+        #expect(result.stderr.contains("was scaled to 3 during the session: held at 1"), "the CLI said so: \(result.stderr)")
+        #expect(result.stderr.contains("replicas set to 3 during the session"), "the give-back names it: \(result.stderr)")
+        let after = try await storefront.client.getRaw(.deployments, name: "inventory")
+        #expect(after[path: "spec", "replicas"] == 3, "given back with the count asked for")
+        #expect(after[path: "metadata", "annotations", ClusterNames.requestedReplicasAnnotation] == nil)
     }
 
     static func servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints(_ storefront: Storefront) async throws {

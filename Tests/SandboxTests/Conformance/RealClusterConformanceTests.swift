@@ -18,6 +18,10 @@ struct RealClusterConformanceTests {
         try await RealCluster.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }
 
+    @Test func aScaleDuringTheSessionIsHeldAtOneAndGivenBack() async throws {
+        try await RealCluster.withStorefront(ConnectScenarios.aScaleDuringTheSessionIsHeldAtOneAndGivenBack)
+    }
+
     @Test func servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints() async throws {
         try await RealCluster.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
     }
