@@ -4,9 +4,9 @@ import NIOHTTP2
 /// How both ends of the tunnel set up HTTP/2, and the session secret both prove they hold
 /// (`TunnelHandshake`) before the first stream.
 ///
-/// The library's defaults are not enough for a tunnel (measured here: 3× slower, and stream 101
-/// waits silently behind the default limit of 100 concurrent streams), so windows, frame size,
-/// stream limit and write watermarks are raised (figures in bench/README.md).
+/// The library's defaults are not enough for a tunnel (slower, and streams beyond the default
+/// limit of concurrent streams wait silently), so windows, frame size, stream limit and write
+/// watermarks are raised (figures in bench/README.md).
 public struct TunnelConfiguration: Sendable {
     /// The secret of this session; it never travels, the handshake proves it.
     public var secret: String
@@ -18,8 +18,7 @@ public struct TunnelConfiguration: Sendable {
 
     /// What one stream may have in flight unacknowledged, and so what an end holds of a stream
     /// whose reader has stopped (`memoryBound`), chosen against the CLI's 60 MB target. NIO grants
-    /// more once half of it has been read, so about half of it is in flight per round trip
-    /// (measured across 20 ms: 93 MiB/s for one connection).
+    /// more once half of it has been read, so about half of it is in flight per round trip.
     public static let streamWindow = 4 << 20
     /// What all streams together may have in flight; two streams at full speed still each get
     /// their window. It bounds no memory: NIO grants the connection's window back as frames
@@ -27,7 +26,7 @@ public struct TunnelConfiguration: Sendable {
     public static let connectionWindow = 8 << 20
     /// Streams that may end abruptly (reset) each second before the library takes the peer for an
     /// attacker and closes the connection: far above any service's churn (each limiter keeps
-    /// room for this many timestamps: 800 KB).
+    /// room for this many timestamps).
     static let resetsPerSecond = 100_000
 
     public init(secret: String) {
@@ -45,7 +44,7 @@ public struct TunnelConfiguration: Sendable {
         http2.stream.outboundBufferSizeLowWatermark = 512 << 10
         // A reset stream is a tunnelled connection that ended abruptly: routine for a busy service.
         // The library's DoS limits (200 resets or "glitches" per 30 s, 32 remembered resets) would
-        // tear the whole tunnel down under that churn (measured: after ~330 quick connections),
+        // tear the whole tunnel down under that churn (bench/README.md),
         // and only the two authenticated ends of a session speak on this connection. The reset
         // and error limits are raised by rate, not by count: each limiter allocates room for its
         // whole count up front (a count of 2^30 reserved 8 GiB of address space per limiter,

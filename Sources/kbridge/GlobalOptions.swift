@@ -13,13 +13,19 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "The namespace (default: the context's namespace).")
     var namespace: String?
 
-    @Option(name: [.short, .long], help: "Output format: text, or json (one JSON event per line).")
-    var output: OutputFormat = .text
+    @OptionGroup var format: OutputOptions
+    var output: OutputFormat { format.output }
 
     /// A client for the chosen context.
     func client(logger: Logger) throws(KubernetesError) -> KubernetesClient {
         try KubernetesClient(kubeconfig: kubeconfig, context: context, namespace: namespace, logger: logger)
     }
+}
+
+/// How a command prints: every command takes it, once.
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Output format: text, or json (one JSON event per line).")
+    var output: OutputFormat = .text
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

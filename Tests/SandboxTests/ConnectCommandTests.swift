@@ -240,6 +240,7 @@ import TunnelTesting
             defer { local.stop() }
 
             await proxy.cut()
+            // The scenario: the API server away for three seconds (long enough to drop the tunnel).
             try await Task.sleep(for: .seconds(3))
 
             proxy.resume()

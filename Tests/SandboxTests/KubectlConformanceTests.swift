@@ -39,8 +39,9 @@ import Testing
             #expect(logs.status == 0, "\(logs.stderr)")
             #expect(logs.stdout.contains("web listening on 127."))
 
+            // Whether the watch starts before or after the scale, it shows the new pod: in its
+            // first list or as an event.
             let watch = Task { try await kubectl("get", "pods", "--watch", "--request-timeout=6s", timeout: .seconds(20)) }
-            try await Task.sleep(for: .seconds(1))
             let scale = try await kubectl("scale", "deployment/web", "--replicas=2")
             #expect(scale.status == 0, "\(scale.stderr)")
             let watched = try await watch.value

@@ -1,5 +1,6 @@
 import ChildProcesses
 import Foundation
+import LocalEndpoints
 
 /// What this machine remembers of a running session, so that `kbridge status` can list it and
 /// `kbridge disconnect` can end it (or, when its process is gone, give back what it changed).
@@ -73,6 +74,25 @@ public struct SessionRegistry: Sendable {
         return files.filter { $0.pathExtension == "json" && PrivateFile.isPrivate($0) }
             .compactMap { try? JSONDecoder().decode(SessionRecord.self, from: Data(contentsOf: $0)) }
             .sorted { $0.startedAt < $1.startedAt }
+    }
+
+    /// Asks a running session's process to end (SIGTERM, as Ctrl-C would: it gives back what it
+    /// holds) and waits up to `grace` for it; whether it ended.
+    public func stop(_ record: SessionRecord, grace: Duration = .seconds(120)) async -> Bool {
+        guard record.isRunning else { return true }
+        kill(record.pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while record.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return !record.isRunning
+    }
+
+    /// Drops what a session whose process is gone left on this machine (its hosts block and its
+    /// record) without giving anything back in the cluster: for a cluster that no longer exists.
+    public func forget(_ record: SessionRecord) throws(HostsFile.Failure) {
+        if let path = record.hostsFile { try HostsFile(path: path).remove(session: record.id) }
+        remove(record.id)
     }
 
     private func file(_ id: String) -> URL {

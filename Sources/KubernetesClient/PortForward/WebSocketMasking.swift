@@ -3,8 +3,8 @@ import NIOWebSocket
 
 /// The WebSocket masking operation (RFC 6455 §5.3), eight bytes at a time: XOR with the four-byte
 /// key repeated from the payload's first byte; masking and unmasking are the same operation.
-/// NIO's goes one byte at a time: measured at 13% of the CLI's CPU while it sent bulk data
-/// through a port-forward, and most of the sandbox's CPU per MiB a client sends through one.
+/// NIO's goes one byte at a time, a large share of the CPU of bulk data through a port-forward
+/// (bench/README.md).
 public enum WebSocketMasking {
     public static func apply(_ key: WebSocketMaskingKey, to bytes: UnsafeMutableRawBufferPointer) {
         var word: UInt64 = 0

@@ -4,8 +4,8 @@ import WSCore
 
 /// Unmasks each data frame a WebSocket server receives, eight bytes at a time
 /// (`WebSocketMasking`), before the frame is read; left to the library, NIO unmasks one byte at a
-/// time (the API server unmasks the client's frames, the kubelet the API server's): measured, this
-/// took the sandbox's CPU per MiB a client sends through a port-forward from 8.7 to 5.5 ms.
+/// time (the API server unmasks the client's frames, the kubelet the API server's), most of the
+/// sandbox's CPU per MiB a client sends through a port-forward (bench/README.md).
 /// Nothing is negotiated: it changes how a frame is read, not what is sent.
 struct FastUnmasking: WebSocketExtension {
     let name = "kbridge-fast-unmasking"

@@ -64,32 +64,26 @@ struct CleanCommand: AsyncParsableCommand {
             }
 
             // This machine: hosts-file blocks and records of sessions whose process is gone.
-            let hosts = HostsFile(path: hostsFile ?? "/etc/hosts")
-            let blocks = (try? hosts.sessions()) ?? []
-            for session in blocks where !running.contains(session) {
+            let local = LocalCleanup(registry: registry, hostsFile: HostsFile(path: hostsFile ?? "/etc/hosts"))
+            for leftover in local.leftovers(namespace: namespace) {
                 cleaned += 1
+                let (would, did, fields): (String, String, [String: JSONValue]) = switch leftover {
+                case .hostsBlock(let session, let path):
+                    ("would remove the block of session \(session) from \(path)", "removed the block of session \(session) from \(path)",
+                     ["session": .string(session), "hostsFile": .string(path)])
+                case .record(let record):
+                    ("would forget the record of session \(record.id) (pid \(record.pid) is gone)", "forgot the record of session \(record.id) (pid \(record.pid) is gone)",
+                     ["session": .string(record.id)])
+                }
                 if dryRun {
-                    console.result("would remove the block of session \(session) from \(hosts.path)", event: "leftover", fields: ["session": .string(session), "hostsFile": .string(hosts.path)])
+                    console.result(would, event: "leftover", fields: fields)
                     continue
                 }
                 do {
-                    try hosts.remove(session: session)
-                    console.result("removed the block of session \(session) from \(hosts.path)", event: "cleaned", fields: ["session": .string(session), "hostsFile": .string(hosts.path)])
+                    try local.clean(leftover)
+                    console.result(did, event: "cleaned", fields: fields)
                 } catch {
-                    failures.append("\(hosts.path): \(error)")
-                }
-            }
-            for record in registry.all() where !record.isRunning && (namespace == nil || record.workload.namespace == namespace) {
-                // Its cluster side was found above (or is gone): only the record is left.
-                if let path = record.hostsFile, path != hosts.path, (try? HostsFile(path: path).sessions().contains(record.id)) == true, !dryRun {
-                    try? HostsFile(path: path).remove(session: record.id)
-                }
-                cleaned += 1
-                if dryRun {
-                    console.result("would forget the record of session \(record.id) (pid \(record.pid) is gone)", event: "leftover", fields: ["session": .string(record.id)])
-                } else {
-                    registry.remove(record.id)
-                    console.result("forgot the record of session \(record.id) (pid \(record.pid) is gone)", event: "cleaned", fields: ["session": .string(record.id)])
+                    failures.append("session \(leftover.session): \(error)")
                 }
             }
             if cleaned == 0 {

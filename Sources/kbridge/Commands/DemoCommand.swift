@@ -26,15 +26,14 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The sample application's folder (default: samples/storefront of this repository).")
     var sample: String?
 
-    @Option(name: [.short, .long], help: "Output format: text or json (one event per line).")
-    var output: OutputFormat = .text
+    @OptionGroup var format: OutputOptions
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     func run() async throws {
-        let console = Console(format: output)
+        let console = Console(format: format.output)
         let logger = DiagnosticLog.logger(command: "demo")
         try await reportingErrors(console) {
             let sampleFolder = try locateSample()
@@ -130,7 +129,7 @@ struct DemoCommand: AsyncParsableCommand {
         let (events, eventSink) = AsyncStream<SessionEvent>.makeStream()
         let stop = StopRequest()
         let session = ConnectSession(client: client, options: options, logger: logger) { event in
-            if event.kind != .progress || output == .json { console.event(event) } else { console.step("   \(event.message)") }
+            if event.kind != .progress || format.output == .json { console.event(event) } else { console.step("   \(event.message)") }
             eventSink.yield(event)
         }
         let running = Task { () async -> Result<Int32, SessionError> in

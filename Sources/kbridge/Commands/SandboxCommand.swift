@@ -43,11 +43,10 @@ struct SandboxUp: AsyncParsableCommand {
     @Option(help: "Milliseconds by which the API server's port-forward relay delays every message, both ways: a far cluster, for benchmarks.")
     var portForwardDelay: Int = 0
 
-    @Option(name: [.short, .long], help: "Output format: text or json.")
-    var output: OutputFormat = .text
+    @OptionGroup var format: OutputOptions
 
     func run() async throws {
-        let console = Console(format: output)
+        let console = Console(format: format.output)
         let images = imageFiles.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         try await reportingErrors(console) {
             if detach {
@@ -107,11 +106,10 @@ struct SandboxDown: AsyncParsableCommand {
 
     @OptionGroup var directory: SandboxDirectoryOption
 
-    @Option(name: [.short, .long], help: "Output format: text or json.")
-    var output: OutputFormat = .text
+    @OptionGroup var format: OutputOptions
 
     func run() async throws {
-        let console = Console(format: output)
+        let console = Console(format: format.output)
         try await reportingErrors(console) {
             try await SandboxDaemon.stop(directory: directory.url)
             console.result("sandbox in \(directory.url.path) stopped", event: "sandbox-stopped", fields: ["dir": .string(directory.url.path)])
@@ -124,11 +122,10 @@ struct SandboxStatus: AsyncParsableCommand {
 
     @OptionGroup var directory: SandboxDirectoryOption
 
-    @Option(name: [.short, .long], help: "Output format: text or json.")
-    var output: OutputFormat = .text
+    @OptionGroup var format: OutputOptions
 
     func run() async throws {
-        let console = Console(format: output)
+        let console = Console(format: format.output)
         guard let state = SandboxDaemon.running(in: directory.url) else {
             console.result("no sandbox is running in \(directory.url.path)", event: "sandbox-status", fields: ["running": false, "dir": .string(directory.url.path)])
             throw ExitCode(3)

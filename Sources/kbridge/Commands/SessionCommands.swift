@@ -9,13 +9,12 @@ import Logging
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "List the sessions this machine holds.")
 
-    @Option(name: [.short, .long], help: "Output format: text, or json (one JSON event per line).")
-    var output: OutputFormat = .text
+    @OptionGroup var format: OutputOptions
 
     func run() async throws {
-        let console = Console(format: output)
+        let console = Console(format: format.output)
         let records = SessionRegistry().all()
-        switch output {
+        switch format.output {
         case .text:
             guard !records.isEmpty else {
                 console.result("no kbridge sessions on this machine", event: "sessions", fields: [:])
@@ -100,16 +99,12 @@ struct DisconnectCommand: AsyncParsableCommand {
     private func end(_ record: SessionRecord, registry: SessionRegistry, console: Console, logger: Logger) async throws {
         if record.isRunning {
             console.step("ending session \(record.id) (service \"\(record.service)\", pid \(record.pid))")
-            kill(record.pid, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(120)
-            while record.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            guard !record.isRunning else { throw Failure(description: "session \(record.id) (pid \(record.pid)) did not end within 120s") }
+            guard await registry.stop(record) else { throw Failure(description: "session \(record.id) (pid \(record.pid)) did not end within 120s") }
         }
         if registry.all().contains(where: { $0.id == record.id }) {
             // Its process is gone without giving back.
             if forget {
-                if let path = record.hostsFile { try HostsFile(path: path).remove(session: record.id) }
-                registry.remove(record.id)
+                try registry.forget(record)
                 console.result("session \(record.id) forgotten: \(record.workload) is left as it is", event: "forgotten", fields: ["session": .string(record.id)])
                 return
             }
