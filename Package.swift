@@ -148,7 +148,12 @@ let package = Package(
         .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "KubernetesClient", "SandboxTesting"]),
         .testTarget(
             name: "KubernetesClientTests",
-            dependencies: ["KubernetesClient", "SandboxTesting"],
+            dependencies: [
+                "KubernetesClient", "SandboxTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
