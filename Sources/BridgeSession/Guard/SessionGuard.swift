@@ -8,7 +8,7 @@ import KubernetesClient
 /// The guard counts only once it has proven it runs: it marks the Lease
 /// (`aliveAnnotation`) when it watches, and again every `markInterval(ttl:)`.
 /// `waitUntilWatching` waits for the first mark (or says why the guard's pod cannot start);
-/// `SessionGuardKeeper` notices when the marks stop, or the Lease or Job is deleted, and installs
+/// `SessionUpkeep` notices when the marks stop, or the Lease or Job is deleted, and installs
 /// what is missing again (`install` creates only what is not there).
 ///
 /// The Job runs as a ServiceAccount of its own with a Role that names the one workload, the

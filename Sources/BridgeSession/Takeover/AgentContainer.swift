@@ -22,7 +22,7 @@ public struct AgentPorts: Sendable, Hashable, Codable {
 /// agent cannot answer (the app's probes). The agent gets no probe of its own: a probe's first
 /// try comes before the agent listens and the next a period later (a second at least), which
 /// would be most of `connect`'s time; the pod is ready once the agent runs, and the CLI dials
-/// again while the agent starts listening (`ConnectSession.openTunnel`). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session secret
+/// again while the agent starts listening (`TunnelKeeper.openFirst`). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session secret
 /// from the session's Secret.
 public enum AgentContainer {
     public static func build(

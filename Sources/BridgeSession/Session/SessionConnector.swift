@@ -1,0 +1,91 @@
+import Foundation
+import KubernetesClient
+import LocalEndpoints
+
+/// What is up while a session is connected.
+struct SessionConnection: Sendable {
+    /// The agent's pod as it was when the tunnel opened.
+    var agentPod: Pod
+    var identity: SessionIdentity
+    var agentPorts: AgentPorts
+    var tunnel: SessionTunnel
+    var outbound: OutboundEndpoints
+    var environment: [String: String]
+    var hostsOriginal: String?
+    var hostsFile: HostsFile?
+}
+
+/// Connects a taken-over workload to this machine: waits for the agent pod and for the service to
+/// send its traffic to it only, opens the tunnel, reads the pod's environment, gives the
+/// cluster's services addresses of this machine, writes the hosts file and the env file.
+struct SessionConnector: Sendable {
+    let context: SessionContext
+
+    func run(target: TakeoverTarget, identity: SessionIdentity, takenOver: TakenOver, hostsFile: HostsFile?) async throws(SessionError) -> SessionConnection {
+        let (client, options, report) = (context.client, context.options, context.report)
+        let watch = AgentPodWatch(client: client)
+        let pod = try await watch.waitUntilReady(
+            workload: target.workload, session: identity.id, container: target.container, image: options.agentImage, timeout: options.timeout
+        ) { line in report(.init(.progress, line)) }
+        let podName = pod.metadata.nameOrEmpty
+        let podIP = pod.status?.podIP ?? ""
+        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["phase": "agentReady"]))
+        if await !watch.waitForEndpoints(service: target.service, agentIP: podIP, timeout: .seconds(60)) {
+            report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
+        }
+
+        report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)", fields: ["phase": "endpoints"]))
+        let tunnel = try await TunnelKeeper(context: context).openFirst(pod: podName, ports: takenOver.agentPorts, secret: identity.secret)
+        try context.advance(.tunnelOpened)
+        report(.init(.progress, "tunnel open: the agent proved it holds the session secret", fields: ["phase": "tunnel"]))
+        do {
+            let podEnvironment = try await tunnel.environment()
+            report(.init(.progress, "read the pod's environment (\(podEnvironment.count) variables)", fields: ["phase": "environment"]))
+            let services: [Service]
+            let backends: ServiceEndpointsReader.Answer
+            do {
+                services = try await client.list(Service.self, namespace: options.namespace)
+                let headless = services.filter(\.spec.isHeadless)
+                backends = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: headless, namespace: options.namespace)
+            } catch {
+                throw SessionError.cluster(error)
+            }
+            let outbound: OutboundEndpoints
+            do {
+                outbound = try await OutboundEndpoints.open(services: services, readyAddresses: backends.readyAddresses, range: options.loopbackRange)
+            } catch {
+                throw SessionError.localEndpoints(error.description)
+            }
+            report(.init(.progress, "\(outbound.entries.count) services have an address of this machine, listened on at their ports", fields: ["phase": "listeners"]))
+            for moved in outbound.movedPorts {
+                report(.init(.warning, "no right to listen on port \(moved.port) for service \"\(moved.service)\": it is served on port \(moved.localPort) of its address, which its *_SERVICE_PORT variables give"))
+            }
+            var hostsOriginal: String?
+            if let hostsFile {
+                do {
+                    hostsOriginal = try hostsFile.install(session: identity.id, entries: outbound.hostsEntries)
+                } catch {
+                    await outbound.close()
+                    throw SessionError.localEndpoints(error.description)
+                }
+                try context.advance(.hostsWritten)
+                report(.init(.progress, "wrote \(outbound.entries.count) service names into \(hostsFile.path)"))
+            }
+            let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound)
+            if let envFile = options.envFile {
+                do {
+                    try PrivateFile.write(Data(DotenvFile.render(environment).utf8), to: URL(fileURLWithPath: envFile))
+                } catch {
+                    throw SessionError.localEndpoints("--env-file: \(error)")
+                }
+            }
+            return SessionConnection(agentPod: pod, identity: identity, agentPorts: takenOver.agentPorts, tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
+        } catch let error as SessionError {
+            await tunnel.close()
+            throw error
+        } catch {
+            await tunnel.close()
+            throw .tunnelLost(detail: "\(error)")
+        }
+    }
+}
