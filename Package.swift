@@ -120,17 +120,20 @@ let package = Package(
             name: "kbridge",
             dependencies: [
                 "KubernetesClient", "BridgeSession", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
-                "Sandbox",
+                "Sandbox", "SandboxTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "SandboxTesting",
-            dependencies: ["Sandbox", "KubernetesClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Sandbox", "KubernetesClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
         ),
         .target(name: "TunnelTesting", dependencies: ["BridgeTunnel", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(

@@ -23,7 +23,7 @@ import Testing
                 ]]],
             ])
             #expect(await TestSandbox.eventually { try await client.get(Pod.self, name: "agent").isReady })
-            let inventoryReady = await TestSandbox.eventually(timeout: .seconds(90)) { try await Storefront.hasReadyEndpoint(client, service: "inventory") }
+            let inventoryReady = await TestSandbox.eventually(timeout: .seconds(90)) { try await StorefrontSample(client: client).hasReadyEndpoint(service: "inventory") }
             #expect(inventoryReady, "the inventory service has a ready endpoint")
             let inventory = try #require(try await client.get(Service.self, name: "inventory").spec.clusterIP)
 

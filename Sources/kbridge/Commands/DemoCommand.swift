@@ -1,13 +1,12 @@
 import ArgumentParser
-import AsyncHTTPClient
 import BridgeSession
 import ChildProcesses
 import Foundation
 import KubernetesClient
 import LocalEndpoints
 import Logging
-import NIOFoundationCompat
 import Sandbox
+import SandboxTesting
 
 /// The README's main command: the whole story on the embedded sandbox, each step printed.
 struct DemoCommand: AsyncParsableCommand {
@@ -78,31 +77,24 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Steps 2–4: the sample deployed and answering through its front.
     private func deploy(sampleFolder: URL, client: KubernetesClient, kubeconfig: String, console: Console) async throws {
-        let objects = try Manifest.objects(at: sampleFolder.appendingPathComponent("k8s").path)
+        let sample = StorefrontSample(client: client)
+        let manifests = sampleFolder.appendingPathComponent("k8s").path
+        let objects = try Manifest.objects(at: manifests)
         console.step("2. deploying the sample: \(objects.map { "\($0.type.kind.lowercased())/\($0.name)" }.joined(separator: ", "))", event: "step", fields: ["step": "deploy"])
-        for object in objects { try await client.createRaw(object.type, object.body) }
-
-        let deployments = objects.filter { $0.type == .deployments }.map(\.name)
-        console.step("3. waiting for deployments \(deployments.joined(separator: ", ")) to be available", event: "step", fields: ["step": "wait"])
-        let deadline = ContinuousClock.now + .seconds(90)
-        var pending = Set(deployments)
-        while !pending.isEmpty {
-            for name in pending {
-                let deployment = try await client.get(Deployment.self, name: name)
-                if deployment.status?.conditions?.contains(where: { $0.type == "Available" && $0.status == "True" }) == true {
-                    pending.remove(name)
-                    console.step("   \(name) is available")
-                }
-            }
-            guard ContinuousClock.now < deadline else { throw Failure(description: "deployments \(pending.sorted().joined(separator: ", ")) were not available after 90s; see kubectl --kubeconfig \(kubeconfig) get pods") }
-            if !pending.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+        try await sample.deploy(manifests: manifests)
+        console.step("3. waiting for services \(StorefrontSample.services.joined(separator: ", ")) to have ready pods", event: "step", fields: ["step": "wait"])
+        do {
+            try await sample.waitUntilAnswering { console.step("   \($0)") }
+        } catch {
+            throw Failure(description: "\(error); see kubectl --kubeconfig \(kubeconfig) get pods")
         }
-        let body = try await askFront(client: client, step: "4. asking the front service", stepName: "request", console: console)
-        guard body[path: "api", "version"]?.stringValue == "1" else { throw Failure(description: "the cluster's api did not answer: \(body.jsonString)") }
+        let answer = try await askFront(sample, step: "4. asking the front service", stepName: "request", console: console)
+        guard answer.apiVersion == "1" else { throw Failure(description: "the cluster's api did not answer: \(answer.json.jsonString)") }
     }
 
     /// Steps 5–8: `api` redirected to a local process, and given back.
     private func redirect(sampleFolder: URL, directory: URL, client: KubernetesClient, console: Console, logger: Logger) async throws {
+        let sample = StorefrontSample(client: client)
         let localPort = try await Self.freePort()
         let localLog = directory.appendingPathComponent("local-api.log").path
         var options = ConnectSession.Options(service: "api", namespace: client.defaultNamespace, localPort: localPort)
@@ -153,9 +145,9 @@ struct DemoCommand: AsyncParsableCommand {
             guard await Self.waitForListener(port: localPort, timeout: .seconds(30)) else {
                 throw Failure(description: "the local api did not listen on port \(localPort); see \(localLog)")
             }
-            let local = try await askFront(client: client, step: "6. asking the front service again", stepName: "request-redirected", console: console)
-            guard local[path: "api", "version"]?.stringValue == "local", local[path: "api", "inventory", "service"]?.stringValue == "inventory" else {
-                throw Failure(description: "the answer did not come from the local api calling the cluster's inventory: \(local.jsonString)")
+            let local = try await askFront(sample, step: "6. asking the front service again", stepName: "request-redirected", console: console)
+            guard local.apiVersion == "local" else {
+                throw Failure(description: "the answer did not come from the local api calling the cluster's inventory: \(local.json.jsonString)")
             }
             console.step("   the local api answered, and reached the inventory in the cluster by \(byName ? "name" : "its service variables")")
         } catch {
@@ -176,12 +168,12 @@ struct DemoCommand: AsyncParsableCommand {
         while true {
             let answer: String
             do {
-                let body = try await askFront(client: client, step: nil, stepName: nil, console: console)
-                if body[path: "api", "version"]?.stringValue == "1" {
-                    console.step("8. the front service answers from the cluster's api again", event: "step", fields: ["step": "restored", "answer": body])
+                let body = try await askFront(sample, step: nil, stepName: nil, console: console)
+                if body.apiVersion == "1" {
+                    console.step("8. the front service answers from the cluster's api again", event: "step", fields: ["step": "restored", "answer": body.json])
                     return
                 }
-                answer = body.jsonString
+                answer = body.json.jsonString
             } catch {
                 answer = String(describing: error)
             }
@@ -190,31 +182,24 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// One request through the front service, with the routing header; its JSON answer.
-    private func askFront(client: KubernetesClient, step: String?, stepName: String?, console: Console) async throws -> JSONValue {
-        let front = try await client.get(Service.self, name: "web")
-        guard let address = front.spec.clusterIP, let port = front.spec.ports?.first?.port else { throw Failure(description: "the web service has no cluster IP") }
-        let url = "http://\(address):\(port)/"
+    /// One request through the front service, with the routing header: its answer, which must
+    /// have gone through web, the api and the inventory.
+    private func askFront(_ sample: StorefrontSample, step: String?, stepName: String?, console: Console) async throws -> StorefrontSample.Answer {
         if let step, let stepName {
+            let url = try await sample.frontURL()
             console.step("\(step) at \(url) (header kubernetes-route-as: demo)", event: "step", fields: ["step": .string(stepName), "url": .string(url)])
         }
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "kubernetes-route-as", value: "demo")
-        // Each question on a new connection: a kept-alive one would skip the cluster's new routing.
-        request.headers.add(name: "connection", value: "close")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let body = try JSONValue.parse(Data(buffer: try await response.body.collect(upTo: 1 << 20)))
-        let hops = [body["service"], body[path: "api", "service"], body[path: "api", "inventory", "service"]].compactMap { $0?.stringValue }
-        guard response.status == .ok, hops == ["web", "api", "inventory"] else {
-            throw Failure(description: "the answer did not go through web, api and inventory: \(response.status.code) \(body.jsonString)")
+        let answer = try await sample.ask(headers: [("kubernetes-route-as", "demo")]).get()
+        guard answer.wentThroughEveryService else {
+            throw Failure(description: "the answer did not go through \(StorefrontSample.services.joined(separator: ", ")): \(answer.status) \(answer.json.jsonString)")
         }
         if step != nil {
             console.step(
-                "   answered by \(hops.joined(separator: " → ")) (api version \(body[path: "api", "version"]?.stringValue ?? "?")): \"\(body["greeting"]?.stringValue ?? "")\", \(body[path: "api", "inventory", "items"]?.arrayValue?.count ?? 0) items in stock",
-                event: "answer", fields: ["answer": body]
+                "   answered by \(answer.hops.joined(separator: " → ")) (api version \(answer.apiVersion ?? "?")): \"\(answer.json["greeting"]?.stringValue ?? "")\", \(answer.json[path: "api", "inventory", "items"]?.arrayValue?.count ?? 0) items in stock",
+                event: "answer", fields: ["answer": answer.json]
             )
         }
-        return body
+        return answer
     }
 
     /// Whether the local process can get a private hosts file: root, with `unshare` installed.

@@ -30,7 +30,7 @@ enum GuardScenarios {
     /// after the kill the cluster was as before.
     static func killedAt(_ step: String, service: String, kind: WorkloadReference.Kind, storefront: Storefront) async throws -> Duration? {
         // The workload given back at the previous step runs again (a real kubelet takes a while).
-        let running = await TestSandbox.eventually(timeout: .seconds(120)) { try await Storefront.hasReadyEndpoint(storefront.client, service: service) }
+        let running = await TestSandbox.eventually(timeout: .seconds(120)) { try await storefront.sample.hasReadyEndpoint(service: service) }
         try #require(running, "\(kind.rawValue) \(service) has a ready pod before the kill at \(step)")
         let before = try await GuardWorkloads.state(storefront, service: service, kind: kind)
         let hosts = try Storefront.hostsCopy()
@@ -229,7 +229,7 @@ enum GuardWorkloads {
                 "metadata": ["name": .string(name)],
                 "spec": ["selector": ["app": "storefront", "component": .string(name)], "ports": [["name": "http", "port": 8080, "targetPort": 8080]]],
             ])
-            let ready = await TestSandbox.eventually(timeout: .seconds(120)) { try await Storefront.hasReadyEndpoint(client, service: name) }
+            let ready = await TestSandbox.eventually(timeout: .seconds(120)) { try await StorefrontSample(client: client).hasReadyEndpoint(service: name) }
             try #require(ready, "\(kind.rawValue) \(name) has a ready pod")
             return name
         }

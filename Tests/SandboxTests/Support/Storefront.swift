@@ -1,9 +1,7 @@
-import AsyncHTTPClient
 import BridgeSession
 import BridgeTunnel
 import Foundation
 import KubernetesClient
-import NIOFoundationCompat
 import SandboxTesting
 import Synchronization
 import Testing
@@ -24,48 +22,22 @@ struct Storefront {
     let client: KubernetesClient
     var namespace: String { client.defaultNamespace }
 
+    /// The sample's steps (deploy, wait, ask the front), shared with `kbridge demo`.
+    var sample: StorefrontSample { StorefrontSample(client: client) }
+
     /// Deploys the storefront in the namespace of the kubeconfig's context and waits until each
     /// service has a ready pod.
     static func deploy(kubeconfig: String) async throws -> Storefront {
-        let client = try KubernetesClient(kubeconfig: kubeconfig)
-        for object in try Manifest.objects(at: Tools.storefrontManifests) { try await client.createRaw(object.type, object.body) }
+        try await StorefrontSample(client: try KubernetesClient(kubeconfig: kubeconfig)).deploy(manifests: Tools.storefrontManifests)
         return try await waitUntilAnswering(kubeconfig: kubeconfig)
     }
 
     /// The storefront already deployed in the namespace of the kubeconfig's context, once each
     /// service has a ready pod and the front answers.
     static func waitUntilAnswering(kubeconfig: String) async throws -> Storefront {
-        let client = try KubernetesClient(kubeconfig: kubeconfig)
-        for name in ["web", "api", "inventory"] {
-            let ready = await TestSandbox.eventually(timeout: .seconds(90)) { try await hasReadyEndpoint(client, service: name) }
-            try #require(ready, "service \(name) has a ready endpoint")
-        }
-        let storefront = Storefront(kubeconfigPath: kubeconfig, client: client)
-        // Ready endpoints reach a real kube-proxy's rules a moment later (seen over a minute on a busy
-        // CI machine); the whole chain answers once the front reaches the api through its service too.
-        var lastFailure = ""
-        let answering = await TestSandbox.eventually(timeout: .seconds(180)) {
-            switch await storefront.frontAnswer() {
-            case .success(let answer) where answer[path: "api", "version"] != nil:
-                return true
-            case .success(let answer):
-                lastFailure = "the front answered without the api's version: \(answer.jsonString.prefix(300))"
-                return false
-            case .failure(let failure):
-                lastFailure = failure.reason
-                return false
-            }
-        }
-        let pods = answering ? "" : await storefront.podSummary()
-        try #require(answering, "the front service answers through the api (last attempt: \(lastFailure); pods: \(pods))")
+        let storefront = Storefront(kubeconfigPath: kubeconfig, client: try KubernetesClient(kubeconfig: kubeconfig))
+        try await storefront.sample.waitUntilAnswering()
         return storefront
-    }
-
-    /// Whether a service of the client's namespace sends its traffic to at least one ready pod.
-    static func hasReadyEndpoint(_ client: KubernetesClient, service name: String) async throws -> Bool {
-        let service = try await client.get(Service.self, name: name)
-        let answer = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: [service], namespace: client.defaultNamespace)
-        return answer.readyAddresses[name]?.isEmpty == false
     }
 
     /// The image map that makes the default agent image the built `kbridge-agent`.
@@ -128,43 +100,7 @@ struct Storefront {
 
     /// One GET through the front service; the JSON answer, or nil when it did not answer.
     func askFront() async -> JSONValue? {
-        try? await frontAnswer().get()
-    }
-
-    struct FrontFailure: Error {
-        var reason: String
-    }
-
-    /// One GET through the front service: its JSON answer, or why there was none.
-    func frontAnswer() async -> Result<JSONValue, FrontFailure> {
-        let address: String
-        do {
-            guard let clusterIP = try await client.get(Service.self, name: "web").spec.clusterIP else { return .failure(FrontFailure(reason: "web has no cluster IP")) }
-            address = clusterIP
-        } catch {
-            return .failure(FrontFailure(reason: "reading service web: \(error)"))
-        }
-        do {
-            // A new connection each time: a request sent before kube-proxy's rules exist can reach
-            // whatever else routes the address (on CI machines a proxy answering 404), and a
-            // kept-alive connection would keep going there after the rules are in place.
-            var request = HTTPClientRequest(url: "http://\(address):8080/")
-            request.headers.add(name: "connection", value: "close")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            guard let answer = try? JSONValue.parse(Data(buffer: body)) else {
-                return .failure(FrontFailure(reason: "\(address):8080 answered \(response.status.code) with no JSON: \(String(buffer: body).prefix(200))"))
-            }
-            return .success(answer)
-        } catch {
-            return .failure(FrontFailure(reason: "GET http://\(address):8080/: \(error)"))
-        }
-    }
-
-    /// Each pod of the namespace with its phase, readiness and IP, for failure messages.
-    func podSummary() async -> String {
-        guard let pods = try? await client.list(Pod.self) else { return "cannot list pods" }
-        return pods.map { "\($0.metadata.name ?? "?") \($0.status?.phase ?? "?") ready=\($0.isReady) \($0.status?.podIP ?? "-")" }.joined(separator: ", ")
+        try? await sample.ask().get().json
     }
 
     /// A copy of this machine's hosts file for a test to hand to `--hosts-file`.
