@@ -40,7 +40,7 @@ import Testing
             #expect(failure?.description.contains(folder.path) == true, "the hosts file is named: \(String(describing: failure))")
             #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == before, "the workload is given back")
             await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.secrets, name: session.secretName) }
-            await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.leases, name: SessionGuard.leaseName(session: session.id)) }
+            await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.leases, name: ClusterNames.session(session.id)) }
             #expect(registry.all().map(\.id) == [session.id], "the record stays for kbridge clean to find the block")
         }
     }

@@ -59,7 +59,7 @@ import Testing
                 for _ in 0..<10 {
                     try await Task.sleep(for: .milliseconds(500))
                     let lease = try await sessionGuard.renew()
-                    marks.formUnion([lease?[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue].compactMap { $0 })
+                    marks.formUnion([lease?[path: "metadata", "annotations", ClusterNames.aliveAnnotation]?.stringValue].compactMap { $0 })
                     let now = try await client.getRaw(.deployments, name: "shop")
                     heldThroughout = heldThroughout && now[path: "metadata", "annotations", ClusterNames.originalAnnotation] != nil
                 }
@@ -71,7 +71,7 @@ import Testing
             #expect(marks.count >= 2 && marks.allSatisfy { $0.hasPrefix("guard-pod ") }, "the watching guard marks the Lease, again and again: \(marks)")
             #expect(outcome == .gaveBack(kept: []))
             #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == before)
-            await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.leases, name: SessionGuard.leaseName(session: session.id)) }
+            await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.leases, name: ClusterNames.session(session.id)) }
             await #expect(throws: KubernetesError.self) { _ = try await client.getRaw(.secrets, name: session.secretName) }
 
             // A session that ended cleanly removed its Lease: the watch ends without touching anything.
@@ -100,7 +100,7 @@ import Testing
                 Issue.record("expected guardNotRunning, got \(String(describing: waited))")
                 return
             }
-            #expect(pod?.hasPrefix(SessionGuard.guardName(session: sessionGuard.session)) == true)
+            #expect(pod?.hasPrefix(ClusterNames.guardName(sessionGuard.session)) == true)
             #expect(reason.contains("ErrImagePull") || reason.contains("ImagePullBackOff"), "\(reason)")
             #expect(waited?.description.contains("--no-guard") == true)
             try await sessionGuard.remove()
@@ -114,7 +114,7 @@ import Testing
             let client = try sandbox.client()
             let workload = WorkloadReference(kind: .deployment, name: "shop", namespace: "default")
             let sessionGuard = SessionGuard(client: client, session: SessionIdentity.generate().id, namespace: "default")
-            let name = SessionGuard.guardName(session: sessionGuard.session)
+            let name = ClusterNames.guardName(sessionGuard.session)
             try await sessionGuard.install(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
             #expect(try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest).isEmpty)
 
@@ -122,11 +122,11 @@ import Testing
             let job = try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
             #expect(job == ["job \(name)"])
 
-            try await client.delete(.leases, name: SessionGuard.leaseName(session: sessionGuard.session))
+            try await client.delete(.leases, name: ClusterNames.session(sessionGuard.session))
             let all = try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
             #expect(all.count == 5, "\(all)")
-            let lease = try await client.getRaw(.leases, name: SessionGuard.leaseName(session: sessionGuard.session))
-            #expect(lease[path: "metadata", "annotations", SessionGuard.digestAnnotation]?.stringValue == Self.digest)
+            let lease = try await client.getRaw(.leases, name: ClusterNames.session(sessionGuard.session))
+            #expect(lease[path: "metadata", "annotations", ClusterNames.digestAnnotation]?.stringValue == Self.digest)
             for type in [ResourceType.serviceAccounts, .roles, .roleBindings, .jobs] {
                 let part = try await client.getRaw(type, name: name)
                 #expect(part[path: "metadata", "ownerReferences"]?.arrayValue?.first?["uid"] == lease[path: "metadata", "uid"], "\(type.name) is owned by the new Lease")
@@ -139,7 +139,7 @@ import Testing
     @Test func theGuardIsTakenForGoneOnlyOnceItsMarkStopsChanging() {
         let start = ContinuousClock.now
         var presence = GuardPresence(silenceLimit: .seconds(30), now: start)
-        let marked = { (value: String) -> JSONValue in ["metadata": ["annotations": [SessionGuard.aliveAnnotation: .string(value)]]] }
+        let marked = { (value: String) -> JSONValue in ["metadata": ["annotations": [ClusterNames.aliveAnnotation: .string(value)]]] }
         let seen = [
             presence.observe(marked("pod 1"), now: start + .seconds(10)),
             presence.observe(marked("pod 2"), now: start + .seconds(35)),

@@ -508,7 +508,7 @@ struct LocalHolder {
             #expect(clean.status == 0, "\(clean.stderr)")
             #expect(clean.stdout.contains("gave back session \(gone.id)"), "\(clean.stdout)")
             #expect(try await GuardWorkloads.state(storefront, service: "api", kind: .deployment) == before)
-            #expect(try await client.getRaw(.leases, name: SessionGuard.leaseName(session: live.id), namespace: "elsewhere")["spec"] != nil)
+            #expect(try await client.getRaw(.leases, name: ClusterNames.session(live.id), namespace: "elsewhere")["spec"] != nil)
 
             let again = try await Tools.run(Tools.kbridge, ["clean", "--kubeconfig", storefront.kubeconfigPath, "-A", "--hosts-file", try Storefront.hostsCopy().path], environment: ["TMPDIR": records])
             #expect(again.stdout.contains("nothing to clean"), "\(again.stdout)\(again.stderr)")

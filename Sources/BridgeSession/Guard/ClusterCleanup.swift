@@ -21,8 +21,8 @@ public struct ClusterCleanup: Sendable {
         public var summary: String {
             var parts = workloads.map(\.description)
             if secret { parts.append("Secret \(ClusterNames.session(session))") }
-            if lease { parts.append("Lease \(SessionGuard.leaseName(session: session))") }
-            if guardJob { parts.append("Job \(SessionGuard.guardName(session: session))") }
+            if lease { parts.append("Lease \(ClusterNames.session(session))") }
+            if guardJob { parts.append("Job \(ClusterNames.guardName(session))") }
             return parts.joined(separator: ", ")
         }
     }

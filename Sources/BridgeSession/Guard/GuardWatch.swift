@@ -36,7 +36,7 @@ public struct GuardWatch: Sendable {
     }
 
     public func run() async throws(SessionError) -> Outcome {
-        let leaseName = SessionGuard.leaseName(session: arguments.session)
+        let leaseName = ClusterNames.session(arguments.session)
         var lastRenewal: String?
         var lastChange = ContinuousClock.now
         var duration = arguments.ttl
@@ -81,7 +81,7 @@ public struct GuardWatch: Sendable {
     private func mark(_ leaseName: String, count: Int) async -> Bool {
         let value = JSONValue.string("\(marker) \(count)")
         do {
-            _ = try await client.patchRaw(.leases, name: leaseName, namespace: namespace, .merge(["metadata": ["annotations": [SessionGuard.aliveAnnotation: value]]]))
+            _ = try await client.patchRaw(.leases, name: leaseName, namespace: namespace, .merge(["metadata": ["annotations": [ClusterNames.aliveAnnotation: value]]]))
             if count == 1 { log("marked lease \(leaseName): this guard watches it") }
             return true
         } catch {

@@ -6,7 +6,7 @@ import KubernetesClient
 /// has not been renewed for its duration.
 ///
 /// The guard counts only once it has proven it runs: it marks the Lease
-/// (`aliveAnnotation`) when it watches, and again every `markInterval(ttl:)`.
+/// (`ClusterNames.aliveAnnotation`) when it watches, and again every `markInterval(ttl:)`.
 /// `waitUntilWatching` waits for the first mark (or says why the guard's pod cannot start);
 /// `SessionUpkeep` notices when the marks stop, or the Lease or Job is deleted, and installs
 /// what is missing again (`install` creates only what is not there).
@@ -17,14 +17,6 @@ import KubernetesClient
 /// exit, the guard once it gave the workload back, `kbridge clean`) removes all of them.
 public struct SessionGuard: Sendable {
     public static let defaultTTL: Duration = .seconds(30)
-    /// The label on everything of a guard, beside the session label.
-    public static let partLabel = "kbridge.dev/part"
-    /// On the guard's pod: the session it guards.
-    public static let guardLabel = "kbridge.dev/guard-of"
-    /// On the Lease: the SHA-256 of the original the session saved (`OriginalCheck`).
-    public static let digestAnnotation = "kbridge.dev/original-digest"
-    /// On the Lease: written by the guard when it watches, changed every `markInterval(ttl:)`.
-    public static let aliveAnnotation = "kbridge.dev/guard-alive"
     /// The guard's container.
     static let containerName = "guard"
 
@@ -41,10 +33,8 @@ public struct SessionGuard: Sendable {
         self.namespace = namespace
     }
 
-    public static func leaseName(session: String) -> String { ClusterNames.session(session) }
-    public static func guardName(session: String) -> String { "kbridge-guard-\(session)" }
-    var leaseName: String { Self.leaseName(session: session) }
-    var guardName: String { Self.guardName(session: session) }
+    var leaseName: String { ClusterNames.session(session) }
+    var guardName: String { ClusterNames.guardName(session) }
 
     /// Creates the Lease and the guard; on failure, removes what it created and says which
     /// permission was missing when that was the cause.
@@ -139,7 +129,7 @@ public struct SessionGuard: Sendable {
         while true {
             do {
                 let lease = try await client.getRaw(.leases, name: leaseName, namespace: namespace)
-                if lease[path: "metadata", "annotations", Self.aliveAnnotation] != nil { return }
+                if lease[path: "metadata", "annotations", ClusterNames.aliveAnnotation] != nil { return }
             } catch let error where error.isNotFound {
                 throw .guardNotRunning(pod: nil, reason: "its Lease \(leaseName) was deleted", log: "")
             } catch {
@@ -147,7 +137,7 @@ public struct SessionGuard: Sendable {
             }
             let pods: [Pod]
             do {
-                pods = try await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.guardLabel)=\(session)"))
+                pods = try await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(ClusterNames.guardLabel)=\(session)"))
             } catch {
                 throw .cluster(error)
             }
@@ -191,7 +181,7 @@ public struct SessionGuard: Sendable {
     /// What the Lease remembers of the saved original: `.unknown` when it is gone or says nothing.
     public func originalCheck() async -> OriginalCheck {
         guard let lease = try? await client.getRaw(.leases, name: leaseName, namespace: namespace),
-              let digest = lease[path: "metadata", "annotations", Self.digestAnnotation]?.stringValue, !digest.isEmpty else { return .unknown }
+              let digest = lease[path: "metadata", "annotations", ClusterNames.digestAnnotation]?.stringValue, !digest.isEmpty else { return .unknown }
         return .digest(digest)
     }
 
@@ -227,7 +217,7 @@ public struct SessionGuard: Sendable {
     private func metadata(owner: JSONValue? = nil) -> JSONValue {
         var metadata: [String: JSONValue] = [
             "name": .string(guardName),
-            "labels": [ClusterNames.sessionLabel: .string(session), ClusterNames.managedByLabel: "kbridge", Self.partLabel: "guard"],
+            "labels": [ClusterNames.sessionLabel: .string(session), ClusterNames.managedByLabel: "kbridge", ClusterNames.partLabel: "guard"],
         ]
         if let owner { metadata["ownerReferences"] = [owner] }
         return .object(metadata)
@@ -238,8 +228,8 @@ public struct SessionGuard: Sendable {
         return [
             "metadata": [
                 "name": .string(leaseName),
-                "annotations": [Self.digestAnnotation: .string(originalDigest)],
-                "labels": [ClusterNames.sessionLabel: .string(session), ClusterNames.managedByLabel: "kbridge", Self.partLabel: "lease"],
+                "annotations": [ClusterNames.digestAnnotation: .string(originalDigest)],
+                "labels": [ClusterNames.sessionLabel: .string(session), ClusterNames.managedByLabel: "kbridge", ClusterNames.partLabel: "lease"],
             ],
             "spec": [
                 "holderIdentity": .string(session), "leaseDurationSeconds": .integer(ttl.components.seconds),
@@ -251,7 +241,7 @@ public struct SessionGuard: Sendable {
     private func jobObject(owner: JSONValue, workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) -> JSONValue {
         let arguments = GuardArguments(session: session, workload: workload, ttl: ttl, originalDigest: originalDigest)
         // Not the session label: that one marks the session's agent pod.
-        let labels: JSONValue = [Self.guardLabel: .string(session), ClusterNames.managedByLabel: "kbridge", Self.partLabel: "guard"]
+        let labels: JSONValue = [ClusterNames.guardLabel: .string(session), ClusterNames.managedByLabel: "kbridge", ClusterNames.partLabel: "guard"]
         return [
             "metadata": metadata(owner: owner),
             "spec": [
@@ -289,7 +279,7 @@ public struct SessionGuard: Sendable {
             rules.append(["apiGroups": [""], "resources": ["pods"], "verbs": ["create"]])
         }
         rules.append(["apiGroups": [""], "resources": ["secrets"], "resourceNames": [.string(ClusterNames.session(session))], "verbs": ["get", "delete"]])
-        rules.append(["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [.string(leaseName(session: session))], "verbs": ["get", "patch", "delete"]])
+        rules.append(["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [.string(ClusterNames.session(session))], "verbs": ["get", "patch", "delete"]])
         return rules
     }
 
@@ -303,7 +293,7 @@ extension SessionGuard {
     /// What the guard's pod is at, in a person's words (`pod X: Running`, its reason and last
     /// output when it cannot start, `no guard pod`).
     func podState() async -> String {
-        let pods = (try? await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.guardLabel)=\(session)"))) ?? []
+        let pods = (try? await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(ClusterNames.guardLabel)=\(session)"))) ?? []
         guard let pod = pods.first(where: { $0.metadata.deletionTimestamp == nil }) else { return "no guard pod" }
         var judge = PodStartJudge(transientGrace: .zero)
         let described = PodStartJudge.describe(pod, container: Self.containerName)

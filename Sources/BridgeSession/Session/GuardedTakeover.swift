@@ -25,7 +25,7 @@ struct GuardedTakeover: Sendable {
         }
         let prepared = try await takeover.prepare(target, session: identity, image: options.agentImage)
         if options.guarded {
-            report(.init(.progress, "installing the session's guard: lease \(SessionGuard.leaseName(session: identity.id)) and job \(SessionGuard.guardName(session: identity.id))", fields: ["session": .string(identity.id)]))
+            report(.init(.progress, "installing the session's guard: lease \(ClusterNames.session(identity.id)) and job \(ClusterNames.guardName(identity.id))", fields: ["session": .string(identity.id)]))
             try await sessionGuard.install(workload: target.workload, image: options.agentImage, ttl: options.ttl, originalDigest: prepared.originalDigest)
             try context.advance(.guardInstalled)
             try await sessionGuard.waitUntilWatching(timeout: options.timeout) { line in report(.init(.progress, line)) }

@@ -24,21 +24,3 @@ public struct SessionIdentity: Sendable, Hashable, Codable {
     /// The per-session Secret that hands the secret to the agent.
     public var secretName: String { ClusterNames.session(id) }
 }
-
-/// The names kbridge writes into the cluster.
-public enum ClusterNames {
-    /// The name of a session's Secret and Lease.
-    public static func session(_ id: String) -> String { "kbridge-session-\(id)" }
-    /// On the workload: the original template (or pod) and replica count, as JSON.
-    public static let originalAnnotation = "kbridge.dev/original"
-    /// On the workload: the replica count someone asked for during the session, held at one
-    /// while it is redirected (`ReplicaHold`) and given when the session ends.
-    public static let requestedReplicasAnnotation = "kbridge.dev/replicas-requested"
-    /// On the agent pod and the session's Secret: the session id.
-    public static let sessionLabel = "kbridge.dev/session"
-    public static let managedByLabel = "app.kubernetes.io/managed-by"
-    /// The Secret key that holds the session secret.
-    public static let secretKey = "token"
-    /// The Secret key that holds the original (as the annotation does).
-    public static let originalKey = "original"
-}

@@ -47,7 +47,7 @@ struct SessionUpkeep: Sendable {
             }
             do {
                 if let sessionGuard {
-                    let leaseName = SessionGuard.leaseName(session: session)
+                    let leaseName = ClusterNames.session(session)
                     if let lease = try await sessionGuard.renew() {
                         if failing { logger.info("renewed lease \(leaseName) again") }
                         if !presence.observe(lease) {
@@ -77,7 +77,7 @@ struct SessionUpkeep: Sendable {
     /// Installs again what of the guard is missing and says so; when nothing is, says why the
     /// guard's pod does not run (once per reason). Returns the problem reported.
     private func repair(_ sessionGuard: SessionGuard, reason: String, lastProblem: String?) async -> String? {
-        let name = SessionGuard.guardName(session: session)
+        let name = ClusterNames.guardName(session)
         do {
             let created = try await sessionGuard.createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
             if !created.isEmpty {
@@ -110,7 +110,7 @@ struct GuardPresence: Sendable {
 
     /// Takes in the Lease as read; false once its mark has not changed for `silenceLimit`.
     mutating func observe(_ lease: JSONValue, now: ContinuousClock.Instant = .now) -> Bool {
-        let current = lease[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue
+        let current = lease[path: "metadata", "annotations", ClusterNames.aliveAnnotation]?.stringValue
         if current != mark {
             mark = current
             lastChange = now

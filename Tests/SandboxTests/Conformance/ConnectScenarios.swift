@@ -173,8 +173,16 @@ enum ConnectScenarios {
         let image = try await ConnectCommandTests.refused(storefront, [
             "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60",
         ])
-        #expect(image.stderr.contains("cannot start: ErrImagePull"), "\(image.stderr)")
-        #expect(image.stderr.contains("the workload was restored"), "\(image.stderr)")
+        // The guard runs the agent image too: it cannot start, and connect stops before the take-over.
+        #expect(image.stderr.contains("guard") && image.stderr.contains("is not running: ErrImagePull"), "\(image.stderr)")
+        #expect(image.stderr.contains("Nothing was changed") && !image.stderr.contains("taking over"), "\(image.stderr)")
+
+        // Without the guard the agent pod is what cannot start: the workload is given back.
+        let unguarded = try await ConnectCommandTests.refused(storefront, [
+            "--service", "api", "--local-port", String(Storefront.freePort()), "--agent-image", "example.com/no-such/agent:0", "--timeout", "60", "--no-guard",
+        ])
+        #expect(unguarded.stderr.contains("cannot start: ErrImagePull"), "\(unguarded.stderr)")
+        #expect(unguarded.stderr.contains("the workload was restored"), "\(unguarded.stderr)")
     }
 
     /// A developer bound in one namespace: `admin` with the shipped `kbridge-user` Role (Leases)

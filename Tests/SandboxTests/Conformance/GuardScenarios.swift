@@ -158,23 +158,23 @@ extension GuardScenarios {
         let events = printed().split(separator: "\n").compactMap { line -> JSONValue? in try? JSONValue.parse(Data(line.utf8)) }
         let sessions = events.compactMap { event -> String? in event["session"]?.stringValue }
         let session = try #require(sessions.first, "the events name the session: \(printed())")
-        let leaseName = SessionGuard.leaseName(session: session)
-        let firstMark = try await client.getRaw(.leases, name: leaseName)[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue
+        let leaseName = ClusterNames.session(session)
+        let firstMark = try await client.getRaw(.leases, name: leaseName)[path: "metadata", "annotations", ClusterNames.aliveAnnotation]?.stringValue
         let firstGuard = try #require(firstMark.flatMap { $0.split(separator: " ").first }.map(String.init), "the guard marked its lease")
         switch deleted {
         case .lease: try await client.delete(.leases, name: leaseName)
-        case .job: try await client.delete(.jobs, name: SessionGuard.guardName(session: session))
+        case .job: try await client.delete(.jobs, name: ClusterNames.guardName(session))
         }
 
         // A guard of another pod marks the Lease again: the new guard watches.
         let watchedAgain = await TestSandbox.eventually(timeout: .seconds(120)) {
-            let mark = try? await client.getRaw(.leases, name: leaseName)[path: "metadata", "annotations", SessionGuard.aliveAnnotation]?.stringValue
+            let mark = try? await client.getRaw(.leases, name: leaseName)[path: "metadata", "annotations", ClusterNames.aliveAnnotation]?.stringValue
             return mark.map { !$0.hasPrefix(firstGuard + " ") } ?? false
         }
         #expect(watchedAgain, "a new guard watches the session (deleted: \(deleted)): \(printed())")
         let said = deleted == .lease ? "lost its lease \(leaseName), which someone deleted: created lease \(leaseName)" : "has not marked lease \(leaseName) for"
         #expect(printed().contains(said), "the CLI says what it found and did: \(printed())")
-        #expect(printed().contains("created job \(SessionGuard.guardName(session: session)) again") || deleted == .lease, "\(printed())")
+        #expect(printed().contains("created job \(ClusterNames.guardName(session)) again") || deleted == .lease, "\(printed())")
 
         kill(pid, SIGKILL)
         var status: Int32 = 0
