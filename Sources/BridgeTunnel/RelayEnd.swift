@@ -142,7 +142,7 @@ final class RelayEnd: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func endOutput() {
-        guard !outputEnded, let context else { return }
+        guard !outputEnded, !closed, let context else { return }
         outputEnded = true
         context.close(mode: .output, promise: nil)
     }

@@ -51,43 +51,28 @@ struct SandboxCredentials: Codable, Sendable {
 
     /// The two /16s of the loopback range this sandbox uses: service IPs and pod IPs.
     ///
-    /// Chosen once per directory and claimed in a machine-wide registry
-    /// (`$TMPDIR/kbridge-sandbox-ranges/`), so that sandboxes running side by side do not
-    /// listen on the same addresses.
-    static func addressRanges(in directory: URL) -> (services: String, pods: String) {
+    /// Chosen once per directory and claimed in a machine-wide registry (`AddressRangeRegistry`),
+    /// so that sandboxes running side by side do not listen on the same addresses.
+    static func addressRanges(in directory: URL, registry: AddressRangeRegistry = .machineWide) -> (services: String, pods: String) {
         let file = directory.appendingPathComponent("ranges.json")
-        let registry = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-sandbox-ranges")
-        try? FileManager.default.createDirectory(at: registry, withIntermediateDirectories: true)
-        let owner = "\(getpid()) \(directory.standardizedFileURL.path)"
-        func claim(_ second: Int) -> Bool {
-            let entry = registry.appendingPathComponent(String(second))
-            if let text = try? String(contentsOf: entry, encoding: .utf8) {
-                let recorded = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if recorded == owner { return true }
-                let pid = recorded.split(separator: " ").first.flatMap { Int32($0) } ?? 0
-                if pid > 0, kill(pid, 0) == 0, FileManager.default.fileExists(atPath: String(recorded.drop { $0 != " " }.dropFirst())) { return false }
-                try? FileManager.default.removeItem(at: entry)
+        let owner = AddressRangeRegistry.Owner(directory: directory)
+        let second = registry.withLock { claims in
+            if let data = FileManager.default.contents(atPath: file.path), let saved = try? JSONDecoder().decode([String: Int].self, from: data),
+                let second = saved["services"], claims.claim(second, for: owner)
+            {
+                return second
             }
-            // O_EXCL: of two sandboxes starting at once, only one gets the range.
-            let descriptor = open(entry.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-            guard descriptor >= 0 else { return false }
-            defer { close(descriptor) }
-            return owner.withCString { write(descriptor, $0, strlen($0)) } > 0
+            // A range where something still listens (processes of a sandbox that was killed) is
+            // not free, whatever the registry says: its pods would answer for ours.
+            let busy = listeningSecondOctets()
+            let shuffled = Array(100..<178).shuffled()
+            let isBusy = { (second: Int) in busy.contains(second) || busy.contains(second + 78) }
+            var candidates = shuffled.filter { !isBusy($0) } + shuffled.filter(isBusy)
+            var second = candidates.removeFirst()
+            while !claims.claim(second, for: owner), !candidates.isEmpty { second = candidates.removeFirst() }
+            try? JSONEncoder().encode(["services": second]).write(to: file)
+            return second
         }
-        if let data = FileManager.default.contents(atPath: file.path), let saved = try? JSONDecoder().decode([String: Int].self, from: data),
-            let second = saved["services"], claim(second)
-        {
-            return ("127.\(second)", "127.\(second + 78)")
-        }
-        // A range where something still listens (processes of a sandbox that was killed) is
-        // not free, whatever the registry says: its pods would answer for ours.
-        let busy = listeningSecondOctets()
-        let shuffled = Array(100..<178).shuffled()
-        let isBusy = { (second: Int) in busy.contains(second) || busy.contains(second + 78) }
-        var candidates = shuffled.filter { !isBusy($0) } + shuffled.filter(isBusy)
-        var second = candidates.removeFirst()
-        while !claim(second), !candidates.isEmpty { second = candidates.removeFirst() }
-        try? JSONEncoder().encode(["services": second]).write(to: file)
         return ("127.\(second)", "127.\(second + 78)")
     }
 
