@@ -138,6 +138,14 @@ import Testing
             #expect(restored.kept == ["replicas changed to 2 during the session: kept (it had 3 before)"])
             #expect(try await client.getRaw(.deployments, name: "shop")[path: "spec", "replicas"] == 2)
         }
+        // `kubectl label` and `kubectl annotate` of the workload itself during the session.
+        try await withTakenOverDeployment { client, target, session, _ in
+            _ = try await client.patchRaw(.deployments, name: "shop", .merge(["metadata": ["labels": ["team": "payments"], "annotations": ["owner": "alice"]]]))
+            let restored = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(restored.kept == ["label team=payments added during the session: kept", "annotation owner=alice added during the session: kept"], "\(restored.kept)")
+            let after = try await client.getRaw(.deployments, name: "shop")
+            #expect(after[path: "metadata", "labels", "team"] == "payments" && after[path: "metadata", "annotations", "owner"] == "alice")
+        }
     }
 
     /// A scale during the session is held at one replica (one agent pod carries the tunnel) and

@@ -9,6 +9,10 @@ struct SavedOriginal: Codable, Equatable, Sendable {
     /// Deployments and StatefulSets: the replica count and pod template before the session.
     var replicas: Int?
     var template: JSONValue?
+    /// Deployments and StatefulSets: their own labels and annotations before the session (nil in
+    /// what older versions saved), to name what others changed in them meanwhile.
+    var labels: JSONValue?
+    var annotations: JSONValue?
     /// Bare pods: the pod as it can be created again.
     var pod: JSONValue?
     /// The replaced container, and the agent container put in its place: what the restore
@@ -35,6 +39,7 @@ struct SavedOriginal: Codable, Equatable, Sendable {
         case .deployment, .statefulSet:
             return SavedOriginal(
                 session: session.id, replicas: object[path: "spec", "replicas"]?.intValue, template: object[path: "spec", "template"],
+                labels: object[path: "metadata", "labels"] ?? [:], annotations: object[path: "metadata", "annotations"] ?? [:],
                 container: target.container, agent: agent
             )
         case .pod:

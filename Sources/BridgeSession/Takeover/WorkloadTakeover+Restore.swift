@@ -188,7 +188,32 @@ extension WorkloadTakeover {
         }
         let annotation = "/metadata/annotations/\(JSONPatchOperation.escape(ClusterNames.originalAnnotation))"
         if object[path: "metadata", "annotations", ClusterNames.originalAnnotation] != nil { operations.append(.remove(annotation)) }
+        kept += metadataChanges(object, saved: saved)
         return (operations, kept)
+    }
+
+    /// Annotations that change with kbridge's own take-over and give-back, not others' doing.
+    private static let ownAnnotations: Set<String> = [
+        ClusterNames.originalAnnotation, ClusterNames.requestedReplicasAnnotation, "deployment.kubernetes.io/revision",
+    ]
+
+    /// What others changed in the workload's own labels and annotations during the session, kept
+    /// (kbridge never writes them back), named key by key.
+    static func metadataChanges(_ object: JSONValue, saved: SavedOriginal) -> [String] {
+        var changes: [String] = []
+        for (field, savedValues, ignored) in [("label", saved.labels, Set<String>()), ("annotation", saved.annotations, ownAnnotations)] {
+            guard let before = savedValues?.objectValue else { continue }  // saved by an older kbridge
+            let now = object[path: "metadata", field == "label" ? "labels" : "annotations"]?.objectValue ?? [:]
+            for key in Set(before.keys).union(now.keys).subtracting(ignored).sorted() {
+                switch (before[key]?.stringValue, now[key]?.stringValue) {
+                case (nil, let added?): changes.append("\(field) \(key)=\(added.prefix(60)) added during the session: kept")
+                case (_?, nil): changes.append("\(field) \(key) removed during the session: kept removed")
+                case (let old?, let new?) where old != new: changes.append("\(field) \(key) changed during the session to \(new.prefix(60)): kept")
+                default: break
+                }
+            }
+        }
+        return changes
     }
 
     /// The top-level fields of `container` that differ from what `expected` set.
