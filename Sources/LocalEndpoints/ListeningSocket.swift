@@ -7,6 +7,9 @@ public struct ListeningSocket: Sendable, Equatable {
     public var port: Int
     /// The socket's inode, which names it among a process's file descriptors (`socket:[INODE]`).
     public var inode: String
+    /// Whether it listens on every address (`0.0.0.0` or `::`): then no loopback address can
+    /// take its port (Linux refuses the bind).
+    public var isWildcard = false
 
     /// Every listening TCP socket of this machine (of this network namespace).
     public static func all(procRoot: String = "/proc") -> [ListeningSocket] {
@@ -19,7 +22,9 @@ public struct ListeningSocket: Sendable, Equatable {
                 guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
                       let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
                 let address = fields[1][..<colon]
-                sockets.append(ListeningSocket(ipv4Address: table == "tcp" ? dotted(address) : nil, port: port, inode: String(fields[9])))
+                sockets.append(ListeningSocket(
+                    ipv4Address: table == "tcp" ? dotted(address) : nil, port: port, inode: String(fields[9]), isWildcard: address.allSatisfy { $0 == "0" }
+                ))
             }
         }
         return sockets

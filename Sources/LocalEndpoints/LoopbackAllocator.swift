@@ -1,9 +1,10 @@
 /// Gives each cluster service an address of a loopback range and listeners on its ports there.
 ///
 /// An address where one of the ports is already taken (another session, another program) is
-/// skipped. A port this process may not bind (below 1024 without administrator rights) is served
-/// on a free high port of the same address instead, and reported as such, so that the caller can
-/// point the service's environment variables at it.
+/// skipped. A port this process may not bind (below 1024 without administrator rights), and a
+/// port to leave alone on every address (`avoiding`: the local app's port, a port something
+/// listens on at every address), is served on a free high port of the same address instead, and
+/// reported as such, so that the caller can point the service's environment variables at it.
 public struct LoopbackAllocator: Sendable {
     /// A service's local stand-in: one address, one listener per port.
     public struct Allocation: Sendable {
@@ -14,7 +15,8 @@ public struct LoopbackAllocator: Sendable {
         /// Where the service's `port` is served locally.
         public func localPort(for port: Int) -> Int { listeners[port]?.port ?? port }
 
-        /// The ports served on another number than the service's (privileged ports without the right to bind them).
+        /// The ports served on another number than the service's (privileged ports without the
+        /// right to bind them, ports the allocator was to avoid).
         public var movedPorts: [(port: Int, localPort: Int)] {
             listeners.filter { $0.key != $0.value.port }.map { ($0.key, $0.value.port) }.sorted { $0.port < $1.port }
         }
@@ -38,10 +40,19 @@ public struct LoopbackAllocator: Sendable {
     }
 
     public let range: LoopbackRange
+    /// Ports never bound on any address of the range (served on a free port instead).
+    public let avoiding: Set<Int>
     private var nextIndex = 0
 
-    public init(range: LoopbackRange = .default) {
+    public init(range: LoopbackRange = .default, avoiding: Set<Int> = []) {
         self.range = range
+        self.avoiding = avoiding
+    }
+
+    /// The ports something listens on at every address of this machine (`0.0.0.0`, `::`): no
+    /// address of a range can take them.
+    public static func portsTakenEverywhere() -> Set<Int> {
+        Set(ListeningSocket.all().filter(\.isWildcard).map(\.port))
     }
 
     /// How many addresses `allocate(each:)` binds at once: a bind mostly waits for the event loop.
@@ -59,9 +70,9 @@ public struct LoopbackAllocator: Sendable {
             var started = 0
             func startNext() {
                 guard started < portLists.count, let address = range.address(at: first + started) else { return }
-                let (index, ports) = (started, portLists[started])
+                let (index, ports, avoiding) = (started, portLists[started], avoiding)
                 started += 1
-                group.addTask { (index, await Self.bind(address: address, ports: ports)) }
+                group.addTask { (index, await Self.bind(address: address, ports: ports, avoiding: avoiding)) }
             }
             for _ in 0..<Self.concurrentBinds { startNext() }
             while let (index, result) = await group.next() {
@@ -91,7 +102,7 @@ public struct LoopbackAllocator: Sendable {
     public mutating func allocate(ports: [Int]) async throws(Failure) -> Allocation {
         while let address = range.address(at: nextIndex) {
             nextIndex += 1
-            switch await Self.bind(address: address, ports: ports) {
+            switch await Self.bind(address: address, ports: ports, avoiding: avoiding) {
             case .success(let allocation): return allocation
             case .failure(.inUse): continue
             case .failure(let failure): throw .listener(failure)
@@ -101,11 +112,11 @@ public struct LoopbackAllocator: Sendable {
     }
 
     /// Every port of `ports` on `address`, or none.
-    private static func bind(address: String, ports: [Int]) async -> Result<Allocation, LocalListener.Failure> {
+    private static func bind(address: String, ports: [Int], avoiding: Set<Int>) async -> Result<Allocation, LocalListener.Failure> {
         var listeners: [Int: LocalListener] = [:]
         do throws(LocalListener.Failure) {
             for port in Set(ports).sorted() {
-                listeners[port] = try await bind(address: address, port: port)
+                listeners[port] = avoiding.contains(port) ? try await LocalListener.bind(host: address, port: 0) : try await bind(address: address, port: port)
             }
             return .success(Allocation(address: address, listeners: listeners))
         } catch {

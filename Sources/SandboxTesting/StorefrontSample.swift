@@ -48,19 +48,21 @@ public struct StorefrontSample: Sendable {
         return objects
     }
 
-    /// Waits until each service sends its traffic to a ready pod (said through `progress`), then
-    /// until a request through the front is answered by the api.
-    public func waitUntilAnswering(timeout: Duration = .seconds(180), progress: (String) -> Void = { _ in }) async throws(Failure) {
-        let deadline = ContinuousClock.now + timeout
+    /// Waits until each service sends its traffic to a ready pod (up to `readyTimeout` each, said
+    /// through `progress`), then until a request through the front is answered by the api (up to
+    /// `answerTimeout`).
+    public func waitUntilAnswering(
+        readyTimeout: Duration = .seconds(90), answerTimeout: Duration = .seconds(180), progress: (String) -> Void = { _ in }
+    ) async throws(Failure) {
         for name in Self.services {
-            let ready = await TestSandbox.eventually(timeout: deadline - ContinuousClock.now) { try await hasReadyEndpoint(service: name) }
-            guard ready else { throw Failure(description: "service \(name) has no ready pod after \(timeout) (pods: \(await podSummary()))") }
+            let ready = await TestSandbox.eventually(timeout: readyTimeout) { try await hasReadyEndpoint(service: name) }
+            guard ready else { throw Failure(description: "service \(name) has no ready pod after \(readyTimeout) (pods: \(await podSummary()))") }
             progress("\(name) has a ready pod")
         }
         // Ready endpoints reach a real kube-proxy's rules a moment later (seen over a minute on a
         // busy CI machine); the whole chain answers once the front reaches the api through its service too.
         var lastFailure = ""
-        let answering = await TestSandbox.eventually(timeout: max(deadline - ContinuousClock.now, .seconds(1))) {
+        let answering = await TestSandbox.eventually(timeout: answerTimeout) {
             switch await ask() {
             case .success(let answer) where answer.apiVersion != nil:
                 return true

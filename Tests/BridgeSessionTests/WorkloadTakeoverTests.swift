@@ -140,9 +140,16 @@ import Testing
         }
         // `kubectl label` and `kubectl annotate` of the workload itself during the session.
         try await withTakenOverDeployment { client, target, session, _ in
-            _ = try await client.patchRaw(.deployments, name: "shop", .merge(["metadata": ["labels": ["team": "payments"], "annotations": ["owner": "alice"]]]))
+            let manifest = String(repeating: "x", count: 4000)
+            _ = try await client.patchRaw(.deployments, name: "shop", .merge([
+                "metadata": ["labels": ["team": "payments"], "annotations": ["owner": "alice", "kubectl.kubernetes.io/last-applied-configuration": .string(manifest)]],
+            ]))
             let restored = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
-            #expect(restored.kept == ["label team=payments added during the session: kept", "annotation owner=alice added during the session: kept"], "\(restored.kept)")
+            #expect(restored.kept == [
+                "label team=payments added during the session: kept",
+                "annotation kubectl.kubernetes.io/last-applied-configuration added during the session: kept",
+                "annotation owner=alice added during the session: kept",
+            ], "\(restored.kept)")
             let after = try await client.getRaw(.deployments, name: "shop")
             #expect(after[path: "metadata", "labels", "team"] == "payments" && after[path: "metadata", "annotations", "owner"] == "alice")
         }

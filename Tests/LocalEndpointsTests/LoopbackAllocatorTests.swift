@@ -45,6 +45,29 @@ import Testing
         await squatter.close()
     }
 
+    /// A port something listens on at every address cannot be taken by any loopback address: it
+    /// is served on another port of the service's address, at once, instead of every address of
+    /// the range being tried (and "no free address left" said at the end).
+    @Test func aPortTakenOnEveryAddressIsServedOnAnotherPort() async throws {
+        let everywhere = try await LocalListener.bind(host: "0.0.0.0", port: 0)
+        #expect(ListeningSocket.all().contains { $0.port == everywhere.port && $0.isWildcard })
+        #expect(!ListeningSocket.all().contains { $0.port == everywhere.port && $0.ipv4Address == "127.0.0.1" && $0.isWildcard })
+        let taken = LoopbackAllocator.portsTakenEverywhere()
+        #expect(taken.contains(everywhere.port))
+        let range = try LoopbackRange("127.45.\(Int.random(in: 0...255)).0/24")
+        var allocator = LoopbackAllocator(range: range, avoiding: taken)
+        let allocation = try await allocator.allocate(ports: [everywhere.port])
+        #expect(allocation.address == range.address(at: 0))
+        let moved = try #require(allocation.movedPorts.first)
+        #expect(moved.port == everywhere.port && moved.localPort != everywhere.port)
+        await allocation.close()
+        var unaware = LoopbackAllocator(range: try LoopbackRange("127.46.\(Int.random(in: 0...255)).0/30"))
+        await #expect(throws: LoopbackAllocator.Failure.self, "without avoiding it, no address can take the port") {
+            try await unaware.allocate(ports: [everywhere.port])
+        }
+        await everywhere.close()
+    }
+
     @Test func aRangeTooSmallForEveryServiceBindsNothing() async throws {
         let range = try LoopbackRange("127.44.\(Int.random(in: 0...255)).0/30")
         var allocator = LoopbackAllocator(range: range)

@@ -108,7 +108,7 @@ import Testing
             Row(name: "agent image not pullable: the guard cannot start", arguments: connect("api", ["--agent-image", "example.com/no-such/agent:0", "--timeout", "60"]), says: "is not running: ErrImagePull"),
             Row(name: "agent image not pullable, no guard", arguments: connect("api", ["--agent-image", "example.com/no-such/agent:0", "--timeout", "60", "--no-guard"]), says: "cannot start: ErrImagePull"),
             // Ports
-            Row(name: "local port held", arguments: connect(port: heldPort), says: "port \(heldPort) is held by pid \(holderPid)"),
+            Row(name: "local port held when a command needs it", arguments: connect("api", ["--", "true"], port: heldPort), says: "port \(heldPort) is held by pid \(holderPid)"),
             // Sessions
             Row(name: "disconnect without a session", arguments: ["disconnect", "--session", "00000000"], says: "no kbridge session with id 00000000 on this machine"),
             Row(name: "disconnect an unknown service", arguments: ["disconnect", "--service", "nope"] + k, says: #"service "nope" not found"#),

@@ -366,16 +366,46 @@ import TunnelTesting
         }
     }
 
-    @Test func aHeldLocalPortIsRefusedNamingItsHolder() async throws {
+    /// A command needs the local port for itself: a port held by something else is refused.
+    @Test func aLocalPortHeldWhenACommandNeedsItIsRefusedNamingItsHolder() async throws {
         try await withStorefront() { storefront in
             let port = Storefront.freePort()
             let holder = try await LocalHolder.start(port: port)
             defer { holder.stop() }
-            let result = try await Self.refused(storefront, ["--service", "api", "--local-port", String(port)])
+            let result = try await Self.refused(storefront, ["--service", "api", "--local-port", String(port), "--", "true"])
             #expect(result.stderr.contains("port \(port) is held by pid \(holder.pid) ("), "\(result.stderr)")
             #expect(result.stderr.contains("python3 -m http.server \(port)"), "the holder's command line")
             #expect(result.stderr.contains("--free-port"), "the message says how to go on")
             #expect(holder.isRunning, "the holder was left alone")
+        }
+    }
+
+    /// The seeds' "start your app, then connect": without a command, what listens on the local
+    /// port is the app. It listens on every address, and another service of the namespace uses
+    /// the same port number: kbridge serves that one elsewhere (saying so before anything
+    /// changes) instead of walking its whole loopback range, and the traffic reaches the app.
+    @Test func anAppListeningOnEveryAddressBeforeConnectGetsTheTrafficThoughAServiceSharesItsPort() async throws {
+        try await withStorefront() { storefront in
+            let port = Storefront.freePort()
+            let app = try await LocalHolder.start(port: port, address: "0.0.0.0")
+            defer { app.stop() }
+            _ = try await storefront.client.createRaw(.services, [
+                "metadata": ["name": "reports"], "spec": ["selector": ["app": "inventory"], "ports": [["port": .integer(Int64(port)), "targetPort": 8080]]],
+            ])
+            let clusterBefore = try await storefront.clusterState()
+            let session = try await BackgroundSession.connect(storefront, service: "inventory", localPort: port)
+            let inventory = try #require(try await storefront.client.get(Service.self, name: "inventory").spec.clusterIP)
+            let reached = await TestSandbox.eventually(timeout: .seconds(30)) { (try? await Self.get("http://\(inventory):8080/"))?.contains("Directory listing") == true }
+            #expect(reached, "the app answers through the redirect")
+            #expect(app.isRunning)
+            let disconnect = try await session.kbridge(["disconnect", "--service", "inventory"])
+            #expect(disconnect.status == 0, "\(disconnect.stderr)")
+            let result = try await session.connect.value
+            #expect(result.stderr.contains("port \(port) is held by pid \(app.pid)") && result.stderr.contains("it gets the service's traffic"), "\(result.stderr)")
+            let warned = try #require(result.stderr.range(of: #"service "reports" also uses port \#(port), which the app holds on every address"#), "\(result.stderr)")
+            let tookOver = try #require(result.stderr.range(of: "taking over"), "\(result.stderr)")
+            #expect(warned.lowerBound < tookOver.lowerBound, "said before anything changed")
+            try await storefront.expectUnchanged(since: clusterBefore)
         }
     }
 
@@ -443,10 +473,10 @@ import TunnelTesting
 struct LocalHolder {
     let pid: pid_t
 
-    static func start(port: Int) async throws -> LocalHolder {
+    static func start(port: Int, address: String = "127.0.0.1") async throws -> LocalHolder {
         let python = try #require(Tools.locate("python3"))
         let log = NSTemporaryDirectory() + "kbridge-holder-\(port).log"
-        let pid = try ProcessSpawner.spawn(.init(executable: python, arguments: ["-m", "http.server", String(port), "--bind", "127.0.0.1"], environment: ProcessInfo.processInfo.environment, output: log))
+        let pid = try ProcessSpawner.spawn(.init(executable: python, arguments: ["-m", "http.server", String(port), "--bind", address], environment: ProcessInfo.processInfo.environment, output: log))
         let holder = LocalHolder(pid: pid)
         #expect(await TestSandbox.eventually { holder.listens(on: port) }, "the holder listens on \(port)")
         return holder

@@ -20,20 +20,27 @@ public final class OutboundEndpoints: Sendable {
     }
 
     public let entries: [Entry]
+    /// The ports no listener took on any address (`LoopbackAllocator.avoiding`).
+    public let avoided: Set<Int>
 
-    init(entries: [Entry]) {
+    init(entries: [Entry], avoided: Set<Int>) {
         self.entries = entries
+        self.avoided = avoided
     }
 
     /// Allocates addresses and binds listeners for `services` (those without ports are skipped).
-    /// `readyAddresses` holds the ready pod addresses of the headless ones, by service name.
-    public static func open(services: [Service], readyAddresses: [String: [String]], range: LoopbackRange) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
+    /// `readyAddresses` holds the ready pod addresses of the headless ones, by service name. Ports
+    /// in `avoiding` are served on another port of the service's address (something listens on
+    /// them at every address, where no loopback address can take them).
+    public static func open(
+        services: [Service], readyAddresses: [String: [String]], range: LoopbackRange, avoiding: Set<Int> = []
+    ) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
         let served = services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }).compactMap { service -> (Service, [ServicePort], String)? in
             guard let ports = service.spec.ports, !ports.isEmpty,
                   let host = dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) else { return nil }
             return (service, ports, host)
         }
-        var allocator = LoopbackAllocator(range: range)
+        var allocator = LoopbackAllocator(range: range, avoiding: avoiding)
         let allocations = try await allocator.allocate(each: served.map { _, ports, _ in ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port) })
         let entries = zip(served, allocations).map { served, allocation in
             let (service, ports, host) = served
@@ -42,7 +49,19 @@ public final class OutboundEndpoints: Sendable {
                 clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP, dialHost: host, ports: ports, allocation: allocation
             )
         }
-        return OutboundEndpoints(entries: entries)
+        return OutboundEndpoints(entries: entries, avoided: avoiding)
+    }
+
+    /// The services that have a TCP port in `ports`, by port: who shares a port number with the
+    /// local app.
+    public static func sharing(_ ports: Set<Int>, among services: [Service]) -> [Int: [String]] {
+        var sharing: [Int: [String]] = [:]
+        for service in services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }) {
+            for port in Set((service.spec.ports ?? []).filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port)) where ports.contains(port) {
+                sharing[port, default: []].append(service.metadata.nameOrEmpty)
+            }
+        }
+        return sharing
     }
 
     static func dialHost(of service: Service, readyAddresses: [String]) -> String? {
@@ -92,7 +111,8 @@ public final class OutboundEndpoints: Sendable {
         return variables
     }
 
-    /// Ports served on another number than the service's (privileged ports without the right to bind them).
+    /// Ports served on another number than the service's: privileged ports without the right to
+    /// bind them, and ports taken on every address (`avoided`).
     public var movedPorts: [(service: String, port: Int, localPort: Int)] {
         entries.flatMap { entry in entry.allocation.movedPorts.map { (entry.service, $0.port, $0.localPort) } }
     }

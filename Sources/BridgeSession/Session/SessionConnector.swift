@@ -52,13 +52,17 @@ struct SessionConnector: Sendable {
             }
             let outbound: OutboundEndpoints
             do {
-                outbound = try await OutboundEndpoints.open(services: services, readyAddresses: backends.readyAddresses, range: options.loopbackRange)
+                outbound = try await OutboundEndpoints.open(
+                    services: services, readyAddresses: backends.readyAddresses, range: options.loopbackRange, avoiding: LoopbackAllocator.portsTakenEverywhere()
+                )
             } catch {
                 throw SessionError.localEndpoints(error.description)
             }
             report(.init(.progress, "\(outbound.entries.count) services have an address of this machine, listened on at their ports", fields: ["phase": "listeners"]))
-            for moved in outbound.movedPorts {
-                report(.init(.warning, "no right to listen on port \(moved.port) for service \"\(moved.service)\": it is served on port \(moved.localPort) of its address, which its *_SERVICE_PORT variables give"))
+            let appPorts = Set([options.localPort] + options.portMap.values)
+            for moved in outbound.movedPorts where !appPorts.contains(moved.port) {
+                let why = outbound.avoided.contains(moved.port) ? "something listens on every address at port \(moved.port)" : "no right to listen on port \(moved.port)"
+                report(.init(.warning, "\(why), which service \"\(moved.service)\" uses: it is served on port \(moved.localPort) of its address, which its *_SERVICE_PORT variables give"))
             }
             var hostsOriginal: String?
             if let hostsFile {

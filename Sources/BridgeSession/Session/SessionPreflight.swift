@@ -24,7 +24,8 @@ struct SessionPreflight: Sendable {
         if let port = options.portMap.keys.sorted().first(where: { !target.containerPorts.contains($0) }) {
             throw .unknownContainerPort(port: port, container: target.container, ports: target.containerPorts)
         }
-        try await freeLocalPort()
+        try await checkLocalPort()
+        try await sayWhoSharesTheAppsPorts()
         let hostsFile = try usableHostsFile()
         if let envFile = options.envFile {
             do { try DotenvFile.checkDestination(envFile) } catch { throw .localEndpoints("--env-file: \(error)") }
@@ -52,12 +53,45 @@ struct SessionPreflight: Sendable {
         }
     }
 
-    private func freeLocalPort() async throws(SessionError) {
-        guard let holder = PortHolder.find(port: context.options.localPort) else { return }
-        guard context.options.freePort else {
-            throw .portHeld(holder.description, hint: "stop it, choose another --local-port, or pass --free-port to let kbridge stop it")
+    /// The local port: without a COMMAND, what listens there is the app that gets the traffic
+    /// (said; and said when nothing listens yet). A COMMAND needs the port free: a holder is an
+    /// error, or is stopped with `--free-port`.
+    private func checkLocalPort() async throws(SessionError) {
+        let options = context.options
+        guard let holder = PortHolder.find(port: options.localPort) else {
+            if options.command.isEmpty {
+                context.report(.init(.warning, "nothing listens on localhost:\(options.localPort) yet: start the app there (until then the service's callers are refused)"))
+            }
+            return
+        }
+        if options.command.isEmpty, !options.freePort {
+            context.report(.init(.progress, "\(holder.description): it gets the service's traffic"))
+            return
+        }
+        guard options.freePort else {
+            throw .portHeld(holder.description, hint: "the command needs it: stop it, choose another --local-port, or pass --free-port to let kbridge stop it")
         }
         context.report(.init(.progress, "\(holder.description): stopping it (--free-port)"))
         guard await holder.stop() else { throw .portHeld(holder.description, hint: "kbridge could not stop it; stop it yourself or choose another --local-port") }
+    }
+
+    /// Services of the namespace that use the app's port number too: the cluster's services are
+    /// served on their own loopback addresses at their own ports, and Linux lets nobody listen on
+    /// every address (`0.0.0.0`) at a port some address listens on. Said before anything changes,
+    /// with what it means and what to do.
+    private func sayWhoSharesTheAppsPorts() async throws(SessionError) {
+        let options = context.options
+        let appPorts = Set([options.localPort] + options.portMap.values)
+        let services: [Service]
+        do { services = try await context.client.list(Service.self, namespace: options.namespace) } catch { throw .cluster(error) }
+        let takenEverywhere = LoopbackAllocator.portsTakenEverywhere()
+        for (port, names) in OutboundEndpoints.sharing(appPorts, among: services).sorted(by: { $0.key < $1.key }) {
+            let which = "service\(names.count == 1 ? "" : "s") \(names.map { "\"\($0)\"" }.joined(separator: ", ")) also use\(names.count == 1 ? "s" : "") port \(port)"
+            if takenEverywhere.contains(port) {
+                context.report(.init(.warning, "\(which), which the app holds on every address: kbridge serves \(names.count == 1 ? "it" : "them") on another port of \(names.count == 1 ? "its" : "their") address (the *_SERVICE_PORT variables give it); by name at port \(port) the app answers itself", fields: ["port": .integer(Int64(port))]))
+            } else {
+                context.report(.init(.warning, "\(which): kbridge listens there on \(names.count == 1 ? "its" : "their") own address\(names.count == 1 ? "" : "es"), so the app must listen on localhost:\(port), not on every address (0.0.0.0:\(port) cannot start while connected); start the app first to have kbridge serve \(names.count == 1 ? "it" : "them") on another port, or use another --local-port", fields: ["port": .integer(Int64(port))]))
+            }
+        }
     }
 }

@@ -39,12 +39,24 @@ struct SavedOriginal: Codable, Equatable, Sendable {
         case .deployment, .statefulSet:
             return SavedOriginal(
                 session: session.id, replicas: object[path: "spec", "replicas"]?.intValue, template: object[path: "spec", "template"],
-                labels: object[path: "metadata", "labels"] ?? [:], annotations: object[path: "metadata", "annotations"] ?? [:],
+                labels: object[path: "metadata", "labels"] ?? [:], annotations: comparable(object[path: "metadata", "annotations"]),
                 container: target.container, agent: agent
             )
         case .pod:
             return SavedOriginal(session: session.id, pod: recreatable(object), container: target.container, agent: agent)
         }
+    }
+
+    /// A workload's annotations as saved and compared: a long value (kubectl's
+    /// last-applied-configuration holds a whole manifest) by its SHA-256, so that the saved
+    /// original stays small beside the template within the annotations' 256 KiB.
+    static func comparable(_ annotations: JSONValue?) -> JSONValue {
+        var saved: [String: JSONValue] = [:]
+        for (key, value) in annotations?.objectValue ?? [:] {
+            let text = value.stringValue ?? ""
+            saved[key] = .string(text.utf8.count > 256 ? "sha256:" + digest(of: text) : text)
+        }
+        return .object(saved)
     }
 
     var encoded: String {

@@ -203,12 +203,13 @@ extension WorkloadTakeover {
         var changes: [String] = []
         for (field, savedValues, ignored) in [("label", saved.labels, Set<String>()), ("annotation", saved.annotations, ownAnnotations)] {
             guard let before = savedValues?.objectValue else { continue }  // saved by an older kbridge
-            let now = object[path: "metadata", field == "label" ? "labels" : "annotations"]?.objectValue ?? [:]
+            let now = field == "label" ? object[path: "metadata", "labels"]?.objectValue ?? [:] : SavedOriginal.comparable(object[path: "metadata", "annotations"]).objectValue ?? [:]
             for key in Set(before.keys).union(now.keys).subtracting(ignored).sorted() {
                 switch (before[key]?.stringValue, now[key]?.stringValue) {
-                case (nil, let added?): changes.append("\(field) \(key)=\(added.prefix(60)) added during the session: kept")
+                case (nil, let added?): changes.append(added.hasPrefix("sha256:") ? "\(field) \(key) added during the session: kept" : "\(field) \(key)=\(added.prefix(60)) added during the session: kept")
                 case (_?, nil): changes.append("\(field) \(key) removed during the session: kept removed")
-                case (let old?, let new?) where old != new: changes.append("\(field) \(key) changed during the session to \(new.prefix(60)): kept")
+                case (let old?, let new?) where old != new:
+                    changes.append(new.hasPrefix("sha256:") ? "\(field) \(key) changed during the session: kept" : "\(field) \(key) changed during the session to \(new.prefix(60)): kept")
                 default: break
                 }
             }

@@ -50,19 +50,22 @@ struct AddressRangeRegistry: Sendable {
                 if recorded?.isLive == true { return false }
                 try? FileManager.default.removeItem(at: entry)
             }
-            let descriptor = open(entry.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+            let descriptor = open(entry.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { return false }
             defer { close(descriptor) }
             return owner.recorded.withCString { write(descriptor, $0, strlen($0)) } > 0
         }
     }
 
-    /// Runs `body` with the registry locked against every other claimer on this machine. Without a
-    /// lock (a folder it cannot write), `body` runs all the same: claims are then only as safe as
-    /// `O_EXCL` makes them.
+    /// Runs `body` with the registry locked against every other claimer on this machine. The lock
+    /// file may be another user's (a shared `/tmp`): it is then opened for reading, which `flock`
+    /// takes as well. Without any lock (no lock file can be opened or made), `body` runs all the
+    /// same: claims are then only as safe as `O_EXCL` makes them.
     func withLock<Result>(_ body: (Locked) -> Result) -> Result {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let lock = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let path = folder.appendingPathComponent(".lock").path
+        var lock = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if lock < 0 { lock = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
         defer { if lock >= 0 { close(lock) } }
         if lock >= 0 {
             while flock(lock, LOCK_EX) != 0, errno == EINTR {}

@@ -167,7 +167,7 @@ enum ConnectScenarios {
         let port = Storefront.freePort()
         let holder = try await LocalHolder.start(port: port)
         defer { holder.stop() }
-        let held = try await ConnectCommandTests.refused(storefront, ["--service", "api", "--local-port", String(port)])
+        let held = try await ConnectCommandTests.refused(storefront, ["--service", "api", "--local-port", String(port), "--", "true"])
         #expect(held.stderr.contains("port \(port) is held by pid \(holder.pid) ("), "\(held.stderr)")
 
         let image = try await ConnectCommandTests.refused(storefront, [
