@@ -1,4 +1,5 @@
 import BridgeTunnel
+import Foundation
 import KubernetesClient
 import LocalEndpoints
 import Logging
@@ -22,10 +23,28 @@ public final class OutboundEndpoints: Sendable {
     public let entries: [Entry]
     /// The ports no listener took on any address (`LoopbackAllocator.avoiding`).
     public let avoided: Set<Int>
+    /// The ports of each service left off this machine by its annotation (`ignorePortsAnnotation`),
+    /// and entries of it that are not ports.
+    public let ignored: [(service: String, ports: [Int], invalid: [String])]
 
-    init(entries: [Entry], avoided: Set<Int>) {
+    /// Bridge to Kubernetes' service annotation: "445,23" keeps those ports of the service off this
+    /// machine (no listener, no variables; a service whose every port is left off gets no address).
+    public static let ignorePortsAnnotation = "bridgetokubernetes/ignore-ports"
+
+    init(entries: [Entry], avoided: Set<Int>, ignored: [(service: String, ports: [Int], invalid: [String])]) {
         self.entries = entries
         self.avoided = avoided
+        self.ignored = ignored
+    }
+
+    /// The ports an `ignorePortsAnnotation` value names, and the entries that are not ports.
+    static func ignoredPorts(_ value: String?) -> (ports: Set<Int>, invalid: [String]) {
+        var ports: Set<Int> = []
+        var invalid: [String] = []
+        for entry in (value ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            if let port = Int(entry), (1...65535).contains(port) { ports.insert(port) } else { invalid.append(entry) }
+        }
+        return (ports, invalid)
     }
 
     /// Allocates addresses and binds listeners for `services` (those without ports are skipped).
@@ -35,9 +54,14 @@ public final class OutboundEndpoints: Sendable {
     public static func open(
         services: [Service], readyAddresses: [String: [String]], range: LoopbackRange, avoiding: Set<Int> = []
     ) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
+        var ignored: [(service: String, ports: [Int], invalid: [String])] = []
         let served = services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }).compactMap { service -> (Service, [ServicePort], String)? in
-            guard let ports = service.spec.ports, !ports.isEmpty,
-                  let host = dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) else { return nil }
+            let left = ignoredPorts(service.metadata.annotations?[ignorePortsAnnotation])
+            let declared = service.spec.ports ?? []
+            let leftOff = declared.map(\.port).filter(left.ports.contains)
+            if !leftOff.isEmpty || !left.invalid.isEmpty { ignored.append((service.metadata.nameOrEmpty, leftOff, left.invalid)) }
+            let ports = declared.filter { !left.ports.contains($0.port) }
+            guard !ports.isEmpty, let host = dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) else { return nil }
             return (service, ports, host)
         }
         var allocator = LoopbackAllocator(range: range, avoiding: avoiding)
@@ -49,7 +73,7 @@ public final class OutboundEndpoints: Sendable {
                 clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP, dialHost: host, ports: ports, allocation: allocation
             )
         }
-        return OutboundEndpoints(entries: entries, avoided: avoiding)
+        return OutboundEndpoints(entries: entries, avoided: avoiding, ignored: ignored)
     }
 
     /// The services that have a TCP port in `ports`, by port: who shares a port number with the

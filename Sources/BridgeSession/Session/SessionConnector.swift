@@ -59,6 +59,15 @@ struct SessionConnector: Sendable {
                 throw SessionError.localEndpoints(error.description)
             }
             report(.init(.progress, "\(outbound.entries.count) services have an address of this machine, listened on at their ports", fields: ["phase": "listeners"]))
+            for left in outbound.ignored {
+                let ports = left.ports.map(String.init).joined(separator: ", ")
+                if !left.ports.isEmpty {
+                    report(.init(.progress, "service \"\(left.service)\": port\(left.ports.count == 1 ? "" : "s") \(ports) left off this machine (annotation \(OutboundEndpoints.ignorePortsAnnotation))"))
+                }
+                if !left.invalid.isEmpty {
+                    report(.init(.warning, "service \"\(left.service)\": annotation \(OutboundEndpoints.ignorePortsAnnotation) names \(left.invalid.map { "\"\($0)\"" }.joined(separator: ", ")), which \(left.invalid.count == 1 ? "is not a port" : "are not ports"): ignored"))
+                }
+            }
             let appPorts = Set([options.localPort] + options.portMap.values)
             for moved in outbound.movedPorts where !appPorts.contains(moved.port) {
                 let why = outbound.avoided.contains(moved.port) ? "something listens on every address at port \(moved.port)" : "no right to listen on port \(moved.port)"
