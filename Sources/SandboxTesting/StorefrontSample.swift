@@ -9,9 +9,6 @@ import NIOFoundationCompat
 public struct StorefrontSample: Sendable {
     /// The sample's services, in the order a request through the front goes through them.
     public static let services = ["web", "api", "inventory"]
-    /// The front's port (its service and container).
-    public static let frontPort = 8080
-
     public let client: KubernetesClient
 
     public init(client: KubernetesClient) {
@@ -79,11 +76,12 @@ public struct StorefrontSample: Sendable {
         }
     }
 
-    /// The front's address: its service's cluster IP and port.
+    /// The front's address: its service's cluster IP and (first) port.
     public func frontURL() async throws(Failure) -> String {
         do {
-            guard let address = try await client.get(Service.self, name: "web").spec.clusterIP else { throw Failure(description: "the web service has no cluster IP") }
-            return "http://\(address):\(Self.frontPort)/"
+            let front = try await client.get(Service.self, name: "web")
+            guard let address = front.spec.clusterIP, let port = front.spec.ports?.first?.port else { throw Failure(description: "the web service has no cluster IP or port") }
+            return "http://\(address):\(port)/"
         } catch let failure as Failure {
             throw failure
         } catch {
