@@ -94,7 +94,13 @@ extension KubernetesClient {
         return response
     }
 
-    private func execute(_ request: APIRequest, retryingUnauthorized: Bool, timeout: TimeAmount = .seconds(60)) async throws(KubernetesError) -> HTTPClientResponse {
+    /// How long a request may take before it fails ("the request timed out"). A read (GET) that
+    /// times out is tried once more, on another connection (the timed-out one is closed): seen on
+    /// a loaded machine, one request waited for ever while the server answered others.
+    static let requestTimeout = TimeAmount.seconds(60)
+    static let readTimeout = TimeAmount.seconds(30)
+
+    private func execute(_ request: APIRequest, retryingUnauthorized: Bool, timeout: TimeAmount? = nil) async throws(KubernetesError) -> HTTPClientResponse {
         let prepared = try await credentials.prepare()
         var http = HTTPClientRequest(url: request.url(server: connection.server))
         http.method = request.method
@@ -111,9 +117,18 @@ extension KubernetesClient {
             http.headers.add(name: "Content-Type", value: request.contentType)
         }
         logger.debug("request", metadata: ["method": "\(request.method)", "path": "\(request.path)"])
+        let isRead = request.method == .GET && timeout == nil
+        let limit = timeout ?? (isRead ? Self.readTimeout : Self.requestTimeout)
         let response: HTTPClientResponse
         do {
-            response = try await KubernetesClient.transport.execute(http, timeout: timeout)
+            response = try await KubernetesClient.transport.execute(http, timeout: limit)
+        } catch let error as HTTPClientError where error == .deadlineExceeded && isRead {
+            logger.info("request timed out: trying once more", metadata: ["path": "\(request.path)", "after": "\(limit)"])
+            do {
+                response = try await KubernetesClient.transport.execute(http, timeout: limit)
+            } catch {
+                throw .unreachable(server: connection.serverDescription, reason: TransportFailure.describe(error))
+            }
         } catch {
             throw .unreachable(server: connection.serverDescription, reason: TransportFailure.describe(error))
         }
