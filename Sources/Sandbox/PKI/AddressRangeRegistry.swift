@@ -60,7 +60,8 @@ struct AddressRangeRegistry: Sendable {
     /// Runs `body` with the registry locked against every other claimer on this machine. The lock
     /// file may be another user's (a shared `/tmp`): it is then opened for reading, which `flock`
     /// takes as well. Without any lock (no lock file can be opened or made), `body` runs all the
-    /// same: claims are then only as safe as `O_EXCL` makes them.
+    /// same (also after 10 s of waiting for a lock another holds): claims are then only as safe
+    /// as `O_EXCL` makes them.
     func withLock<Result>(_ body: (Locked) -> Result) -> Result {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent(".lock").path
@@ -68,7 +69,9 @@ struct AddressRangeRegistry: Sendable {
         if lock < 0 { lock = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
         defer { if lock >= 0 { close(lock) } }
         if lock >= 0 {
-            while flock(lock, LOCK_EX) != 0, errno == EINTR {}
+            // Another user may hold the lock of a shared folder for ever: wait 10 s at most.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while flock(lock, LOCK_EX | LOCK_NB) != 0, ContinuousClock.now < deadline { usleep(20_000) }
         }
         return body(Locked(folder: folder))
     }
