@@ -148,7 +148,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
-        .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "KubernetesClient", "SandboxTesting"]),
+        .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "BridgeTunnel", "KubernetesClient", "SandboxTesting"]),
         .testTarget(
             name: "KubernetesClientTests",
             dependencies: [

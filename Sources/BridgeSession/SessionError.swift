@@ -21,6 +21,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case agentStopped(pod: String, detail: String)
     case localCommandFailed(String)
     case localEndpoints(String)
+    /// The files of a mount path of the pod could not be put on this machine.
+    case filesNotDownloaded(path: String, reason: String)
     case restoreFailed(workload: String, detail: String)
     case notRecorded(detail: String)
     case restoreConflict(workload: String, detail: String)
@@ -72,6 +74,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "the agent stopped: \(detail); the session ends and gives everything back (its log: kubectl logs \(pod) --previous)"
         case .localEndpoints(let detail):
             return detail
+        case .filesNotDownloaded(let path, let reason):
+            return "cannot download the pod's files under \(path): \(reason); the session ends and gives everything back"
         case .localCommandFailed(let detail):
             return "cannot run the local command: \(detail)"
         case .restoreFailed(let workload, let detail):

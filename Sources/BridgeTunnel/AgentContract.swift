@@ -7,6 +7,11 @@ public enum AgentContract {
     /// The variable that names the one address to listen on, where a platform runs pods on a
     /// shared network; unset in a real pod, where the agent listens on every address.
     public static let listenAddressVariable = "KBRIDGE_LISTEN_ADDRESS"
+    /// The variable that names where the container's files are, where a platform runs containers
+    /// without a filesystem of their own (the sandbox: a file mounted at `/etc/app/x` is at
+    /// `$CONTAINER_ROOT/etc/app/x`); unset in a real pod, where they are at their mount paths.
+    /// It describes the agent's container, not the app: the agent does not report it.
+    public static let containerRootVariable = "CONTAINER_ROOT"
     /// The agent's control port unless the container uses it; the inbound port is the next one.
     public static let defaultControlPort = 7300
     /// The first argument that makes the agent image run the session's guard: `kbridge-agent`
@@ -68,6 +73,8 @@ public enum AgentContract {
     public enum Target: Sendable, Equatable {
         /// CLI → agent: the agent's environment report.
         case environment
+        /// CLI → agent: the files under `path` (a mount path of the container), as a `FileArchive`.
+        case files(path: String)
         /// CLI → agent: a connection to `host:port` dialled inside the cluster.
         case cluster(host: String, port: Int)
         /// Agent → CLI: a connection the agent accepted on the container's port.
@@ -76,14 +83,21 @@ public enum AgentContract {
         public var encoded: String {
             switch self {
             case .environment: return "kbridge-agent:environment"
+            case .files(let path): return Self.filesPrefix + path
             case .cluster(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             case .inbound(let port): return "inbound:\(port)"
             }
         }
 
+        private static let filesPrefix = "kbridge-agent:files:"
+
         public init?(encoded: String) {
             if encoded == Target.environment.encoded {
                 self = .environment
+            } else if encoded.hasPrefix(Self.filesPrefix) {
+                let path = String(encoded.dropFirst(Self.filesPrefix.count))
+                guard path.hasPrefix("/") else { return nil }
+                self = .files(path: path)
             } else if encoded.hasPrefix("inbound:") {
                 guard let port = Int(encoded.dropFirst("inbound:".count)), (0...65535).contains(port) else { return nil }
                 self = .inbound(port: port)

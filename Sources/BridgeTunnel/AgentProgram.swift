@@ -27,10 +27,13 @@ public enum AgentProgram {
         }
         var reported = environment
         reported[AgentContract.secretVariable] = nil
-        let agent = BridgeAgent(configuration: .init(
+        reported[AgentContract.containerRootVariable] = nil
+        var configuration = BridgeAgent.Configuration(
             secret: secret, host: environment[AgentContract.listenAddressVariable] ?? "0.0.0.0", arguments: parsed,
             environment: reported, log: { log($0) }
-        ))
+        )
+        configuration.fileRoot = environment[AgentContract.containerRootVariable] ?? ""
+        let agent = BridgeAgent(configuration: configuration)
         do {
             try await agent.run { bound in log("listening: control \(bound[0]), inbound \(bound[1]), service ports \(bound.dropFirst(2).map(String.init).joined(separator: ","))") }
         } catch {

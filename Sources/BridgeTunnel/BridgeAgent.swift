@@ -26,6 +26,8 @@ public final class BridgeAgent: Sendable {
         public var servicePorts: [Int]
         /// What the agent reports as its environment.
         public var environment: [String: String]
+        /// Where the container's files are (`AgentContract.containerRootVariable`); "" in a real pod.
+        public var fileRoot = ""
         /// Where the agent says what happened (its container's log).
         public var log: @Sendable (String) -> Void
         /// How often the agent pings the CLI on each carrier, and how long it waits for an answer
@@ -158,12 +160,30 @@ public final class BridgeAgent: Sendable {
 
     private func serveControl(_ listener: TunnelListener) async throws {
         let environment = configuration.environment
+        let files = MountReader(root: configuration.fileRoot)
+        let log = configuration.log
+        let dialled = NIOLockedValueBox<Set<String>>([])
         try await listener.serve { request in
             switch AgentContract.Target(encoded: request.target) {
             case .environment: await Self.sendEnvironment(environment, on: request)
-            case .cluster(let host, let port): await TunnelRelay.relay(request, toHost: host, port: port)
+            case .files(let path):
+                log("sending the files under \(path)")
+                await Self.sendFiles(path, reader: files, on: request)
+            case .cluster(let host, let port):
+                // Each destination once: the log says where the developer's machine reaches.
+                if dialled.withLockedValue({ $0.insert(request.target).inserted }) { log("dialling \(request.target) for the developer's machine") }
+                await TunnelRelay.relay(request, toHost: host, port: port)
             case .inbound, nil: await request.refuse(status: "400")
             }
+        }
+    }
+
+    private static func sendFiles(_ path: String, reader: MountReader, on request: TunnelRequest) async {
+        await request.accept()
+        try? await request.stream().executeThenClose { inbound, outbound in
+            try await reader.send(path) { bytes in try await outbound.write(ByteBuffer(bytes: bytes)) }
+            outbound.finish()
+            for try await _ in inbound {}
         }
     }
 

@@ -40,6 +40,19 @@ import Testing
         #expect(agent[path: "securityContext", "readOnlyRootFilesystem"] == true)
     }
 
+    /// The agent reads the mounted files the app reads: it runs as the app's user, never as root.
+    @Test(arguments: [
+        (nil, nil, 65532), (0, nil, 65532), (1000, nil, 1000), (nil, 2000, 2000), (1000, 2000, 1000), (0, 2000, 65532), (nil, 0, 65532),
+    ] as [(Int?, Int?, Int)])
+    func runsAsTheAppsUserUnlessThatIsRoot(container: Int?, pod: Int?, expected: Int) {
+        var original = original
+        original["securityContext"] = container.map { ["runAsUser": .integer(Int64($0))] }
+        let podSecurity: JSONValue? = pod.map { ["runAsUser": .integer(Int64($0))] }
+        let agent = AgentContainer.build(from: original, podSecurity: podSecurity, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080], secretName: "s")
+        #expect(agent[path: "securityContext", "runAsUser"] == .integer(Int64(expected)))
+        #expect(agent[path: "securityContext", "runAsNonRoot"] == true)
+    }
+
     @Test func agentPortsAvoidTheContainersOwn() {
         #expect(AgentPorts.avoiding([8080]) == AgentPorts(control: 7300, inbound: 7301))
         #expect(AgentPorts.avoiding([7301]) == AgentPorts(control: 7302, inbound: 7303))

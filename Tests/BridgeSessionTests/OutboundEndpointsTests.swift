@@ -24,7 +24,7 @@ import Testing
                 try service("telnet", ports: [23], annotations: [OutboundEndpoints.ignorePortsAnnotation: "23"]),
                 try service("web", ports: [8080]),
             ],
-            readyAddresses: [:], range: range
+            namespace: "default", readyAddresses: [:], range: range
         )
         #expect(outbound.entries.map(\.service) == ["files", "web"])
         let files = try #require(outbound.entries.first)
@@ -34,5 +34,40 @@ import Testing
         #expect(outbound.ignored.first?.ports == [445, 23] && outbound.ignored.first?.invalid == ["smb"])
         #expect(!outbound.hostsEntries.contains { $0.names.contains("telnet") })
         await outbound.close()
+    }
+}
+
+/// Services of other namespaces: named as a pod names them, without service variables.
+@Suite struct OtherNamespacesTests {
+    private func service(_ name: String, namespace: String, headless: Bool = false) throws -> Service {
+        try JSONValue.object([
+            "metadata": .object(["name": .string(name), "namespace": .string(namespace)]),
+            "spec": .object(["clusterIP": .string(headless ? "None" : "10.0.1.\(name.count)"), "ports": [["port": 9000]]]),
+        ]).decode(as: Service.self)
+    }
+
+    @Test func anotherNamespacesServicesHaveQualifiedNamesOnlyAndNoVariables() async throws {
+        let range = try LoopbackRange("127.48.\(Int.random(in: 0...255)).0/24")
+        let outbound = try await OutboundEndpoints.open(
+            services: [try service("rates", namespace: "shared"), try service("web", namespace: "shop"), try service("db", namespace: "data", headless: true)],
+            namespace: "shop", readyAddresses: [:], range: range
+        )
+        #expect(outbound.entries.map { "\($0.service).\($0.namespace)" } == ["web.shop", "db.data", "rates.shared"], "the session's namespace first")
+        let names = outbound.hostsEntries.map(\.names)
+        #expect(names[0] == ["web", "web.shop", "web.shop.svc", "web.shop.svc.cluster.local"])
+        #expect(names[2] == ["rates.shared", "rates.shared.svc", "rates.shared.svc.cluster.local"])
+        #expect(outbound.serviceVariables["WEB_SERVICE_PORT"] == "9000")
+        #expect(outbound.serviceVariables["RATES_SERVICE_PORT"] == nil, "a pod has no variables of other namespaces")
+        #expect(outbound.entries[1].dialHost == "db.data.svc", "a headless service elsewhere is dialled by name")
+        await outbound.close()
+    }
+
+    @Test func theNamespacesAnEnvironmentNamesAreFound() {
+        let named = ReachableServices.namespacesNamed(in: [
+            "http://rates.shared:9000/v1", "db.data.svc.cluster.local:5432", "amqp://user:pw@queue.messaging.svc", "plain", "1.2.3.4",
+            "www.example.com", "Mixed.Case",
+        ])
+        #expect(named.isSuperset(of: ["shared", "data", "messaging"]))
+        #expect(!named.contains("3") && !named.contains("Case"))
     }
 }

@@ -19,12 +19,12 @@ import Testing
         return (givenBack, actions.first)
     }
 
-    static let connectedWithACommand: [SessionLifecycle.Event] = [.recorded, .guardInstalled, .tookOver, .tunnelOpened, .hostsWritten, .connected, .commandStarted]
+    static let connectedWithACommand: [SessionLifecycle.Event] = [.recorded, .guardInstalled, .tookOver, .tunnelOpened, .filesWritten, .hostsWritten, .connected, .commandStarted]
 
     @Test func everythingIsGivenBackInTheReverseOrderItWasTaken() throws {
         var lifecycle = SessionLifecycle()
         let (givenBack, end) = try Self.run(&lifecycle, Self.connectedWithACommand + [.commandExited])
-        #expect(givenBack == [.command, .hostsBlock, .tunnel, .takeover, .sessionGuard, .record])
+        #expect(givenBack == [.command, .hostsBlock, .files, .tunnel, .takeover, .sessionGuard, .record])
         #expect(end == .end(.commandExited, leftBehind: []))
         #expect(lifecycle.phase == .ended(.commandExited))
         #expect(lifecycle.holdings.isEmpty)
@@ -43,7 +43,7 @@ import Testing
     @Test func whatCannotBeGivenBackKeepsWhatDependsOnIt() throws {
         var lifecycle = SessionLifecycle()
         let (givenBack, end) = try Self.run(&lifecycle, Self.connectedWithACommand + [.stopRequested]) { $0 != .takeover }
-        #expect(givenBack == [.command, .hostsBlock, .tunnel])
+        #expect(givenBack == [.command, .hostsBlock, .files, .tunnel])
         #expect(end == .end(.failed, leftBehind: [.record, .sessionGuard, .takeover]))
     }
 
@@ -52,7 +52,7 @@ import Testing
     @Test func aSessionWhoseGuardActedGivesBackOnlyWhatIsLocal() throws {
         var lifecycle = SessionLifecycle()
         let (givenBack, end) = try Self.run(&lifecycle, Self.connectedWithACommand + [.leaseGone])
-        #expect(givenBack == [.command, .hostsBlock, .tunnel, .record])
+        #expect(givenBack == [.command, .hostsBlock, .files, .tunnel, .record])
         #expect(end == .end(.guardGaveBack, leftBehind: []))
     }
 
@@ -67,15 +67,15 @@ import Testing
         // Failing to come back gives everything back.
         #expect(try lifecycle.handle(.tunnelLost) == [.reconnect])
         let (givenBack, end) = try Self.run(&lifecycle, [.failed])
-        #expect(givenBack == [.command, .hostsBlock, .takeover, .sessionGuard, .record])
+        #expect(givenBack == [.command, .hostsBlock, .files, .takeover, .sessionGuard, .record])
         #expect(end == .end(.failed, leftBehind: []))
     }
 
     /// `kbridge disconnect` for a session whose process is gone starts from what it may have left.
     @Test func aGoneSessionsLeftoversAreGivenBackInOrder() throws {
-        var lifecycle = SessionLifecycle.holding([.record, .sessionGuard, .takeover, .hostsBlock])
+        var lifecycle = SessionLifecycle.holding([.record, .sessionGuard, .takeover, .files, .hostsBlock])
         let (givenBack, end) = try Self.run(&lifecycle, [.stopRequested])
-        #expect(givenBack == [.hostsBlock, .takeover, .sessionGuard, .record])
+        #expect(givenBack == [.hostsBlock, .files, .takeover, .sessionGuard, .record])
         #expect(end == .end(.stopped, leftBehind: []))
     }
 
@@ -97,7 +97,7 @@ import Testing
     @Test func everyPhaseAndEventIsATransitionOfTheTableOrRefused() throws {
         let holdings = SessionLifecycle.Holding.allCases
         let events: [SessionLifecycle.Event] = [
-            .recorded, .guardInstalled, .tookOver, .tunnelOpened, .hostsWritten, .connected, .commandStarted, .tunnelLost,
+            .recorded, .guardInstalled, .tookOver, .tunnelOpened, .filesWritten, .hostsWritten, .connected, .commandStarted, .tunnelLost,
             .stopRequested, .commandExited, .leaseGone, .failed,
         ] + holdings.map { .gaveBack($0) } + holdings.map { .couldNotGiveBack($0) }
         var checked = 0
@@ -114,7 +114,7 @@ import Testing
                 }
             }
         }
-        #expect(checked == Self.phases.count * 24)
+        #expect(checked == Self.phases.count * 27)
     }
 
     private static func reach(_ events: [SessionLifecycle.Event]) throws -> SessionLifecycle {
@@ -133,6 +133,7 @@ import Testing
         ("takenOver", { try reach([.recorded, .guardInstalled, .tookOver]) }),
         ("takenOver without guard", { try reach([.recorded, .tookOver]) }),
         ("tunnelled", { try reach(tunnelled) }),
+        ("tunnelled with files", { try reach(tunnelled + [.filesWritten]) }),
         ("tunnelled with hosts", { try reach(tunnelled + [.hostsWritten]) }),
         ("connected", { try reach(tunnelled + [.connected]) }),
         ("connected with command", { try reach(tunnelled + [.connected, .commandStarted]) }),
@@ -153,7 +154,9 @@ import Testing
             "guarded": guarded.merging([.tookOver: .takenOver]) { $1 },
             "takenOver": guarded.merging([.tunnelOpened: .tunnelled]) { $1 },
             "takenOver without guard": giveBack.merging([.tunnelOpened: .tunnelled]) { $1 },
-            "tunnelled": guarded.merging([.hostsWritten: .tunnelled, .connected: .connected]) { $1 },
+            "tunnelled": guarded.merging([.filesWritten: .tunnelled, .hostsWritten: .tunnelled, .connected: .connected]) { $1 },
+            // The files come before the hosts block, once.
+            "tunnelled with files": guarded.merging([.hostsWritten: .tunnelled, .connected: .connected]) { $1 },
             "tunnelled with hosts": guarded.merging([.connected: .connected]) { $1 },
             "connected": guarded.merging([.commandStarted: .connected, .tunnelLost: .reconnecting]) { $1 },
             "connected with command": guarded.merging([.tunnelLost: .reconnecting, .commandExited: .givingBack(.commandExited)]) { $1 },
@@ -171,7 +174,7 @@ import Testing
     @Test func aHostsBlockThatCannotBeRemovedKeepsOnlyTheRecord() throws {
         var lifecycle = SessionLifecycle()
         let (givenBack, end) = try Self.run(&lifecycle, Self.connectedWithACommand + [.stopRequested]) { $0 != .hostsBlock }
-        #expect(givenBack == [.command, .tunnel, .takeover, .sessionGuard])
+        #expect(givenBack == [.command, .files, .tunnel, .takeover, .sessionGuard])
         #expect(end == .end(.failed, leftBehind: [.record, .hostsBlock]))
     }
 }

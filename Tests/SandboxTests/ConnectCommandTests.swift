@@ -49,6 +49,11 @@ import TunnelTesting
         try await withStorefront(ConnectScenarios.theFrontIsAnsweredByTheLocalProcessWhichReachesTheBackendByName)
     }
 
+    @Test(.enabled(if: canMountPrivateHostsFile, "needs root and unshare to give the local process a private /etc/hosts"))
+    func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName() async throws {
+        try await withStorefront(ConnectScenarios.theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName)
+    }
+
     @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
         try await withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }

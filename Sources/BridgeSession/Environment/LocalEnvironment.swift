@@ -3,14 +3,33 @@
 /// What the agent reports is what the app saw in the pod. Locally: addresses of cluster
 /// services (in service variables, or expanded into values such as
 /// `http://10.96.0.12:8080`) point at their local listeners instead; a value equal to the pod's
-/// own IP (a `status.podIP` field reference, typically a bind address) becomes 127.0.0.1; the
+/// own IP (a `status.podIP` field reference, typically a bind address) becomes 127.0.0.1; a
+/// path in a mounted folder (`/etc/app/settings.json`) becomes its downloaded copy, and
+/// `KBRIDGE_ROOT` names where the pod's files are (`SessionFiles`); the
 /// variables that describe the machine rather than the app (`PATH`, `HOME`, ...) are left to
 /// this machine; and `GRPC_DNS_RESOLVER=native` makes gRPC resolve through the hosts file.
 public enum LocalEnvironment {
     /// Variables of the pod that this machine keeps its own values for.
     public static let machineVariables: Set<String> = ["PATH", "HOME", "HOSTNAME", "PWD", "OLDPWD", "SHLVL", "TERM", "USER", "SHELL", "TMPDIR", "_"]
 
-    public static func build(pod: [String: String], podIP: String?, outbound: OutboundEndpoints) -> [String: String] {
+    /// The pod's files on this machine: where, and the container's mount paths they hold.
+    public struct Files: Sendable {
+        public var local: SessionFiles
+        public var mountPaths: [String]
+
+        public init(local: SessionFiles, mountPaths: [String]) {
+            self.local = local
+            self.mountPaths = mountPaths
+        }
+
+        /// The local copy of `value` when it is a path in a mounted folder (the innermost mount).
+        func localPath(of value: String) -> String? {
+            let mount = mountPaths.filter { value == $0 || value.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }.max { $0.count < $1.count }
+            return mount.map { _ in local.localPath(of: value) }
+        }
+    }
+
+    public static func build(pod: [String: String], podIP: String?, outbound: OutboundEndpoints, files: Files? = nil) -> [String: String] {
         var rewrites: [(from: String, to: String)] = []
         for entry in outbound.entries {
             guard let clusterIP = entry.clusterIP else { continue }
@@ -24,9 +43,10 @@ public enum LocalEnvironment {
         let table = AddressRewrites(rewrites)
         var variables: [String: String] = [:]
         for (name, value) in pod where !machineVariables.contains(name) {
-            variables[name] = table.apply(to: value)
+            variables[name] = files?.localPath(of: value) ?? table.apply(to: value)
         }
         variables.merge(outbound.serviceVariables) { $1 }
+        if let files { variables[SessionFiles.rootVariable] = files.local.root.path }
         variables["GRPC_DNS_RESOLVER"] = "native"
         return variables
     }

@@ -45,6 +45,7 @@ public struct LocalCleanup: Sendable {
             if let path = record.hostsFile, path != hostsFile.path, (try? HostsFile(path: path).sessions().contains(record.id)) == true {
                 try HostsFile(path: path).remove(session: record.id)
             }
+            try? SessionFiles(session: record.id, registry: registry).remove()
             registry.remove(record.id)
         }
     }

@@ -88,10 +88,12 @@ public struct SessionRegistry: Sendable {
         return !record.isRunning
     }
 
-    /// Drops what a session whose process is gone left on this machine (its hosts block and its
-    /// record) without giving anything back in the cluster: for a cluster that no longer exists.
+    /// Drops what a session whose process is gone left on this machine (its hosts block, the pod's
+    /// files and its record) without giving anything back in the cluster: for a cluster that no
+    /// longer exists.
     public func forget(_ record: SessionRecord) throws(HostsFile.Failure) {
         if let path = record.hostsFile { try HostsFile(path: path).remove(session: record.id) }
+        try? SessionFiles(session: record.id, registry: self).remove()
         remove(record.id)
     }
 

@@ -8,6 +8,10 @@ import Logging
 /// ports, and every connection to them goes through the tunnel to the agent, which dials the
 /// service inside the cluster (its cluster IP, a headless service's first endpoint, or an
 /// ExternalName's host, which the agent resolves in the cluster).
+///
+/// The session's namespace's services are named as in its pods (`svc`, `svc.ns`, ...) and have
+/// their service variables; other namespaces' services are named `svc.ns`, `svc.ns.svc`, ...
+/// only, as a pod sees them (a headless one is dialled by its cluster name).
 public final class OutboundEndpoints: Sendable {
     public struct Entry: Sendable {
         public var service: String
@@ -21,6 +25,8 @@ public final class OutboundEndpoints: Sendable {
     }
 
     public let entries: [Entry]
+    /// The session's namespace.
+    public let namespace: String
     /// The ports no listener took on any address (`LoopbackAllocator.avoiding`).
     public let avoided: Set<Int>
     /// The ports of each service left off this machine by its annotation (`ignorePortsAnnotation`),
@@ -31,8 +37,9 @@ public final class OutboundEndpoints: Sendable {
     /// machine (no listener, no variables; a service whose every port is left off gets no address).
     public static let ignorePortsAnnotation = "bridgetokubernetes/ignore-ports"
 
-    init(entries: [Entry], avoided: Set<Int>, ignored: [(service: String, ports: [Int], invalid: [String])]) {
+    init(entries: [Entry], namespace: String, avoided: Set<Int>, ignored: [(service: String, ports: [Int], invalid: [String])]) {
         self.entries = entries
+        self.namespace = namespace
         self.avoided = avoided
         self.ignored = ignored
     }
@@ -47,21 +54,29 @@ public final class OutboundEndpoints: Sendable {
         return (ports, invalid)
     }
 
-    /// Allocates addresses and binds listeners for `services` (those without ports are skipped).
-    /// `readyAddresses` holds the ready pod addresses of the headless ones, by service name. Ports
-    /// in `avoiding` are served on another port of the service's address (something listens on
-    /// them at every address, where no loopback address can take them).
+    /// Allocates addresses and binds listeners for `services` (those without ports are skipped),
+    /// `namespace`'s first. `readyAddresses` holds the ready pod addresses of `namespace`'s headless
+    /// ones, by service name. Ports in `avoiding` are served on another port of the service's
+    /// address (something listens on them at every address, where no loopback address can take them).
     public static func open(
-        services: [Service], readyAddresses: [String: [String]], range: LoopbackRange, avoiding: Set<Int> = []
+        services: [Service], namespace: String, readyAddresses: [String: [String]], range: LoopbackRange, avoiding: Set<Int> = []
     ) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
         var ignored: [(service: String, ports: [Int], invalid: [String])] = []
-        let served = services.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }).compactMap { service -> (Service, [ServicePort], String)? in
+        // The namespace's own first ("" sorts before any name), then by namespace and name.
+        func order(_ service: Service) -> (String, String) {
+            (service.metadata.namespace == namespace ? "" : service.metadata.namespace ?? "", service.metadata.nameOrEmpty)
+        }
+        let ordered = services.sorted { order($0) < order($1) }
+        let served = ordered.compactMap { service -> (Service, [ServicePort], String)? in
+            let own = service.metadata.namespace == namespace
+            let shown = own ? service.metadata.nameOrEmpty : "\(service.metadata.nameOrEmpty).\(service.metadata.namespace ?? "")"
             let left = ignoredPorts(service.metadata.annotations?[ignorePortsAnnotation])
             let declared = service.spec.ports ?? []
-            let leftOff = declared.map(\.port).filter(left.ports.contains)
-            if !leftOff.isEmpty || !left.invalid.isEmpty { ignored.append((service.metadata.nameOrEmpty, leftOff, left.invalid)) }
+            let leftOff = declared.map { $0.port }.filter(left.ports.contains)
+            if !leftOff.isEmpty || !left.invalid.isEmpty { ignored.append((shown, leftOff, left.invalid)) }
             let ports = declared.filter { !left.ports.contains($0.port) }
-            guard !ports.isEmpty, let host = dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) else { return nil }
+            let host = own ? dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) : dialHost(ofOther: service)
+            guard !ports.isEmpty, let host else { return nil }
             return (service, ports, host)
         }
         var allocator = LoopbackAllocator(range: range, avoiding: avoiding)
@@ -73,7 +88,7 @@ public final class OutboundEndpoints: Sendable {
                 clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP, dialHost: host, ports: ports, allocation: allocation
             )
         }
-        return OutboundEndpoints(entries: entries, avoided: avoiding, ignored: ignored)
+        return OutboundEndpoints(entries: entries, namespace: namespace, avoided: avoiding, ignored: ignored)
     }
 
     /// The services that have a TCP port in `ports`, by port: who shares a port number with the
@@ -86,6 +101,13 @@ public final class OutboundEndpoints: Sendable {
             }
         }
         return sharing
+    }
+
+    /// What the agent dials for a service of another namespace: a headless one by its name, which
+    /// the cluster's DNS answers with its pods.
+    static func dialHost(ofOther service: Service) -> String? {
+        guard service.spec.isHeadless, service.spec.type != "ExternalName" else { return dialHost(of: service, readyAddresses: []) }
+        return "\(service.metadata.nameOrEmpty).\(service.metadata.namespace ?? "").svc"
     }
 
     static func dialHost(of service: Service, readyAddresses: [String]) -> String? {
@@ -118,15 +140,23 @@ public final class OutboundEndpoints: Sendable {
         }
     }
 
-    /// The hosts-file lines: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local` → its address.
+    /// The hosts-file lines: `svc` (the session's namespace only), `svc.ns`, `svc.ns.svc`,
+    /// `svc.ns.svc.cluster.local` → its address.
     public var hostsEntries: [HostsEntry] {
-        entries.map { HostsEntry.service($0.service, namespace: $0.namespace, address: $0.allocation.address) }
+        entries.map { entry in
+            let names = HostsEntry.service(entry.service, namespace: entry.namespace, address: entry.allocation.address)
+            return entry.namespace == namespace ? names : HostsEntry(address: names.address, names: Array(names.names.dropFirst()))
+        }
     }
 
-    /// `X_SERVICE_HOST`, `X_SERVICE_PORT`, `X_PORT_*` of every service, pointing at its local listeners.
+    /// The services of the session's namespace.
+    public var ownEntries: [Entry] { entries.filter { $0.namespace == namespace } }
+
+    /// `X_SERVICE_HOST`, `X_SERVICE_PORT`, `X_PORT_*` of every service of the session's namespace
+    /// (as Kubernetes gives a pod), pointing at its local listeners.
     public var serviceVariables: [String: String] {
         var variables: [String: String] = [:]
-        for entry in entries {
+        for entry in ownEntries {
             let ports = entry.ports.map {
                 ServiceEnvironment.Port(name: $0.name, port: $0.port, localPort: entry.allocation.localPort(for: $0.port), protocol: $0.protocol ?? "TCP")
             }
@@ -138,7 +168,9 @@ public final class OutboundEndpoints: Sendable {
     /// Ports served on another number than the service's: privileged ports without the right to
     /// bind them, and ports taken on every address (`avoided`).
     public var movedPorts: [(service: String, port: Int, localPort: Int)] {
-        entries.flatMap { entry in entry.allocation.movedPorts.map { (entry.service, $0.port, $0.localPort) } }
+        entries.flatMap { entry in
+            entry.allocation.movedPorts.map { (entry.namespace == namespace ? entry.service : "\(entry.service).\(entry.namespace)", $0.port, $0.localPort) }
+        }
     }
 
     public func close() async {

@@ -122,7 +122,7 @@ public final class ConnectSession: Sendable {
         }
 
         let chosenHostsFile = hostsFile
-        let connector = SessionConnector(context: context)
+        let connector = SessionConnector(context: context, registry: registry)
         let started = await Self.untilStopped(ending) { () async throws(SessionError) -> SessionConnection in
             try await connector.run(target: target, identity: identity, takenOver: takenOver, hostsFile: chosenHostsFile)
         }

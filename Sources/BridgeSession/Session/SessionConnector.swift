@@ -11,15 +11,19 @@ struct SessionConnection: Sendable {
     var tunnel: SessionTunnel
     var outbound: OutboundEndpoints
     var environment: [String: String]
+    /// The pod's files on this machine.
+    var files: LocalEnvironment.Files
     var hostsOriginal: String?
     var hostsFile: HostsFile?
 }
 
 /// Connects a taken-over workload to this machine: waits for the agent pod and for the service to
-/// send its traffic to it only, opens the tunnel, reads the pod's environment, gives the
-/// cluster's services addresses of this machine, writes the hosts file and the env file.
+/// send its traffic to it only, opens the tunnel, reads the pod's environment and downloads its
+/// mounted files, gives the cluster's services addresses of this machine, writes the hosts file
+/// and the env file.
 struct SessionConnector: Sendable {
     let context: SessionContext
+    let registry: SessionRegistry
 
     func run(target: TakeoverTarget, identity: SessionIdentity, takenOver: TakenOver, hostsFile: HostsFile?) async throws(SessionError) -> SessionConnection {
         let (client, options, report) = (context.client, context.options, context.report)
@@ -41,24 +45,41 @@ struct SessionConnector: Sendable {
         do {
             let podEnvironment = try await tunnel.environment()
             report(.init(.progress, "read the pod's environment (\(podEnvironment.count) variables)", fields: ["phase": "environment"]))
-            let services: [Service]
+            let podFiles = PodFiles(container: target.container, of: pod)
+            let files = LocalEnvironment.Files(local: SessionFiles(session: identity.id, registry: registry), mountPaths: podFiles.mountPaths)
+            do { try files.local.create(in: registry) } catch { throw SessionError.localEndpoints(error.description) }
+            try context.advance(.filesWritten)
+            try await podFiles.download(through: tunnel, into: files.local)
+            if !podFiles.mountPaths.isEmpty {
+                report(.init(
+                    .progress, "downloaded the pod's files under \(podFiles.mountPaths.joined(separator: ", ")) into \(files.local.root.path) ($\(SessionFiles.rootVariable))",
+                    fields: ["phase": "files", "root": .string(files.local.root.path)]
+                ))
+            }
+            let reachable: ReachableServices
             let backends: ServiceEndpointsReader.Answer
             do {
-                services = try await client.list(Service.self, namespace: options.namespace)
-                let headless = services.filter(\.spec.isHeadless)
+                reachable = try await ReachableServices.read(client: client, namespace: options.namespace, environment: podEnvironment)
+                let headless = reachable.services.filter { $0.spec.isHeadless && $0.metadata.namespace == options.namespace }
                 backends = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: headless, namespace: options.namespace)
             } catch {
                 throw SessionError.cluster(error)
             }
+            if let limited = reachable.limited { report(.init(.warning, limited)) }
             let outbound: OutboundEndpoints
             do {
                 outbound = try await OutboundEndpoints.open(
-                    services: services, readyAddresses: backends.readyAddresses, range: options.loopbackRange, avoiding: LoopbackAllocator.portsTakenEverywhere()
+                    services: reachable.services, namespace: options.namespace, readyAddresses: backends.readyAddresses, range: options.loopbackRange,
+                    avoiding: LoopbackAllocator.portsTakenEverywhere()
                 )
             } catch {
                 throw SessionError.localEndpoints(error.description)
             }
-            report(.init(.progress, "\(outbound.entries.count) services have an address of this machine, listened on at their ports", fields: ["phase": "listeners"]))
+            let others = outbound.entries.count - outbound.ownEntries.count
+            report(.init(
+                .progress, "\(outbound.ownEntries.count) services of \(options.namespace) and \(others) of other namespaces have an address of this machine, listened on at their ports",
+                fields: ["phase": "listeners"]
+            ))
             for left in outbound.ignored {
                 let ports = left.ports.map(String.init).joined(separator: ", ")
                 if !left.ports.isEmpty {
@@ -71,7 +92,13 @@ struct SessionConnector: Sendable {
             let appPorts = Set([options.localPort] + options.portMap.values)
             for moved in outbound.movedPorts where !appPorts.contains(moved.port) {
                 let why = outbound.avoided.contains(moved.port) ? "something listens on every address at port \(moved.port)" : "no right to listen on port \(moved.port)"
-                report(.init(.warning, "\(why), which service \"\(moved.service)\" uses: it is served on port \(moved.localPort) of its address, which its *_SERVICE_PORT variables give"))
+                let said = "\(why), which service \"\(moved.service)\" uses: it is served on port \(moved.localPort) of its address"
+                // Another namespace's service (named `svc.ns`) has no variables to say it: the log does.
+                if moved.service.contains(".") {
+                    context.logger.info("\(said)")
+                } else {
+                    report(.init(.warning, "\(said), which its *_SERVICE_PORT variables give"))
+                }
             }
             var hostsOriginal: String?
             if let hostsFile {
@@ -84,7 +111,7 @@ struct SessionConnector: Sendable {
                 try context.advance(.hostsWritten)
                 report(.init(.progress, "wrote \(outbound.entries.count) service names into \(hostsFile.path)"))
             }
-            let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound)
+            let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound, files: files)
             if let envFile = options.envFile {
                 do {
                     try PrivateFile.write(Data(DotenvFile.render(environment).utf8), to: URL(fileURLWithPath: envFile))
@@ -92,7 +119,7 @@ struct SessionConnector: Sendable {
                     throw SessionError.localEndpoints("--env-file: \(error)")
                 }
             }
-            return SessionConnection(agentPod: pod, identity: identity, agentPorts: takenOver.agentPorts, tunnel: tunnel, outbound: outbound, environment: environment, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
+            return SessionConnection(agentPod: pod, identity: identity, agentPorts: takenOver.agentPorts, tunnel: tunnel, outbound: outbound, environment: environment, files: files, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
         } catch let error as SessionError {
             await tunnel.close()
             throw error

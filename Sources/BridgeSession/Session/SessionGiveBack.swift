@@ -56,13 +56,13 @@ public struct SessionGiveBack: Sendable {
     }
 
     /// Gives back what a session of this machine whose process is gone left, as its record
-    /// tells (its record, guard, take-over, and hosts block); throws why something could not be.
+    /// tells (its record, guard, take-over, files, and hosts block); throws why something could not be.
     public static func giveBack(leftBy record: SessionRecord, client: KubernetesClient, registry: SessionRegistry, force: Bool = false) async throws(SessionError) -> Outcome {
         var giveBack = SessionGiveBack(client: client, session: record.id, namespace: record.workload.namespace, workloads: [record.workload])
         giveBack.registry = registry
         giveBack.hostsFile = record.hostsFile.map { HostsFile(path: $0) }
         giveBack.force = force
-        var holdings: Set<SessionLifecycle.Holding> = [.record, .sessionGuard, .takeover]
+        var holdings: Set<SessionLifecycle.Holding> = [.record, .sessionGuard, .takeover, .files]
         if record.hostsFile != nil { holdings.insert(.hostsBlock) }
         return try await giveBack.runThrowing(holdings)
     }
@@ -101,6 +101,10 @@ public struct SessionGiveBack: Sendable {
                     break  // stopped (or ended) before the session gives back
                 case .hostsBlock:
                     do { try hostsFile?.remove(session: session, original: hostsOriginal) } catch { throw SessionError.localEndpoints(error.description) }
+                case .files:
+                    if let registry {
+                        do { try SessionFiles(session: session, registry: registry).remove() } catch { throw SessionError.localEndpoints(error.description) }
+                    }
                 case .tunnel:
                     await closeTunnel?()
                 case .takeover:

@@ -5,7 +5,7 @@
 /// process is gone or a guard, from what is held (`holding(_:)`). Tests drive it alone.
 ///
 /// What a session holds is given back in the reverse order it was taken: the command, the hosts
-/// block, the tunnel, the workload, the guard, the record. Something that cannot be given back
+/// block, the pod's files, the tunnel, the workload, the guard, the record. Something that cannot be given back
 /// (the cluster is away) is kept, and so is what depends on it (the guard while the workload is
 /// not back, the record while anything is left), for the guard, `kbridge disconnect` or `kbridge
 /// clean` to finish; everything else is still given back.
@@ -44,13 +44,16 @@ public struct SessionLifecycle: Sendable, Equatable {
 
     /// What a session holds, in the order it takes it.
     public enum Holding: Int, Sendable, CaseIterable, Comparable {
-        case record, sessionGuard, takeover, tunnel, hostsBlock, command
+        case record, sessionGuard, takeover, tunnel
+        /// The pod's files downloaded on this machine (`SessionFiles`).
+        case files
+        case hostsBlock, command
 
         public static func < (left: Holding, right: Holding) -> Bool { left.rawValue < right.rawValue }
     }
 
     public enum Event: Sendable, Hashable {
-        case recorded, guardInstalled, tookOver, tunnelOpened, hostsWritten, connected, commandStarted
+        case recorded, guardInstalled, tookOver, tunnelOpened, filesWritten, hostsWritten, connected, commandStarted
         case tunnelLost
         case stopRequested, commandExited, leaseGone, failed
         /// One thing given back (an `Action.giveBack` done).
@@ -103,6 +106,8 @@ public struct SessionLifecycle: Sendable, Equatable {
             take(.takeover, phase: .takenOver)
         case (.takenOver, .tunnelOpened), (.reconnecting, .tunnelOpened):
             take(.tunnel, phase: phase == .reconnecting ? .connected : .tunnelled)
+        case (.tunnelled, .filesWritten) where !holdings.contains(.files) && !holdings.contains(.hostsBlock):
+            holdings.insert(.files)
         case (.tunnelled, .hostsWritten) where !holdings.contains(.hostsBlock):
             holdings.insert(.hostsBlock)
         case (.tunnelled, .connected):

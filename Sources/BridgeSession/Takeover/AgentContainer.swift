@@ -22,11 +22,18 @@ public struct AgentPorts: Sendable, Hashable, Codable {
 /// agent cannot answer (the app's probes). The agent gets no probe of its own: a probe's first
 /// try comes before the agent listens and the next a period later (a second at least), which
 /// would be most of `connect`'s time; the pod is ready once the agent runs, and the CLI dials
-/// again while the agent starts listening (`TunnelKeeper.openFirst`). It runs as non-root with `imagePullPolicy: IfNotPresent`, and gets the session secret
+/// again while the agent starts listening (`TunnelKeeper.openFirst`). It runs with `imagePullPolicy: IfNotPresent`, and gets the session secret
 /// from the session's Secret.
+///
+/// It runs as the app's user when the app runs as a user other than root (the container's
+/// `runAsUser`, else the pod's), so that it reads the mounted files the app reads; otherwise
+/// (root, or the image's user, which is not known here) as the unprivileged 65532: the agent
+/// listens on the cluster's network and never runs as root.
 public enum AgentContainer {
+    public static let unprivilegedUser = 65532
+
     public static func build(
-        from original: JSONValue, image: String, ports: AgentPorts, servicePorts: [Int], secretName: String
+        from original: JSONValue, podSecurity: JSONValue? = nil, image: String, ports: AgentPorts, servicePorts: [Int], secretName: String
     ) -> JSONValue {
         var container = original
         container["image"] = .string(image)
@@ -48,7 +55,8 @@ public enum AgentContainer {
         container["env"] = .array(env)
         var security = original["securityContext"]?.objectValue ?? [:]
         security["runAsNonRoot"] = true
-        security["runAsUser"] = 65532
+        let appUser = original[path: "securityContext", "runAsUser"]?.intValue ?? podSecurity?["runAsUser"]?.intValue
+        security["runAsUser"] = .integer(Int64(appUser.flatMap { $0 > 0 ? $0 : nil } ?? unprivilegedUser))
         security["allowPrivilegeEscalation"] = false
         security["privileged"] = nil
         container["securityContext"] = .object(security)

@@ -69,6 +69,31 @@ public struct SessionTunnel: Sendable {
         }
     }
 
+    /// The files the container sees under `path` (a mount path), as the agent reads them; at
+    /// most `limit` bytes of archive.
+    public func files(under path: String, limit: Int) async throws(SessionError) -> [FileArchive.Entry] {
+        do {
+            let bytes = try await control.open(AgentContract.Target.files(path: path).encoded).executeThenClose { inbound, outbound in
+                outbound.finish()
+                var bytes: [UInt8] = []
+                for try await buffer in inbound {
+                    bytes += buffer.readableBytesView
+                    if bytes.count > limit { throw FilesTooLarge() }
+                }
+                return bytes
+            }
+            return try FileArchive.decode(bytes)
+        } catch is FilesTooLarge {
+            throw .filesNotDownloaded(path: path, reason: "more than \(limit / (1 << 20)) MiB")
+        } catch let error as FileArchive.Failure {
+            throw .filesNotDownloaded(path: path, reason: error.description)
+        } catch {
+            throw .tunnelLost(detail: "the agent did not send the files under \(path): \(error)")
+        }
+    }
+
+    private struct FilesTooLarge: Error {}
+
     /// A connection to `host:port` as seen from inside the cluster, held for a relay.
     public func dial(host: String, port: Int) async throws -> HeldConnection {
         try await control.openHeld(AgentContract.Target.cluster(host: host, port: port).encoded)

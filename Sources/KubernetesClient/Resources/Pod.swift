@@ -144,11 +144,21 @@ public struct Volume: Codable, Sendable, Hashable {
         }
         public var sources: [Projection]?
     }
+    /// Files of the pod's own fields (what is in it does not matter here).
+    public struct DownwardAPISource: Codable, Sendable, Hashable {}
     public var name: String
     public var configMap: ConfigMapSource?
     public var secret: SecretSource?
     public var emptyDir: EmptyDirSource?
     public var projected: ProjectedSource?
+    public var downwardAPI: DownwardAPISource?
+
+    /// Whether the volume's files come from the API or the pod itself (ConfigMaps, Secrets, the
+    /// service-account token, the downward API, an emptyDir): small, and what an app reads as
+    /// its configuration. Disks (claims, host paths, ...) are neither.
+    public var holdsConfiguration: Bool {
+        configMap != nil || secret != nil || projected != nil || downwardAPI != nil || emptyDir != nil
+    }
 }
 
 public struct Probe: Codable, Sendable, Hashable {

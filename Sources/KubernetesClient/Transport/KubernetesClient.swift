@@ -50,9 +50,9 @@ public final class KubernetesClient: Sendable {
         return try await json(APIRequest(method: .GET, path: type.objectPath(name: name, namespace: ns, subresource: subresource), context: context))
     }
 
-    /// Lists objects as typed models, following `continue` tokens.
-    public func list<R: KubernetesResource>(_ type: R.Type, namespace: String? = nil, options: ListOptions = .init()) async throws(KubernetesError) -> [R] {
-        try await list(R.self, of: R.resourceType, namespace: namespace, options: options)
+    /// Lists objects as typed models, following `continue` tokens; across every namespace with `allNamespaces`.
+    public func list<R: KubernetesResource>(_ type: R.Type, namespace: String? = nil, allNamespaces: Bool = false, options: ListOptions = .init()) async throws(KubernetesError) -> [R] {
+        try await pages(of: R.resourceType, as: R.self, namespace: namespace, allNamespaces: allNamespaces, options: options).items
     }
 
     /// Lists objects of `type` as the model `R` (for a model served under several versions), each

@@ -261,6 +261,88 @@ enum ConnectScenarios {
         #expect(result.status == 0, "\(result.stderr)")
     }
 
+    /// Without a KubernetesLocalProcessConfig.yaml: the local copy of web reads the pod's mounted
+    /// ConfigMap file (its `GREETING_FILE` points at the downloaded copy) and the service-account
+    /// token under `KBRIDGE_ROOT`, and calls `rates.<other namespace>` by name; the files are gone
+    /// once the session ends.
+    static func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName(_ storefront: Storefront) async throws {
+        let admin = storefront.client
+        let image = try #require(try await admin.get(Deployment.self, name: "web").spec.template.spec.containers.first?.image)
+        let other = storefront.namespace + "-shared"
+        try await admin.createRaw(.namespaces, ["metadata": ["name": .string(other)]])
+        let rates: JSONValue = [
+            "metadata": ["name": "rates", "labels": ["app": "rates"]],
+            "spec": ["containers": [[
+                "name": "rates", "image": .string(image), "command": ["/usr/bin/python3", "-c", .string(Self.ratesServer)],
+                "ports": [["containerPort": 9000]],
+            ]]],
+        ]
+        let created = await TestSandbox.eventually(timeout: .seconds(30)) { (try? await admin.createRaw(.pods, rates, namespace: other)) != nil }
+        try #require(created)
+        try await admin.createRaw(.services, [
+            "metadata": ["name": "rates"], "spec": ["selector": ["app": "rates"], "ports": [["port": 9000, "targetPort": 9000]]],
+        ], namespace: other)
+        let clusterBefore = try await storefront.clusterState()
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let result = try await storefront.kbridge([
+            "connect", "--service", "web", "--local-port", String(Storefront.freePort()), "--hosts-file", hosts.path, "--",
+            "unshare", "--mount", "sh", "-c", #"mount --bind "$0" /etc/hosts && exec python3 -c "$1" "$2""#,
+            hosts.path, Self.filesAndNamesReader, "http://rates.\(other):9000/",
+        ])
+        await RealCluster.deleteNamespace(other, admin: admin)
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("RESULT ") }, "\(result.stdout)\n\(result.stderr)")
+        let seen = try JSONValue.parse(Data(line.dropFirst("RESULT ".count).utf8))
+        let root = try #require(seen["root"]?.stringValue, "KBRIDGE_ROOT is set: \(seen.jsonString)")
+        #expect(seen["greetingFile"]?.stringValue == root + "/etc/storefront/greeting.txt", "GREETING_FILE points at the copy: \(seen.jsonString)")
+        #expect(seen["greeting"]?.stringValue == "Welcome to the storefront!", "\(seen.jsonString)")
+        #expect((seen["tokenLength"]?.intValue ?? 0) > 20, "the service-account token was downloaded: \(seen.jsonString)")
+        #expect(seen["tokenMode"]?.stringValue?.hasSuffix("00") == true, "only this user may read it: \(seen.jsonString)")
+        #expect(seen["containerRoot"] == .null, "the sandbox's CONTAINER_ROOT is the agent's, not the app's")
+        #expect(seen[path: "rates", "service"]?.stringValue == "rates", "rates.\(other) answered by name: \(seen.jsonString)\n\(result.stderr)")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root), "the pod's files are removed at the end")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
+        try await storefront.expectUnchanged(since: clusterBefore)
+    }
+
+    /// A server in another namespace: answers `{"service": "rates"}` on port 9000.
+    static let ratesServer = """
+        import json, os
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps({'service': 'rates'}).encode()
+                self.send_response(200)
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+        HTTPServer((os.environ.get('KBRIDGE_LISTEN_ADDRESS') or '0.0.0.0', 9000), Handler).serve_forever()
+        """
+
+    /// The local process of `theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName`:
+    /// prints `RESULT {json}` with what it found, then exits.
+    static let filesAndNamesReader = """
+        import json, os, sys, time, urllib.request
+        root = os.environ.get('KBRIDGE_ROOT')
+        seen = {'root': root, 'greetingFile': os.environ.get('GREETING_FILE'), 'containerRoot': os.environ.get('CONTAINER_ROOT')}
+        try:
+            seen['greeting'] = open(os.environ['GREETING_FILE']).read().strip()
+            token = root + '/var/run/secrets/kubernetes.io/serviceaccount/token'
+            seen['tokenLength'] = len(open(token).read())
+            seen['tokenMode'] = oct(os.stat(token).st_mode & 0o777)
+        except Exception as error:
+            seen['filesError'] = str(error)
+        for attempt in range(60):
+            try:
+                seen['rates'] = json.loads(urllib.request.urlopen(sys.argv[1], timeout=5).read())
+                break
+            except Exception as error:
+                seen['ratesError'] = str(error)
+                time.sleep(1)
+        print('RESULT ' + json.dumps(seen), flush=True)
+        """
+
     static func caller(_ namespace: String) -> String {
         """
         import time, urllib.request

@@ -26,6 +26,10 @@ struct RealClusterConformanceTests {
         try await RealCluster.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
     }
 
+    @Test func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName() async throws {
+        try await RealCluster.withStorefront(ConnectScenarios.theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName)
+    }
+
     @Test func aPodResolvesAServiceOfAnotherNamespaceByName() async throws {
         try await RealCluster.withStorefront(ConnectScenarios.aPodResolvesAServiceOfAnotherNamespaceByName)
     }

@@ -22,6 +22,10 @@ struct RealNodeConformanceTests {
         try await RealNode.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
     }
 
+    @Test func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName)
+    }
+
     @Test func aPodResolvesAServiceOfAnotherNamespaceByName() async throws {
         try await RealNode.withStorefront(ConnectScenarios.aPodResolvesAServiceOfAnotherNamespaceByName)
     }
