@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -21,6 +21,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case agentStopped(pod: String, detail: String)
     case localCommandFailed(String)
     case localEndpoints(String)
+    /// KubernetesLocalProcessConfig.yaml says something wrong or not true of the cluster.
+    case config(LocalProcessConfig.Problem)
     /// The files of a mount path of the pod could not be put on this machine.
     case filesNotDownloaded(path: String, reason: String)
     case restoreFailed(workload: String, detail: String)
@@ -74,6 +76,8 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "the agent stopped: \(detail); the session ends and gives everything back (its log: kubectl logs \(pod) --previous)"
         case .localEndpoints(let detail):
             return detail
+        case .config(let problem):
+            return problem.description
         case .filesNotDownloaded(let path, let reason):
             return "cannot download the pod's files under \(path): \(reason); the session ends and gives everything back"
         case .localCommandFailed(let detail):

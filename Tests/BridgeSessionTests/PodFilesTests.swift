@@ -69,7 +69,7 @@ import Testing
         let folder = NSTemporaryDirectory() + "kbridge-files-\(UUID().uuidString.prefix(8))"
         let registry = SessionRegistry(directory: PrivateDirectory(url: URL(fileURLWithPath: folder)))
         let files = SessionFiles(session: "abcd1234", registry: registry)
-        try files.create(in: registry)
+        try files.create()
         return (files, registry)
     }
 

@@ -38,6 +38,13 @@ import Testing
         func connect(_ service: String = "api", _ more: [String] = [], port: Int? = nil, hostsFile: String? = nil) -> [String] {
             ["connect"] + k + ["--service", service, "--local-port", String(port ?? Storefront.freePort()), "--hosts-file", hostsFile ?? fixtures.hosts] + more
         }
+        var configs = 0
+        /// `connect` to web with a config file holding `text`; the message starts with the file's path.
+        func config(_ name: String, _ text: String, extension: String = "yaml", says: String) throws -> Row {
+            configs += 1
+            let file = try fixtures.file("config-\(configs).\(`extension`)", text)
+            return Row(name: name, arguments: connect("web", ["--config", file]), says: file + says)
+        }
         let directory = fixtures.scratch + "/a-directory"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let openRecords = fixtures.scratch + "/open-tmp"
@@ -102,6 +109,21 @@ import Testing
             Row(name: "kubeconfig missing", arguments: ["connect", "--kubeconfig", fixtures.scratch + "/none.kubeconfig", "--service", "api", "--local-port", "5000"], says: "none.kubeconfig does not exist"),
             Row(name: "unknown context", arguments: connect() + ["--context", "nope"], says: #"context "nope""#),
             Row(name: "exec plugin missing", arguments: ["connect", "--kubeconfig", failingPlugin, "--service", "api", "--local-port", "5000"], says: #"exec credential plugin "no-such-kube-plugin" not found"#),
+            // KubernetesLocalProcessConfig.yaml: its form, then what it says of the cluster
+            try config("config: not YAML", "version: 0.1\nenv:\n  - name: A\n   value: x\n", says: ":4:4: not valid YAML"),
+            try config("config: no version", "env: []\n", says: ":1:1: the required key \"version\" is missing"),
+            try config("config: newer version", "version: 0.3\n", says: ":1:10: version 0.3 is newer than this kbridge reads (0.1)"),
+            try config("config: unknown key", "version: 0.1\nvolumes: []\n", says: ":2:1: unknown key \"volumes\""),
+            try config("config: unknown token", "version: 0.1\nenv:\n  - name: A\n    value: x-$(secrets:db)\n", says: ":4:14: $(secrets:db): unknown token kind \"secrets\""),
+            try config("config: token never closed", "version: 0.1\nenv:\n  - name: A\n    value: $(services:web\n", says: ":4:12: \"$(\" opens a token that never closes"),
+            try config("config: port not a number", "version: 0.1\nenv:\n  - name: A\n    value: $(services:web:http)\n", says: ":4:12: $(services:web:http): \"http\" is not a port"),
+            try config("config: value not text", "version: 0.1\nenv:\n  - name: A\n    value: {x: 1}\n", says: ":4:12: env value must be text"),
+            try config("config: entry without a value", "version: 0.1\nenv:\n  - name: A\n", says: ":3:5: this env entry has no \"value\""),
+            try config("config: volume the container lacks", "version: 0.1\nenv:\n  - name: A\n    value: $(volumeMounts:secrets-*)\n", says: #":4:12: no volume of container "web" matches "secrets-*" (its volumes: config"#),
+            try config("config: missing service", "version: 0.1\nenv:\n  - name: A\n    value: $(services:nope.\(fixtures.namespace))\n", says: #":4:12: $(services:nope.\#(fixtures.namespace)): service "nope" not found in namespace "\#(fixtures.namespace)""#),
+            try config("config: port the service lacks", "version: 0.1\nenv:\n  - name: A\n    value: http://$(services:inventory:9999)\n", says: #":4:19: $(services:inventory): service "inventory" has no port 9999 (its ports: 8080)"#),
+            try config("config: localPath taken", "version: 0.1\nvolumeMounts:\n  - name: config\n    localPath: \(directory)\n", says: ":3:11: localPath \(directory) exists"),
+            try config("azds-local.env: unknown token", "A=1\nB=${secrets.db}\n", extension: "env", says: ":2:3: ${secrets.db} is not a token"),
             // Cluster
             Row(name: "cluster unreachable", arguments: ["connect", "--kubeconfig", unreachable, "--service", "api", "--local-port", "5000"], says: "127.0.0.1:1"),
             Row(name: "RBAC: view only", arguments: ["connect", "--kubeconfig", fixtures.viewer, "--service", "api", "--local-port", String(Storefront.freePort()), "--no-hosts"], says: "forbidden"),
@@ -136,7 +158,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
 
             let rows = try Self.rows(fixtures, heldPort: heldPort, holderPid: holder.pid)
-            #expect(rows.count >= 30)
+            #expect(rows.count >= 44)
             let hostsBefore = try Data(contentsOf: hosts)
             let clusterBefore = try await storefront.clusterState()
             for row in rows {

@@ -10,10 +10,14 @@ struct PodFiles: Sendable {
     /// The mount paths, outer ones first (an inner mount hides what an outer one has there).
     let mountPaths: [String]
 
-    init(container: String, of pod: Pod) {
+    /// The mounts of `container` in `pod` whose volumes hold configuration, and those a config
+    /// names (`patterns`: volume names with `*` wildcards), whatever their kind.
+    init(container: String, of pod: Pod, alsoNamed patterns: [String] = []) {
         let volumes = Dictionary((pod.spec.volumes ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let mounts = pod.spec.containers.first { $0.name == container }?.volumeMounts ?? []
-        mountPaths = mounts.filter { volumes[$0.name]?.holdsConfiguration == true }.map(\.mountPath).sorted { $0.count < $1.count }
+        mountPaths = mounts.filter { mount in
+            volumes[mount.name]?.holdsConfiguration == true || patterns.contains { ConfigValue.matches(mount.name, pattern: $0) }
+        }.map(\.mountPath).sorted { $0.count < $1.count }
     }
 
     /// Downloads every mount path into `files`, created already.

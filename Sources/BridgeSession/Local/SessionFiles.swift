@@ -15,9 +15,13 @@ public struct SessionFiles: Sendable {
     public static let rootVariable = "KBRIDGE_ROOT"
 
     public let root: URL
+    let session: String
+    let registry: SessionRegistry
 
     public init(session: String, registry: SessionRegistry) {
         root = registry.directory.url.appendingPathComponent("\(session).files")
+        self.session = session
+        self.registry = registry
     }
 
     /// Why the agent's files cannot be written.
@@ -26,7 +30,7 @@ public struct SessionFiles: Sendable {
     }
 
     /// Creates the root: a new folder of this user's alone in the session records' folder.
-    public func create(in registry: SessionRegistry) throws(Failure) {
+    public func create() throws(Failure) {
         do { try registry.directory.ensure() } catch { throw Failure(description: error.description) }
         guard mkdir(root.path, 0o700) == 0 else { throw Failure(description: "cannot create \(root.path): \(String(cString: strerror(errno)))") }
     }
@@ -53,8 +57,42 @@ public struct SessionFiles: Sendable {
         }
     }
 
-    /// Removes the root and everything in it; nothing when it is gone already.
+    /// Puts a link at `localPath` to the copy of what the container sees at `containerPath`,
+    /// recorded first in the session's record; the folders above `localPath` are made if missing.
+    public func link(_ linkPath: String, to containerPath: String) throws(Failure) {
+        let localPath = linkPath
+        let copy = self.localPath(of: containerPath)
+        guard var record = registry.record(session) else { throw Failure(description: "the session's record is gone: cannot record the link \(localPath)") }
+        record.linkedPaths = (record.linkedPaths ?? []) + [localPath]
+        do { try registry.save(record) } catch { throw Failure(description: error.description) }
+        let parent = (localPath as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(description: "cannot create \(parent) for localPath \(localPath): \(error.localizedDescription)")
+        }
+        if Self.isLeftoverLink(localPath) { unlink(localPath) }
+        guard symlink(copy, localPath) == 0 else {
+            throw Failure(description: "cannot link \(localPath) to the downloaded volume: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Whether `path` is a link into a kbridge session's files folder that is gone (a crashed
+    /// session's, whose records were cleaned).
+    public static func isLeftoverLink(_ path: String) -> Bool {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return false }
+        let components = target.split(separator: "/")
+        guard components.contains(where: { $0.hasSuffix(".files") }), components.contains(where: { $0.hasPrefix("kbridge-") }) else { return false }
+        return !FileManager.default.fileExists(atPath: target)
+    }
+
+    /// Removes the links the session's record names (those still pointing into the root), then the
+    /// root and everything in it; nothing when they are gone already.
     public func remove() throws(Failure) {
+        for path in registry.record(session)?.linkedPaths ?? [] {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path), target.hasPrefix(root.path + "/") else { continue }
+            unlink(path)
+        }
         do {
             try FileManager.default.removeItem(at: root)
         } catch let error as CocoaError where error.code == .fileNoSuchFile {

@@ -19,6 +19,8 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var startedAt: String
     /// When traffic started to flow; nil while the session is still starting.
     public var connectedAt: String?
+    /// Links the session put at a config's `localPath`s to its downloaded volumes (`SessionFiles`).
+    public var linkedPaths: [String]?
 
     public init(id: String, pid: Int32, service: String, workload: WorkloadReference, kubeconfig: String?, context: String?, hostsFile: String?, localPort: Int, startedAt: String) {
         self.id = id
@@ -61,6 +63,12 @@ public struct SessionRegistry: Sendable {
             throw .cannotWrite(path: file(record.id).path, detail: "\(error)")
         }
         try PrivateFile.write(data, to: file(record.id))
+    }
+
+    /// The record of session `id`, if it is this user's alone.
+    public func record(_ id: String) -> SessionRecord? {
+        guard (try? directory.check()) != nil, PrivateFile.isPrivate(file(id)) else { return nil }
+        return try? JSONDecoder().decode(SessionRecord.self, from: Data(contentsOf: file(id)))
     }
 
     public func remove(_ id: String) {

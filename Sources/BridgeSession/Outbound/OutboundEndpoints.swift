@@ -22,6 +22,9 @@ public final class OutboundEndpoints: Sendable {
         public var dialHost: String
         public var ports: [ServicePort]
         public var allocation: LoopbackAllocator.Allocation
+
+        /// A host outside the cluster (`service` is its name), not a service.
+        public var isExternal: Bool { namespace.isEmpty }
     }
 
     public let entries: [Entry]
@@ -58,8 +61,13 @@ public final class OutboundEndpoints: Sendable {
     /// `namespace`'s first. `readyAddresses` holds the ready pod addresses of `namespace`'s headless
     /// ones, by service name. Ports in `avoiding` are served on another port of the service's
     /// address (something listens on them at every address, where no loopback address can take them).
+    ///
+    /// `portLimits` ("name.namespace" → ports) keeps only those ports of a service; `externals`
+    /// are hosts outside the cluster that get an address too, their ports dialled from the pod
+    /// (a config's `$(externalEndpoints:HOST:PORT)`), named by their host alone.
     public static func open(
-        services: [Service], namespace: String, readyAddresses: [String: [String]], range: LoopbackRange, avoiding: Set<Int> = []
+        services: [Service], namespace: String, readyAddresses: [String: [String]], range: LoopbackRange, avoiding: Set<Int> = [],
+        portLimits: [String: Set<Int>] = [:], externals: [(host: String, ports: [Int])] = []
     ) async throws(LoopbackAllocator.Failure) -> OutboundEndpoints {
         var ignored: [(service: String, ports: [Int], invalid: [String])] = []
         // The namespace's own first ("" sorts before any name), then by namespace and name.
@@ -74,19 +82,26 @@ public final class OutboundEndpoints: Sendable {
             let declared = service.spec.ports ?? []
             let leftOff = declared.map { $0.port }.filter(left.ports.contains)
             if !leftOff.isEmpty || !left.invalid.isEmpty { ignored.append((shown, leftOff, left.invalid)) }
-            let ports = declared.filter { !left.ports.contains($0.port) }
+            let limit = portLimits["\(service.metadata.nameOrEmpty).\(service.metadata.namespace ?? "")"]
+            let ports = declared.filter { !left.ports.contains($0.port) && limit?.contains($0.port) != false }
             let host = own ? dialHost(of: service, readyAddresses: readyAddresses[service.metadata.nameOrEmpty] ?? []) : dialHost(ofOther: service)
             guard !ports.isEmpty, let host else { return nil }
             return (service, ports, host)
         }
         var allocator = LoopbackAllocator(range: range, avoiding: avoiding)
-        let allocations = try await allocator.allocate(each: served.map { _, ports, _ in ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port) })
-        let entries = zip(served, allocations).map { served, allocation in
+        let wanted = served.map { _, ports, _ in ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port) } + externals.map(\.ports)
+        let allocations = try await allocator.allocate(each: wanted)
+        var entries = zip(served, allocations).map { served, allocation in
             let (service, ports, host) = served
             return Entry(
                 service: service.metadata.nameOrEmpty, namespace: service.metadata.namespace ?? "",
                 clusterIP: service.spec.isHeadless ? nil : service.spec.clusterIP, dialHost: host, ports: ports, allocation: allocation
             )
+        }
+        for (external, allocation) in zip(externals, allocations.dropFirst(served.count)) {
+            entries.append(Entry(
+                service: external.host, namespace: "", clusterIP: nil, dialHost: external.host, ports: external.ports.map { ServicePort(port: $0) }, allocation: allocation
+            ))
         }
         return OutboundEndpoints(entries: entries, namespace: namespace, avoided: avoiding, ignored: ignored)
     }
@@ -144,6 +159,7 @@ public final class OutboundEndpoints: Sendable {
     /// `svc.ns.svc.cluster.local` → its address.
     public var hostsEntries: [HostsEntry] {
         entries.map { entry in
+            guard !entry.isExternal else { return HostsEntry(address: entry.allocation.address, names: [entry.service]) }
             let names = HostsEntry.service(entry.service, namespace: entry.namespace, address: entry.allocation.address)
             return entry.namespace == namespace ? names : HostsEntry(address: names.address, names: Array(names.names.dropFirst()))
         }
@@ -169,7 +185,7 @@ public final class OutboundEndpoints: Sendable {
     /// bind them, and ports taken on every address (`avoided`).
     public var movedPorts: [(service: String, port: Int, localPort: Int)] {
         entries.flatMap { entry in
-            entry.allocation.movedPorts.map { (entry.namespace == namespace ? entry.service : "\(entry.service).\(entry.namespace)", $0.port, $0.localPort) }
+            entry.allocation.movedPorts.map { (entry.namespace == namespace || entry.isExternal ? entry.service : "\(entry.service).\(entry.namespace)", $0.port, $0.localPort) }
         }
     }
 

@@ -12,19 +12,20 @@ struct ReachableServices: Sendable {
     /// Namespaces tried at most when they must be guessed from the environment.
     static let guessedNamespacesLimit = 50
 
-    static func read(client: KubernetesClient, namespace: String, environment: [String: String]) async throws(KubernetesError) -> ReachableServices {
+    /// `alsoNamed`: namespaces a config names, read too when the cluster-wide list is refused.
+    static func read(client: KubernetesClient, namespace: String, environment: [String: String], alsoNamed: [String] = []) async throws(KubernetesError) -> ReachableServices {
         do {
             return ReachableServices(services: try await client.list(Service.self, allNamespaces: true))
         } catch let error where error.isForbidden {
             var services = try await client.list(Service.self, namespace: namespace)
-            let named = namespacesNamed(in: environment.values).subtracting([namespace]).sorted().prefix(guessedNamespacesLimit)
+            let named = Set(alsoNamed).union(namespacesNamed(in: environment.values).sorted().prefix(guessedNamespacesLimit)).subtracting([namespace]).sorted()
             var read: [String] = []
             for other in named {
                 guard let found = try? await client.list(Service.self, namespace: other) else { continue }
                 services += found
                 read.append(other)
             }
-            let reach = read.isEmpty ? "" : " and of \(read.joined(separator: ", ")), which the pod's environment names"
+            let reach = read.isEmpty ? "" : " and of \(read.joined(separator: ", ")), which the pod's environment or the config names"
             return ReachableServices(services: services, limited: "you may not list services across namespaces: names are given to the services of \(namespace)\(reach)")
         }
     }

@@ -39,6 +39,8 @@ public final class ConnectSession: Sendable {
         public var command: [String] = []
         /// What starts the command (see `LocalCommand`).
         public var commandLauncher: [String] = []
+        /// KubernetesLocalProcessConfig.yaml (or azds-local.env), read and checked for its form.
+        public var localConfig: LocalProcessConfig?
         /// Where the session came from, for `kbridge status` and `disconnect`.
         public var kubeconfig: String?
         public var context: String?

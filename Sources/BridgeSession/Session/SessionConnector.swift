@@ -45,9 +45,10 @@ struct SessionConnector: Sendable {
         do {
             let podEnvironment = try await tunnel.environment()
             report(.init(.progress, "read the pod's environment (\(podEnvironment.count) variables)", fields: ["phase": "environment"]))
-            let podFiles = PodFiles(container: target.container, of: pod)
+            let config = options.localConfig
+            let podFiles = PodFiles(container: target.container, of: pod, alsoNamed: config?.volumePatterns.map(\.pattern) ?? [])
             let files = LocalEnvironment.Files(local: SessionFiles(session: identity.id, registry: registry), mountPaths: podFiles.mountPaths)
-            do { try files.local.create(in: registry) } catch { throw SessionError.localEndpoints(error.description) }
+            do { try files.local.create() } catch { throw SessionError.localEndpoints(error.description) }
             try context.advance(.filesWritten)
             try await podFiles.download(through: tunnel, into: files.local)
             if !podFiles.mountPaths.isEmpty {
@@ -59,7 +60,8 @@ struct SessionConnector: Sendable {
             let reachable: ReachableServices
             let backends: ServiceEndpointsReader.Answer
             do {
-                reachable = try await ReachableServices.read(client: client, namespace: options.namespace, environment: podEnvironment)
+                let named = config?.services.compactMap(\.namespace) ?? []
+                reachable = try await ReachableServices.read(client: client, namespace: options.namespace, environment: podEnvironment, alsoNamed: named)
                 let headless = reachable.services.filter { $0.spec.isHeadless && $0.metadata.namespace == options.namespace }
                 backends = try await ServiceEndpointsReader.discover(client: client).readyAddresses(of: headless, namespace: options.namespace)
             } catch {
@@ -70,16 +72,22 @@ struct SessionConnector: Sendable {
             do {
                 outbound = try await OutboundEndpoints.open(
                     services: reachable.services, namespace: options.namespace, readyAddresses: backends.readyAddresses, range: options.loopbackRange,
-                    avoiding: LoopbackAllocator.portsTakenEverywhere()
+                    avoiding: LoopbackAllocator.portsTakenEverywhere(), portLimits: config?.portLimits(namespace: options.namespace) ?? [:],
+                    externals: config?.externalPorts ?? []
                 )
             } catch {
                 throw SessionError.localEndpoints(error.description)
             }
-            let others = outbound.entries.count - outbound.ownEntries.count
+            let externals = outbound.entries.filter(\.isExternal)
+            let others = outbound.entries.count - outbound.ownEntries.count - externals.count
             report(.init(
                 .progress, "\(outbound.ownEntries.count) services of \(options.namespace) and \(others) of other namespaces have an address of this machine, listened on at their ports",
                 fields: ["phase": "listeners"]
             ))
+            for external in externals {
+                let ports = external.ports.map { String($0.port) }.joined(separator: ",")
+                report(.init(.progress, "\(external.service) (ports \(ports)) has address \(external.allocation.address): its connections are dialled from the agent's pod"))
+            }
             for left in outbound.ignored {
                 let ports = left.ports.map(String.init).joined(separator: ", ")
                 if !left.ports.isEmpty {
@@ -111,7 +119,19 @@ struct SessionConnector: Sendable {
                 try context.advance(.hostsWritten)
                 report(.init(.progress, "wrote \(outbound.entries.count) service names into \(hostsFile.path)"))
             }
-            let environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound, files: files)
+            var environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound, files: files)
+            if let config {
+                let configured = ConfigEnvironment(
+                    config: config, namespace: options.namespace, outbound: outbound,
+                    mounts: pod.spec.containers.first { $0.name == target.container }?.volumeMounts ?? [], files: files.local, namesInHostsFile: hostsFile != nil
+                )
+                for link in configured.links() {
+                    do { try files.local.link(link.localPath, to: link.mountPath) } catch { throw SessionError.filesNotDownloaded(path: link.mountPath, reason: error.description) }
+                    report(.init(.progress, "\(link.localPath) links to the pod's files under \(link.mountPath) (\(config.file))"))
+                }
+                environment.merge(try configured.variables()) { $1 }
+                report(.init(.progress, "set \(config.env.count) variables of \(config.file)", fields: ["phase": "config"]))
+            }
             if let envFile = options.envFile {
                 do {
                     try PrivateFile.write(Data(DotenvFile.render(environment).utf8), to: URL(fileURLWithPath: envFile))

@@ -19,8 +19,14 @@ struct SessionPreflight: Sendable {
     func run() async throws(SessionError) -> Checked {
         let options = context.options
         context.report(.init(.progress, "looking up service \"\(options.service)\" in namespace \"\(options.namespace)\""))
-        let target = try await TargetResolver(client: context.client).resolve(service: options.service, namespace: options.namespace, container: options.container)
+        var target = try await TargetResolver(client: context.client).resolve(service: options.service, namespace: options.namespace, container: options.container)
         context.report(.init(.progress, "service \"\(options.service)\" is served by \(target.workload), container \"\(target.container)\"", fields: ["phase": "found"]))
+        if let config = options.localConfig {
+            for warning in config.warnings { context.report(.init(.warning, warning)) }
+            try await ConfigCheck(client: context.client, namespace: options.namespace).run(config, target: target)
+            target.kept = Set(config.features.map { $0 == .probes ? AgentContainer.Kept.probes : .lifecycleHooks })
+            context.report(.init(.progress, "\(config.file): its volumes and services are the cluster's", fields: ["phase": "config"]))
+        }
         if let port = options.portMap.keys.sorted().first(where: { !target.containerPorts.contains($0) }) {
             throw .unknownContainerPort(port: port, container: target.container, ports: target.containerPorts)
         }

@@ -32,18 +32,29 @@ public struct AgentPorts: Sendable, Hashable, Codable {
 public enum AgentContainer {
     public static let unprivilegedUser = 65532
 
+    /// What of the app's container the agent may keep, when asked (`enableFeatures`).
+    public enum Kept: Sendable, Hashable {
+        /// The probes: they reach the container's ports, which come to the local app.
+        case probes
+        /// The lifecycle hooks (run in the agent's container, which has no shell).
+        case lifecycleHooks
+    }
+
     public static func build(
-        from original: JSONValue, podSecurity: JSONValue? = nil, image: String, ports: AgentPorts, servicePorts: [Int], secretName: String
+        from original: JSONValue, podSecurity: JSONValue? = nil, image: String, ports: AgentPorts, servicePorts: [Int], secretName: String,
+        keeping kept: Set<Kept> = []
     ) -> JSONValue {
         var container = original
         container["image"] = .string(image)
         container["imagePullPolicy"] = "IfNotPresent"
         container["command"] = nil
         container["workingDir"] = nil
-        container["lifecycle"] = nil
-        container["livenessProbe"] = nil
-        container["startupProbe"] = nil
-        container["readinessProbe"] = nil
+        if !kept.contains(.lifecycleHooks) { container["lifecycle"] = nil }
+        if !kept.contains(.probes) {
+            container["livenessProbe"] = nil
+            container["startupProbe"] = nil
+            container["readinessProbe"] = nil
+        }
         let arguments = AgentContract.Arguments(controlPort: ports.control, inboundPort: ports.inbound, servicePorts: servicePorts)
         container["args"] = .array(arguments.encoded.map { .string($0) })
         var env = original["env"]?.arrayValue ?? []

@@ -34,7 +34,7 @@ struct SavedOriginal: Codable, Equatable, Sendable {
         guard let container = spec?["containers"]?[target.containerIndex], container["name"]?.stringValue == target.container else {
             throw .changedMeanwhile(workload: workload.description)
         }
-        let agent = AgentContainer.build(from: container, podSecurity: spec?["securityContext"], image: image, ports: ports, servicePorts: target.containerPorts, secretName: session.secretName)
+        let agent = AgentContainer.build(from: container, podSecurity: spec?["securityContext"], image: image, ports: ports, servicePorts: target.containerPorts, secretName: session.secretName, keeping: target.kept)
         switch workload.kind {
         case .deployment, .statefulSet:
             return SavedOriginal(

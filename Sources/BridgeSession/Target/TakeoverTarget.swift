@@ -11,6 +11,11 @@ public struct TakeoverTarget: Sendable {
     public var containerPorts: [Int]
     /// The target port of the service's first port: the one connected to `--local-port`.
     public var primaryPort: Int
+    /// The container's mounts and the pod's volumes, as a pod of the workload has them.
+    public var volumeMounts: [VolumeMount] = []
+    public var volumes: [Volume] = []
+    /// What of the app's container the agent keeps (`KubernetesLocalProcessConfig.yaml`'s `enableFeatures`).
+    public var kept: Set<AgentContainer.Kept> = []
 }
 
 /// Finds the workload behind a service: service selector → pods → their controller
@@ -92,7 +97,7 @@ public struct TargetResolver: Sendable {
         }
         return TakeoverTarget(
             service: service, workload: workload, container: container.name, containerIndex: index,
-            containerPorts: ports, primaryPort: primary
+            containerPorts: ports, primaryPort: primary, volumeMounts: container.volumeMounts ?? [], volumes: pod.spec.volumes ?? []
         )
     }
 

@@ -63,6 +63,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Flag(help: "Install no guard: a crash of this machine then leaves the workload redirected until `kbridge disconnect` or `kbridge clean` (for a cluster where the guard cannot run).")
     var noGuard = false
 
+    @Option(help: "The KubernetesLocalProcessConfig.yaml (or azds-local.env) to use (default: the one in the working directory, if any).")
+    var config: String?
+
     @Option(help: "The loopback range for cluster services' local addresses.")
     var loopbackRange: String = LoopbackRange.default.description
 
@@ -112,6 +115,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.loopbackRange = try LoopbackRange(loopbackRange)
             options.command = command
             options.commandLauncher = ExecTiedCommand.launcher
+            options.localConfig = try Self.localConfig(chosen: config)
             options.kubeconfig = global.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             options.context = global.context
 
@@ -122,6 +126,19 @@ struct ConnectCommand: AsyncParsableCommand {
             exitCode = try await session.run(stop: stop)
         }
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+}
+
+extension ConnectCommand {
+    /// The config file asked for, else `KubernetesLocalProcessConfig.yaml` or `azds-local.env` of the
+    /// working directory; read and checked for its form before anything else.
+    static func localConfig(chosen: String?) throws -> LocalProcessConfig? {
+        if let chosen { return try LocalProcessConfig.load(chosen) }
+        let directory = FileManager.default.currentDirectoryPath
+        for name in [LocalProcessConfig.fileName, "azds-local.env"] where FileManager.default.fileExists(atPath: directory + "/" + name) {
+            return try LocalProcessConfig.load(name)
+        }
+        return nil
     }
 }
 
