@@ -54,6 +54,11 @@ import TunnelTesting
         try await withStorefront(ConnectScenarios.theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName)
     }
 
+    @Test(.enabled(if: canMountPrivateHostsFile, "needs root and unshare to give the local process a private /etc/hosts"))
+    func aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint() async throws {
+        try await withStorefront(ConnectScenarios.aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint)
+    }
+
     @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
         try await withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }

@@ -267,21 +267,7 @@ enum ConnectScenarios {
     /// once the session ends.
     static func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName(_ storefront: Storefront) async throws {
         let admin = storefront.client
-        let image = try #require(try await admin.get(Deployment.self, name: "web").spec.template.spec.containers.first?.image)
-        let other = storefront.namespace + "-shared"
-        try await admin.createRaw(.namespaces, ["metadata": ["name": .string(other)]])
-        let rates: JSONValue = [
-            "metadata": ["name": "rates", "labels": ["app": "rates"]],
-            "spec": ["containers": [[
-                "name": "rates", "image": .string(image), "command": ["/usr/bin/python3", "-c", .string(Self.ratesServer)],
-                "ports": [["containerPort": 9000]],
-            ]]],
-        ]
-        let created = await TestSandbox.eventually(timeout: .seconds(30)) { (try? await admin.createRaw(.pods, rates, namespace: other)) != nil }
-        try #require(created)
-        try await admin.createRaw(.services, [
-            "metadata": ["name": "rates"], "spec": ["selector": ["app": "rates"], "ports": [["port": 9000, "targetPort": 9000]]],
-        ], namespace: other)
+        let (other, _) = try await deployRates(storefront)
         let clusterBefore = try await storefront.clusterState()
         let hosts = try Storefront.hostsCopy()
         let hostsBefore = try Data(contentsOf: hosts)
@@ -305,6 +291,126 @@ enum ConnectScenarios {
         #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
         try await storefront.expectUnchanged(since: clusterBefore)
     }
+
+    /// The namespace `<storefront>-shared` with a pod `rates` (`ratesServer`) behind a service
+    /// `rates` on port 9000; returns the namespace and the pod's IP once it runs.
+    static func deployRates(_ storefront: Storefront) async throws -> (namespace: String, podIP: String) {
+        let admin = storefront.client
+        let image = try #require(try await admin.get(Deployment.self, name: "web").spec.template.spec.containers.first?.image)
+        let other = storefront.namespace + "-shared"
+        try await admin.createRaw(.namespaces, ["metadata": ["name": .string(other)]])
+        let rates: JSONValue = [
+            "metadata": ["name": "rates", "labels": ["app": "rates"]],
+            "spec": ["containers": [[
+                "name": "rates", "image": .string(image), "command": ["/usr/bin/python3", "-c", .string(Self.ratesServer)],
+                "ports": [["containerPort": 9000]],
+            ]]],
+        ]
+        // A new namespace's service account gets its token a moment later; until then 1.20 refuses pods.
+        let created = await TestSandbox.eventually(timeout: .seconds(30)) { (try? await admin.createRaw(.pods, rates, namespace: other)) != nil }
+        try #require(created)
+        try await admin.createRaw(.services, [
+            "metadata": ["name": "rates"], "spec": ["selector": ["app": "rates"], "ports": [["port": 9000, "targetPort": 9000]]],
+        ], namespace: other)
+        var podIP = ""
+        let running = await TestSandbox.eventually(timeout: .seconds(90)) {
+            let pod = try await admin.get(Pod.self, name: "rates", namespace: other)
+            podIP = pod.status?.podIP ?? ""
+            return pod.isReady && !podIP.isEmpty
+        }
+        try #require(running, "the rates pod runs")
+        return (other, podIP)
+    }
+
+    /// With a KubernetesLocalProcessConfig.yaml using every token kind and a volume wildcard: the
+    /// local copy of web reads the ConfigMap file through `$(volumeMounts:config)`, the
+    /// service-account token through a wildcard volume linked at a `localPath`, calls
+    /// `$(services:rates.<other>:9000)` and an external endpoint (the rates pod's own DNS name,
+    /// which no hosts file of this machine knows) that the agent dials from the pod, as its log
+    /// says; `$$` is a literal `$`.
+    static func aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint(_ storefront: Storefront) async throws {
+        let admin = storefront.client
+        let (other, ratesIP) = try await deployRates(storefront)
+        let web = try #require(try await admin.list(Pod.self, options: ListOptions(labelSelector: "component=web")).first)
+        let tokenVolume = try #require(web.spec.containers[0].volumeMounts?.first { $0.mountPath == "/var/run/secrets/kubernetes.io/serviceaccount" }?.name)
+        let dash = try #require(tokenVolume.lastIndex(of: "-"), "the token volume's name has a generated suffix: \(tokenVolume)")
+        let tokenPattern = String(tokenVolume[...dash]) + "*"
+        let scratch = NSTemporaryDirectory() + "kbridge-config-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let external = "\(ratesIP.replacingOccurrences(of: ".", with: "-")).\(other).pod.cluster.local"
+        let config = scratch + "/" + LocalProcessConfig.fileName
+        try """
+            version: 0.1
+            volumeMounts:
+              - name: \(tokenPattern)
+                localPath: \(scratch)/token
+            env:
+              - name: GREETING_DIR
+                value: $(volumeMounts:config)
+              - name: TOKEN_DIR
+                value: $(volumeMounts:\(tokenPattern))
+              - name: RATES_URL
+                value: http://$(services:rates.\(other):9000):9000/
+              - name: EXTERNAL_URL
+                value: http://$(externalEndpoints:\(external):9000):9000/
+              - name: PASSWORD
+                value: pa$$word
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let clusterBefore = try await storefront.clusterState()
+        let hosts = try Storefront.hostsCopy()
+        let hostsBefore = try Data(contentsOf: hosts)
+        let results = scratch + "/result.json"
+        var seen: JSONValue = .null
+        var agentLog = ""
+        let result = try await ConnectCommandTests.whileConnected(storefront, [
+            "--service", "web", "--local-port", String(Storefront.freePort()), "--hosts-file", hosts.path, "--config", config, "--",
+            "unshare", "--mount", "sh", "-c", #"mount --bind "$0" /etc/hosts && python3 -c "$1" "$2" && exec sleep 600"#,
+            hosts.path, Self.configReader, results,
+        ]) {
+            _ = await TestSandbox.eventually(timeout: .seconds(120)) { FileManager.default.fileExists(atPath: results) }
+            seen = (try? JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: results)))) ?? .null
+            let agent = try #require(try await admin.list(Pod.self, options: ListOptions(labelSelector: "component=web")).first { $0.spec.containers[0].image != web.spec.containers[0].image })
+            agentLog = try await Tools.kubectl(storefront.kubeconfigPath, ["logs", "-n", storefront.namespace, agent.metadata.nameOrEmpty]).stdout
+        }
+        await RealCluster.deleteNamespace(other, admin: admin)
+        #expect(seen["greeting"]?.stringValue == "Welcome to the storefront!", "the ConfigMap file, through $(volumeMounts:config): \(seen.jsonString)\n\(result.stderr)")
+        #expect((seen["tokenLength"]?.intValue ?? 0) > 20, "the token, through the wildcard volume's localPath link: \(seen.jsonString)")
+        #expect(seen["tokenDir"]?.stringValue == scratch + "/token", "$(volumeMounts:\(tokenPattern)) is its localPath: \(seen.jsonString)")
+        #expect(seen[path: "rates", "service"]?.stringValue == "rates", "$(services:rates.\(other):9000): \(seen.jsonString)")
+        #expect(seen["ratesURL"]?.stringValue?.hasPrefix("http://127.") == true, "a service token is its local address: \(seen.jsonString)")
+        #expect(seen[path: "external", "service"]?.stringValue == "rates", "the external endpoint answered through the cluster: \(seen.jsonString)")
+        #expect(seen["externalURL"]?.stringValue == "http://\(external):9000/", "an external endpoint token is its host: \(seen.jsonString)")
+        #expect(seen["password"]?.stringValue == "pa$word", "$$ is a literal $")
+        #expect(agentLog.contains("dialling \(external):9000"), "the agent's log says it dialled the external endpoint: \(agentLog)")
+        #expect([0, 130, 143].contains(result.status), "ended by the stop, as Ctrl-C would: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch + "/token"), "the localPath link is removed at the end")
+        #expect(try Data(contentsOf: hosts) == hostsBefore, "the hosts file is byte-identical")
+        try await storefront.expectUnchanged(since: clusterBefore)
+    }
+
+    /// The local process of `aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint`:
+    /// writes what it found to the file named by its argument.
+    static let configReader = """
+        import json, os, sys, time, urllib.request
+        seen = {k: os.environ.get(v) for k, v in [('tokenDir', 'TOKEN_DIR'), ('ratesURL', 'RATES_URL'), ('externalURL', 'EXTERNAL_URL'), ('password', 'PASSWORD')]}
+        try:
+            seen['greeting'] = open(os.environ['GREETING_DIR'] + '/greeting.txt').read().strip()
+            seen['tokenLength'] = len(open(os.environ['TOKEN_DIR'] + '/token').read())
+        except Exception as error:
+            seen['filesError'] = str(error)
+        for key, url in [('rates', os.environ.get('RATES_URL')), ('external', os.environ.get('EXTERNAL_URL'))]:
+            for attempt in range(60):
+                try:
+                    seen[key] = json.loads(urllib.request.urlopen(url, timeout=5).read())
+                    break
+                except Exception as error:
+                    seen[key + 'Error'] = str(error)
+                    time.sleep(1)
+        with open(sys.argv[1] + '.tmp', 'w') as file:
+            json.dump(seen, file)
+        os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+        """
 
     /// A server in another namespace: answers `{"service": "rates"}` on port 9000.
     static let ratesServer = """

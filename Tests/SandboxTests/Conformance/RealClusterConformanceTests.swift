@@ -26,6 +26,10 @@ struct RealClusterConformanceTests {
         try await RealCluster.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
     }
 
+    @Test func aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint() async throws {
+        try await RealCluster.withStorefront(ConnectScenarios.aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint)
+    }
+
     @Test func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName() async throws {
         try await RealCluster.withStorefront(ConnectScenarios.theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName)
     }

@@ -22,6 +22,10 @@ struct RealNodeConformanceTests {
         try await RealNode.withStorefront(ConnectScenarios.servicesListTheirReadyPodsThoughTheRealServerRefusesLoopbackEndpoints)
     }
 
+    @Test func aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint() async throws {
+        try await RealNode.withStorefront(ConnectScenarios.aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint)
+    }
+
     @Test func theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName() async throws {
         try await RealNode.withStorefront(ConnectScenarios.theLocalProcessReadsThePodsFilesAndCallsAnotherNamespaceByName)
     }
