@@ -59,6 +59,48 @@ import TunnelTesting
         try await withStorefront(ConnectScenarios.aConfigFileGivesVolumesServicesOfAnotherNamespaceAndAnExternalEndpoint)
     }
 
+    /// `kbridge diagnostics` while connected: the environment (a Secret's value masked unless
+    /// asked for), the names and where they lead, the pod's files, the state and the log; the log
+    /// holds the session's events and, at the end, the agent pod's own log.
+    @Test func diagnosticsShowsWhatTheConnectedSessionGivesTheLocalProcess() async throws {
+        try await withStorefront { storefront in
+            let session = try await BackgroundSession.connect(storefront, service: "api")
+            let inventory = try await storefront.client.get(Service.self, name: "inventory")
+            let text = try await session.kbridge(["diagnostics"])
+            #expect(text.status == 0, "\(text.stderr)")
+            let said = text.stdout
+            #expect(said.contains("service \"api\" in namespace \"\(storefront.namespace)\""), "\(said)")
+            #expect(said.contains("connected"), "\(said)")
+            #expect(said.contains("INVENTORY_TOKEN=******** (from a Secret)"), "\(said)")
+            #expect(!said.contains("s3cr3t-inventory-token"), "a Secret's value is masked: \(said)")
+            #expect(said.contains("CATALOG_CURRENCY=EUR"), "\(said)")
+            #expect(said.contains("INVENTORY_SERVICE_HOST=127.1."), "\(said)")
+            let inventoryLine = said.split(separator: "\n").first { $0.hasPrefix("  inventory inventory.\(storefront.namespace)") }
+            #expect(inventoryLine?.contains("→ 127.1.") == true && inventoryLine?.hasSuffix("→ \(inventory.spec.clusterIP ?? "?"):8080") == true, "name → local address → cluster target: \(said)")
+            #expect(said.contains("/var/run/secrets/kubernetes.io/serviceaccount → "), "the downloaded token folder: \(said)")
+            let log = try #require(said.split(separator: "\n").first { $0.hasPrefix("  log: ") }.map { String($0.dropFirst("  log: ".count)) })
+            #expect(FileManager.default.fileExists(atPath: log), "\(said)")
+
+            let shown = try await session.kbridge(["diagnostics", "--show-secrets"])
+            #expect(shown.stdout.contains("INVENTORY_TOKEN=s3cr3t-inventory-token"), "\(shown.stdout)")
+            let json = try await session.kbridge(["diagnostics", "-o", "json"])
+            let event = try JSONValue.parse(Data(json.stdout.utf8))
+            #expect(event["event"] == "diagnostics" && event["state"] == "connected", "\(json.stdout)")
+            #expect(event[path: "environment", "INVENTORY_TOKEN"]?.stringValue?.hasPrefix("********") == true)
+            #expect(event["secretVariables"]?.arrayValue?.contains("INVENTORY_TOKEN") == true)
+            #expect(event["names"]?.arrayValue?.contains { $0["names"]?.arrayValue?.first == "inventory" } == true)
+
+            let disconnect = try await session.kbridge(["disconnect", "--service", "api"])
+            #expect(disconnect.status == 0, "\(disconnect.stderr)")
+            _ = try await session.connect.value
+            let written = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(written.contains("connected: connected: service \"api\""), "the session's events are in its log")
+            #expect(written.contains("'s log:") && written.contains("kbridge-agent: listening"), "the agent pod's log ends it: \(written.suffix(2000))")
+            let after = try await session.kbridge(["diagnostics"])
+            #expect(after.status != 0 && after.stderr.contains("no kbridge session on this machine"), "\(after.stderr)")
+        }
+    }
+
     @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
         try await withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }

@@ -77,6 +77,9 @@ public struct SessionFiles: Sendable {
         }
     }
 
+    /// The links the session's record names.
+    public var links: [String] { registry.record(session)?.linkedPaths ?? [] }
+
     /// Whether `path` is a link into a kbridge session's files folder that is gone (a crashed
     /// session's, whose records were cleaned).
     public static func isLeftoverLink(_ path: String) -> Bool {
@@ -89,7 +92,7 @@ public struct SessionFiles: Sendable {
     /// Removes the links the session's record names (those still pointing into the root), then the
     /// root and everything in it; nothing when they are gone already.
     public func remove() throws(Failure) {
-        for path in registry.record(session)?.linkedPaths ?? [] {
+        for path in links {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path), target.hasPrefix(root.path + "/") else { continue }
             unlink(path)
         }

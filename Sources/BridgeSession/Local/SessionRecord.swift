@@ -71,7 +71,9 @@ public struct SessionRegistry: Sendable {
         return try? JSONDecoder().decode(SessionRecord.self, from: Data(contentsOf: file(id)))
     }
 
+    /// Removes the record of session `id`, and its diagnostics.
     public func remove(_ id: String) {
+        try? FileManager.default.removeItem(at: diagnosticsFile(id))
         try? FileManager.default.removeItem(at: file(id))
     }
 

@@ -137,9 +137,15 @@ public final class ConnectSession: Sendable {
             outcome = .failure(error)
         case .some(.success(let up)):
             connection = up
-            var connectedRecord = record
+            // The record as it is now (the links a config made are in it), connected.
+            var connectedRecord = registry.record(identity.id) ?? record
             connectedRecord.connectedAt = Timestamp.format(Date())
-            try? registry.save(connectedRecord)
+            do {
+                try registry.save(connectedRecord)
+                try registry.saveDiagnostics(SessionDiagnostics(up, envFile: options.envFile, connectedAt: connectedRecord.connectedAt ?? ""))
+            } catch {
+                report(.init(.warning, "cannot record that the session is connected (`kbridge status` and `kbridge diagnostics` will not show it): \(error)"))
+            }
             outcome = await serve(up, target: target, stop: ending)
         }
         // A session that failed on its own may have failed because its guard gave the workload
@@ -157,6 +163,7 @@ public final class ConnectSession: Sendable {
         case .success where stop.signal != nil || options.command.isEmpty: end = .stopRequested
         case .success: end = .commandExited
         }
+        if let connection { await logAgentPod(connection.agentPod) }
         let connectionToClose = connection
         let givenBack = await Task { () async -> SessionError? in
             await self.giveBack(end, connection: connectionToClose, hostsFile: chosenHostsFile, workload: target.workload, session: identity.id, check: .digest(takenOver.originalDigest))
@@ -291,6 +298,17 @@ public final class ConnectSession: Sendable {
             report(.init(.restored, outcome.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
         }
         return outcome.failure
+    }
+
+    /// The agent pod's own log, into the diagnostic log, before the pod goes with the give-back.
+    private func logAgentPod(_ pod: Pod) async {
+        let name = pod.metadata.nameOrEmpty
+        do {
+            let log = try await client.logs(pod: name, namespace: options.namespace, tailLines: 2000)
+            context.logger.info("the agent pod \(name)'s log:\n\(log)")
+        } catch {
+            context.logger.info("the agent pod \(name)'s log could not be read: \(error)")
+        }
     }
 
     /// Runs `work` unless a stop comes first: nil when stopped (the work is cancelled).

@@ -13,6 +13,8 @@ struct SessionConnection: Sendable {
     var environment: [String: String]
     /// The pod's files on this machine.
     var files: LocalEnvironment.Files
+    /// The variables whose values come from Secrets.
+    var secretVariables: Set<String>
     var hostsOriginal: String?
     var hostsFile: HostsFile?
 }
@@ -139,7 +141,14 @@ struct SessionConnector: Sendable {
                     throw SessionError.localEndpoints("--env-file: \(error)")
                 }
             }
-            return SessionConnection(agentPod: pod, identity: identity, agentPorts: takenOver.agentPorts, tunnel: tunnel, outbound: outbound, environment: environment, files: files, hostsOriginal: hostsOriginal, hostsFile: hostsFile)
+            var secrets: Set<String> = []
+            if let appContainer = pod.spec.containers.first(where: { $0.name == target.container }) {
+                secrets = await SecretVariables.names(of: appContainer, in: environment, client: client, namespace: options.namespace)
+            }
+            return SessionConnection(
+                agentPod: pod, identity: identity, agentPorts: takenOver.agentPorts, tunnel: tunnel, outbound: outbound, environment: environment,
+                files: files, secretVariables: secrets, hostsOriginal: hostsOriginal, hostsFile: hostsFile
+            )
         } catch let error as SessionError {
             await tunnel.close()
             throw error

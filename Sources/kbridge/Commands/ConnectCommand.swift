@@ -98,7 +98,7 @@ struct ConnectCommand: AsyncParsableCommand {
         let console = Console(format: global.output)
         let logger = DiagnosticLog.logger(command: "connect")
         var exitCode: Int32 = 0
-        try await reportingErrors(console) {
+        try await reportingErrors(console, logger: logger) {
             let client = try global.client(logger: logger)
             var options = ConnectSession.Options(service: service, namespace: global.namespace ?? client.defaultNamespace, localPort: localPort)
             options.container = container
@@ -122,7 +122,10 @@ struct ConnectCommand: AsyncParsableCommand {
             let stop = StopRequest()
             let signals = SignalWatch(signals: [SIGINT, SIGTERM]) { stop.request(signal: $0) }
             defer { signals.cancel() }
-            let session = ConnectSession(client: client, options: options, logger: logger) { event in console.event(event) }
+            let session = ConnectSession(client: client, options: options, logger: logger) { event in
+                console.event(event)
+                logger.log(level: event.kind == .warning ? .warning : .info, "\(event.kind.rawValue): \(event.message)")
+            }
             exitCode = try await session.run(stop: stop)
         }
         if exitCode != 0 { throw ExitCode(exitCode) }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Logging
 
-/// Runs a command's work; any error becomes one line for a person and exit code 1.
-func reportingErrors(_ console: Console, _ work: () async throws -> Void) async throws {
+/// Runs a command's work; any error becomes one line for a person (and for the run's diagnostic
+/// log, when given) and exit code 1.
+func reportingErrors(_ console: Console, logger: Logger? = nil, _ work: () async throws -> Void) async throws {
     do {
         try await work()
     } catch let error as ExitCode {
@@ -10,6 +12,7 @@ func reportingErrors(_ console: Console, _ work: () async throws -> Void) async 
         throw error
     } catch {
         console.failure(String(describing: error))
+        logger?.error("\(String(describing: error))")
         throw ExitCode(1)
     }
 }
