@@ -4,6 +4,6 @@ struct KBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kbridge",
         abstract: "Run one service of a Kubernetes application on this computer, connected to the rest of it in the cluster.",
-        subcommands: [ConnectCommand.self, StatusCommand.self, DiagnosticsCommand.self, DisconnectCommand.self, CleanCommand.self, DemoCommand.self, ListCommand.self, SandboxCommand.self, ExecTiedCommand.self]
+        subcommands: [ConnectCommand.self, StatusCommand.self, DiagnosticsCommand.self, DisconnectCommand.self, VSCodeCommand.self, CleanCommand.self, DemoCommand.self, ListCommand.self, SandboxCommand.self, ExecTiedCommand.self]
     )
 }
