@@ -3,6 +3,8 @@ import KubernetesClient
 /// Why a session could not start or could not give everything back: one message a person can act on.
 public enum SessionError: Error, CustomStringConvertible, Sendable {
     case serviceNotFound(service: String, namespace: String, available: [String])
+    /// A `--pod` or `--workload` that does not exist.
+    case targetNotFound(kind: String, name: String, namespace: String, available: [String])
     case serviceWithoutSelector(service: String, namespace: String)
     case externalNameService(service: String, namespace: String, externalName: String)
     case serviceWithoutPods(service: String, namespace: String, selector: String)
@@ -40,6 +42,9 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
         case .serviceNotFound(let service, let namespace, let available):
             let known = available.isEmpty ? "it has no services" : "its services: \(available.joined(separator: ", "))"
             return "service \"\(service)\" not found in namespace \"\(namespace)\" (\(known)); check --service and -n"
+        case .targetNotFound(let kind, let name, let namespace, let available):
+            let known = available.isEmpty ? "it has none" : "its \(kind)s: \(available.joined(separator: ", "))"
+            return "\(kind) \"\(name)\" not found in namespace \"\(namespace)\" (\(known)); check the name and -n"
         case .serviceWithoutSelector(let service, let namespace):
             return "service \"\(service)\" in namespace \"\(namespace)\" has no selector, so no pods to take over: kbridge redirects services that select pods"
         case .externalNameService(let service, let namespace, let externalName):

@@ -109,6 +109,12 @@ import Testing
             Row(name: "kubeconfig missing", arguments: ["connect", "--kubeconfig", fixtures.scratch + "/none.kubeconfig", "--service", "api", "--local-port", "5000"], says: "none.kubeconfig does not exist"),
             Row(name: "unknown context", arguments: connect() + ["--context", "nope"], says: #"context "nope""#),
             Row(name: "exec plugin missing", arguments: ["connect", "--kubeconfig", failingPlugin, "--service", "api", "--local-port", "5000"], says: #"exec credential plugin "no-such-kube-plugin" not found"#),
+            // Targets without a Service
+            Row(name: "unknown pod", arguments: ["connect"] + k + ["--pod", "nope", "--hosts-file", fixtures.hosts], says: #"pod "nope" not found in namespace "\#(fixtures.namespace)""#),
+            Row(name: "unknown deployment", arguments: ["connect"] + k + ["--workload", "deployment/nope", "--hosts-file", fixtures.hosts], says: #"deployment "nope" not found in namespace "\#(fixtures.namespace)" (its deployments: api, inventory, web)"#),
+            Row(name: "workload of another kind", arguments: ["connect"] + k + ["--workload", "job/x"], says: "The value 'job/x' is invalid for '--workload <workload>'"),
+            Row(name: "--pod with --local-port", arguments: ["connect"] + k + ["--pod", "x", "--local-port", "5000"], says: "--local-port and --map are for --service: a pod or workload that no Service fronts gets no traffic"),
+            Row(name: "--service and --pod", arguments: connect("api", ["--pod", "x"]), says: "--service and --pod each name what to connect: give one"),
             // KubernetesLocalProcessConfig.yaml: its form, then what it says of the cluster
             try config("config: not YAML", "version: 0.1\nenv:\n  - name: A\n   value: x\n", says: ":4:4: not valid YAML"),
             try config("config: no version", "env: []\n", says: ":1:1: the required key \"version\" is missing"),
@@ -158,7 +164,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
 
             let rows = try Self.rows(fixtures, heldPort: heldPort, holderPid: holder.pid)
-            #expect(rows.count >= 44)
+            #expect(rows.count >= 49)
             let hostsBefore = try Data(contentsOf: hosts)
             let clusterBefore = try await storefront.clusterState()
             for row in rows {

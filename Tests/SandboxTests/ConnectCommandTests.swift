@@ -101,6 +101,57 @@ import TunnelTesting
         }
     }
 
+    /// A queue worker that no Service fronts, named by `--workload deployment/NAME` and by `--pod
+    /// NAME`: the local process gets its environment, its mounted files and the cluster's
+    /// services; no traffic is redirected (said so); the worker is given back as it was.
+    @Test(arguments: ["--workload", "--pod"])
+    func aWorkerNoServiceFrontsGetsItsEnvironmentFilesAndNames(_ flag: String) async throws {
+        try await withStorefront { storefront in
+            let admin = storefront.client
+            let image = try #require(try await admin.get(Deployment.self, name: "inventory").spec.template.spec.containers.first?.image)
+            let spec: JSONValue = [
+                "containers": [[
+                    "name": "worker", "image": .string(image), "command": ["sleep", "3600"],
+                    "env": [["name": "QUEUE", "value": "orders"]], "volumeMounts": [["name": "items", "mountPath": "/etc/worker"]],
+                ]],
+                "volumes": [["name": "items", "configMap": ["name": "inventory-items"]]],
+            ]
+            let target: [String]
+            let type: ResourceType
+            let name: String
+            if flag == "--workload" {
+                (type, name, target) = (.deployments, "worker", ["--workload", "deployment/worker"])
+                try await admin.createRaw(.deployments, [
+                    "metadata": ["name": "worker"],
+                    "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "worker"]], "template": ["metadata": ["labels": ["app": "worker"]], "spec": spec]],
+                ])
+            } else {
+                (type, name, target) = (.pods, "solo", ["--pod", "solo"])
+                try await admin.createRaw(.pods, ["metadata": ["name": "solo", "labels": ["app": "solo"]], "spec": spec])
+            }
+            let running = await TestSandbox.eventually(timeout: .seconds(90)) {
+                try await admin.list(Pod.self, options: ListOptions(labelSelector: "app in (worker,solo)")).contains { $0.isReady }
+            }
+            try #require(running)
+            let before = try await admin.getRaw(type, name: name)
+            let clusterBefore = try await storefront.clusterState()
+            let result = try await storefront.kbridge(["connect", "--no-hosts"] + target + [
+                "--", "sh", "-c",
+                #"echo "QUEUE=$QUEUE"; cat "$KBRIDGE_ROOT/etc/worker/items.json"; python3 -c 'import os, urllib.request; print(urllib.request.urlopen("http://%s:%s/healthz" % (os.environ["INVENTORY_SERVICE_HOST"], os.environ["INVENTORY_SERVICE_PORT"])).read().decode())'"#,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("QUEUE=orders"), "its environment: \(result.stdout)")
+            #expect(result.stdout.contains("Road bike"), "its mounted ConfigMap: \(result.stdout)")
+            #expect(result.stdout.contains(#""status": "ok""#), "a cluster service, through its variables: \(result.stdout)\n\(result.stderr)")
+            #expect(result.stderr.contains("no Service fronts it, so no traffic comes to this machine"), "\(result.stderr)")
+            #expect(result.stderr.contains("is back as it was"), "\(result.stderr)")
+            let after = try await admin.getRaw(type, name: name)
+            #expect(after[path: "spec", "template", "spec", "containers"] == before[path: "spec", "template", "spec", "containers"], "the worker's template is back")
+            #expect(after[path: "spec", "containers"]?[0]?["image"] == before[path: "spec", "containers"]?[0]?["image"], "the bare pod runs its own image again")
+            try await storefront.expectUnchanged(since: clusterBefore)
+        }
+    }
+
     @Test func withoutHostsFileTheLocalProcessReachesBackendsThroughServiceVariables() async throws {
         try await withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }

@@ -13,7 +13,30 @@ import Synchronization
 /// stop happens in, what was changed is given back.
 public final class ConnectSession: Sendable {
     public struct Options: Sendable {
-        public var service: String
+        /// What the session takes over.
+        public enum Target: Sendable, Equatable, CustomStringConvertible {
+            /// A service: its traffic comes to `localPort`.
+            case service(String)
+            /// A pod, or a Deployment/StatefulSet, that no Service fronts: its environment, files
+            /// and names come to this machine, no traffic.
+            case pod(String)
+            case workload(WorkloadReference.Kind, String)
+
+            public var description: String {
+                switch self {
+                case .service(let name): return "service \"\(name)\""
+                case .pod(let name): return "pod \"\(name)\""
+                case .workload(let kind, let name): return "\(kind.rawValue.lowercased()) \"\(name)\""
+                }
+            }
+        }
+
+        public var target: Target
+        /// The service's name; "" when the target is not a service.
+        public var service: String {
+            if case .service(let name) = target { return name }
+            return ""
+        }
         public var namespace: String
         public var localPort: Int
         public var container: String?
@@ -45,10 +68,15 @@ public final class ConnectSession: Sendable {
         public var kubeconfig: String?
         public var context: String?
 
-        public init(service: String, namespace: String, localPort: Int) {
-            self.service = service
+        /// `localPort`: where the service's traffic comes (0 for a target without a service).
+        public init(target: Target, namespace: String, localPort: Int) {
+            self.target = target
             self.namespace = namespace
             self.localPort = localPort
+        }
+
+        public init(service: String, namespace: String, localPort: Int) {
+            self.init(target: .service(service), namespace: namespace, localPort: localPort)
         }
     }
 
@@ -185,9 +213,12 @@ public final class ConnectSession: Sendable {
         let mapping = target.containerPorts.map { "\($0)→localhost:\(portMap[$0] ?? $0)" }.joined(separator: ", ")
         let names = connection.hostsFile == nil ? "service variables" : "names in \(connection.hostsFile?.path ?? "")"
         do { try context.advance(.connected) } catch { return .failure(error) }
+        let redirected = target.service == nil
+            ? "\(target.workload) runs the agent; no traffic comes to this machine (no Service fronts it)"
+            : "service \"\(options.service)\" (\(mapping)) is redirected to this machine"
         report(.init(
             .connected,
-            "connected: service \"\(options.service)\" (\(mapping)) is redirected to this machine; \(connection.outbound.entries.count) cluster services reachable through \(names)",
+            "connected: \(redirected); \(connection.outbound.entries.count) cluster services reachable through \(names)",
             fields: [
                 "service": .string(options.service), "namespace": .string(options.namespace), "localPort": .integer(Int64(options.localPort)),
                 "services": .array(connection.outbound.entries.map { .string("\($0.service)=\($0.allocation.address)") }),

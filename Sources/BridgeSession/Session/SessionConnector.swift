@@ -35,9 +35,13 @@ struct SessionConnector: Sendable {
         ) { line in report(.init(.progress, line)) }
         let podName = pod.metadata.nameOrEmpty
         let podIP = pod.status?.podIP ?? ""
-        report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(target.service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["phase": "agentReady"]))
-        if await !watch.waitForEndpoints(service: target.service, agentIP: podIP, timeout: .seconds(60)) {
-            report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
+        if let service = target.service {
+            report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["phase": "agentReady"]))
+            if await !watch.waitForEndpoints(service: service, agentIP: podIP, timeout: .seconds(60)) {
+                report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))
+            }
+        } else {
+            report(.init(.progress, "agent pod \(podName) is ready (\(podIP))", fields: ["phase": "agentReady"]))
         }
 
         report(.init(.progress, "opening the tunnel: port-forward to \(podName) ports \(takenOver.agentPorts.control) and \(takenOver.agentPorts.inbound)", fields: ["phase": "endpoints"]))

@@ -18,9 +18,24 @@ struct SessionPreflight: Sendable {
 
     func run() async throws(SessionError) -> Checked {
         let options = context.options
-        context.report(.init(.progress, "looking up service \"\(options.service)\" in namespace \"\(options.namespace)\""))
-        var target = try await TargetResolver(client: context.client).resolve(service: options.service, namespace: options.namespace, container: options.container)
-        context.report(.init(.progress, "service \"\(options.service)\" is served by \(target.workload), container \"\(target.container)\"", fields: ["phase": "found"]))
+        context.report(.init(.progress, "looking up \(options.target) in namespace \"\(options.namespace)\""))
+        let resolver = TargetResolver(client: context.client)
+        var target: TakeoverTarget
+        switch options.target {
+        case .service(let name):
+            target = try await resolver.resolve(service: name, namespace: options.namespace, container: options.container)
+            context.report(.init(.progress, "service \"\(name)\" is served by \(target.workload), container \"\(target.container)\"", fields: ["phase": "found"]))
+        case .pod(let name):
+            target = try await resolver.resolve(pod: name, namespace: options.namespace, container: options.container)
+        case .workload(let kind, let name):
+            target = try await resolver.resolve(workload: WorkloadReference(kind: kind, name: name, namespace: options.namespace), container: options.container)
+        }
+        if target.service == nil {
+            context.report(.init(
+                .progress, "\(options.target) is run by \(target.workload), container \"\(target.container)\": no Service fronts it, so no traffic comes to this machine; the local process gets its environment, files and the cluster's names",
+                fields: ["phase": "found"]
+            ))
+        }
         if let config = options.localConfig {
             for warning in config.warnings { context.report(.init(.warning, warning)) }
             try await ConfigCheck(client: context.client, namespace: options.namespace).run(config, target: target)
@@ -30,8 +45,10 @@ struct SessionPreflight: Sendable {
         if let port = options.portMap.keys.sorted().first(where: { !target.containerPorts.contains($0) }) {
             throw .unknownContainerPort(port: port, container: target.container, ports: target.containerPorts)
         }
-        try await checkLocalPort()
-        try await sayWhoSharesTheAppsPorts()
+        if target.service != nil {
+            try await checkLocalPort()
+            try await sayWhoSharesTheAppsPorts()
+        }
         let hostsFile = try usableHostsFile()
         if let envFile = options.envFile {
             do { try DotenvFile.checkDestination(envFile) } catch { throw .localEndpoints("--env-file: \(error)") }

@@ -62,7 +62,7 @@ public struct WorkloadTakeover: Sendable {
             throw .cluster(error)
         }
         if let holder = SavedOriginal.inAnnotation(of: object)?.session ?? Self.carriesSession(object, kind: workload.kind) {
-            throw .alreadyTakenOver(workload: workload.description, service: target.service.metadata.nameOrEmpty, session: holder)
+            throw .alreadyTakenOver(workload: workload.description, service: target.service?.metadata.nameOrEmpty ?? "", session: holder)
         }
         let ports = AgentPorts.avoiding(target.containerPorts)
         let saved = try SavedOriginal.of(object, target: target, session: session, image: image, ports: ports)

@@ -1,15 +1,18 @@
 import KubernetesClient
 
-/// What a session takes over for a service: the workload, its container, and the ports the
-/// agent must answer on in that container's place.
+/// What a session takes over: the workload, its container, and the ports the agent must answer
+/// on in that container's place.
 public struct TakeoverTarget: Sendable {
-    public var service: Service
+    /// The service whose traffic comes to this machine; nil for a pod or workload no Service
+    /// fronts (`--pod`, `--workload`): it gets its environment, files and names, no traffic.
+    public var service: Service?
     public var workload: WorkloadReference
     public var container: String
     public var containerIndex: Int
-    /// Every port the container answers on: its declared ports and the service's target ports.
+    /// Every port the container answers on: its declared ports and the service's target ports
+    /// (none without a service: nothing is redirected).
     public var containerPorts: [Int]
-    /// The target port of the service's first port: the one connected to `--local-port`.
+    /// The target port of the service's first port: the one connected to `--local-port` (0 without a service).
     public var primaryPort: Int
     /// The container's mounts and the pod's volumes, as a pod of the workload has them.
     public var volumeMounts: [VolumeMount] = []
@@ -98,6 +101,67 @@ public struct TargetResolver: Sendable {
         return TakeoverTarget(
             service: service, workload: workload, container: container.name, containerIndex: index,
             containerPorts: ports, primaryPort: primary, volumeMounts: container.volumeMounts ?? [], volumes: pod.spec.volumes ?? []
+        )
+    }
+
+    /// A pod that no Service fronts: its workload (its controller, or itself), without traffic.
+    public func resolve(pod name: String, namespace: String, container wanted: String?) async throws(SessionError) -> TakeoverTarget {
+        let pod: Pod
+        do {
+            pod = try await client.get(Pod.self, name: name, namespace: namespace)
+        } catch .namespaceNotFound(let missing) {
+            throw .cluster(.namespaceNotFound(missing))
+        } catch let error where error.isNotFound {
+            let available = (try? await client.list(Pod.self, namespace: namespace).compactMap(\.metadata.name).sorted()) ?? []
+            throw .targetNotFound(kind: "pod", name: name, namespace: namespace, available: available)
+        } catch {
+            throw .cluster(error)
+        }
+        return try withoutService(try await owner(of: pod, namespace: namespace), spec: pod.spec, shown: name, container: wanted)
+    }
+
+    /// A Deployment or StatefulSet that no Service fronts, without traffic.
+    public func resolve(workload: WorkloadReference, container wanted: String?) async throws(SessionError) -> TakeoverTarget {
+        if workload.kind == .pod { return try await resolve(pod: workload.name, namespace: workload.namespace, container: wanted) }
+        let spec: PodSpec
+        do throws(KubernetesError) {
+            if workload.kind == .deployment {
+                spec = try await client.get(Deployment.self, name: workload.name, namespace: workload.namespace).spec.template.spec
+            } else {
+                spec = try await client.get(StatefulSet.self, name: workload.name, namespace: workload.namespace).spec.template.spec
+            }
+        } catch .namespaceNotFound(let missing) {
+            throw .cluster(.namespaceNotFound(missing))
+        } catch let error where error.isNotFound {
+            let names: [String]
+            switch workload.kind {
+            case .deployment: names = (try? await client.list(Deployment.self, namespace: workload.namespace).compactMap(\.metadata.name)) ?? []
+            default: names = (try? await client.list(StatefulSet.self, namespace: workload.namespace).compactMap(\.metadata.name)) ?? []
+            }
+            throw .targetNotFound(kind: workload.kind.rawValue.lowercased(), name: workload.name, namespace: workload.namespace, available: names.sorted())
+        } catch {
+            throw .cluster(error)
+        }
+        return try withoutService(workload, spec: spec, shown: workload.name, container: wanted)
+    }
+
+    private func withoutService(_ workload: WorkloadReference, spec: PodSpec, shown: String, container wanted: String?) throws(SessionError) -> TakeoverTarget {
+        let containers = spec.containers
+        let index: Int
+        if let wanted {
+            guard let found = containers.firstIndex(where: { $0.name == wanted }) else {
+                throw .containerNotFound(container: wanted, pod: shown, available: containers.map(\.name))
+            }
+            index = found
+        } else if containers.count == 1 {
+            index = 0
+        } else {
+            throw .ambiguousContainer(pod: shown, available: containers.map(\.name))
+        }
+        let container = containers[index]
+        return TakeoverTarget(
+            service: nil, workload: workload, container: container.name, containerIndex: index, containerPorts: [], primaryPort: 0,
+            volumeMounts: container.volumeMounts ?? [], volumes: spec.volumes ?? []
         )
     }
 

@@ -59,7 +59,7 @@ struct TunnelKeeper: Sendable {
                 agentPod = pod
                 do { try context.advance(.tunnelOpened) } catch { return .failure(error) }
                 await supervisor.replace(reopened)
-                report(.init(.progress, "reconnected to the agent (pod \(pod.metadata.nameOrEmpty)): service \"\(context.options.service)\" is redirected to this machine again"))
+                report(.init(.progress, "reconnected to the agent (pod \(pod.metadata.nameOrEmpty)): \(context.options.target) is connected to this machine again"))
             case .failure(let error):
                 return Task.isCancelled ? nil : .failure(error)
             }

@@ -25,10 +25,16 @@ struct ConnectCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     @Option(help: "The service whose traffic comes to this machine.")
-    var service: String
+    var service: String?
 
-    @Option(help: "The local port your code listens on.")
-    var localPort: Int
+    @Option(help: "Instead of a service: a pod that no Service fronts (a queue worker); it gets no traffic, only its environment, files and the cluster's names.")
+    var pod: String?
+
+    @Option(help: "Instead of a service: deployment/NAME or statefulset/NAME that no Service fronts; as --pod.")
+    var workload: WorkloadChoice?
+
+    @Option(help: "The local port your code listens on (with --service).")
+    var localPort: Int?
 
     @Option(help: "The container to replace, when the pod has several.")
     var container: String?
@@ -73,14 +79,28 @@ struct ConnectCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        guard Self.isServiceName(service) else {
-            throw ValidationError("--service must be the name of a service (lowercase letters, digits and '-', starting with a letter, at most 63 characters): got '\(service)'")
+        let targets = [service.map { _ in "--service" }, pod.map { _ in "--pod" }, workload.map { _ in "--workload" }].compactMap { $0 }
+        guard targets.count == 1 else {
+            throw ValidationError(targets.isEmpty
+                ? "Missing expected argument '--service <service>' (or --pod NAME, or --workload deployment/NAME for a workload no Service fronts)"
+                : "\(targets.joined(separator: " and ")) each name what to connect: give one")
+        }
+        if let service {
+            guard Self.isServiceName(service) else {
+                throw ValidationError("--service must be the name of a service (lowercase letters, digits and '-', starting with a letter, at most 63 characters): got '\(service)'")
+            }
+            guard localPort != nil else { throw ValidationError("Missing expected argument '--local-port <local-port>'") }
+        } else {
+            guard localPort == nil, portMappings.isEmpty else {
+                throw ValidationError("--local-port and --map are for --service: a pod or workload that no Service fronts gets no traffic")
+            }
+            if let pod, !Self.isObjectName(pod) { throw ValidationError("--pod must be the name of a pod: got '\(pod)'") }
         }
         guard !(noHosts && hostsFile != nil) else { throw ValidationError("--no-hosts and --hosts-file contradict each other: give one") }
         for (remote, mappings) in Dictionary(grouping: portMappings, by: \.remote) where mappings.count > 1 {
             throw ValidationError("--map gives the container's port \(remote) twice (to \(mappings.map { String($0.local) }.joined(separator: " and ")))")
         }
-        guard (1...65535).contains(localPort) else { throw ValidationError("--local-port must be between 1 and 65535") }
+        if let localPort, !(1...65535).contains(localPort) { throw ValidationError("--local-port must be between 1 and 65535") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard reconnectTimeout >= 0 else { throw ValidationError("--reconnect-timeout must not be negative") }
         guard ttl >= 3 else { throw ValidationError("--ttl must be at least 3 seconds (the lease is renewed every third of it)") }
@@ -94,13 +114,28 @@ struct ConnectCommand: AsyncParsableCommand {
         return ("a"..."z").contains(first) && lowercaseOrDigit(last) && scalars.allSatisfy { lowercaseOrDigit($0) || $0 == "-" }
     }
 
+    /// An object's name (RFC 1123 subdomain): anything else would go into the API's paths.
+    static func isObjectName(_ name: String) -> Bool {
+        let scalars = Array(name.unicodeScalars)
+        guard (1...253).contains(scalars.count), let first = scalars.first, let last = scalars.last else { return false }
+        let lowercaseOrDigit = { (scalar: Unicode.Scalar) in ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) }
+        return lowercaseOrDigit(first) && lowercaseOrDigit(last) && scalars.allSatisfy { lowercaseOrDigit($0) || $0 == "-" || $0 == "." }
+    }
+
+    var target: ConnectSession.Options.Target {
+        if let service { return .service(service) }
+        if let pod { return .pod(pod) }
+        if let workload { return .workload(workload.kind, workload.name) }
+        return .service("")
+    }
+
     func run() async throws {
         let console = Console(format: global.output)
         let logger = DiagnosticLog.logger(command: "connect")
         var exitCode: Int32 = 0
         try await reportingErrors(console, logger: logger) {
             let client = try global.client(logger: logger)
-            var options = ConnectSession.Options(service: service, namespace: global.namespace ?? client.defaultNamespace, localPort: localPort)
+            var options = ConnectSession.Options(target: target, namespace: global.namespace ?? client.defaultNamespace, localPort: localPort ?? 0)
             options.container = container
             options.hostsFile = noHosts ? nil : URL(fileURLWithPath: hostsFile ?? "/etc/hosts").standardizedFileURL.path
             options.hostsFileChosen = hostsFile != nil
@@ -143,6 +178,25 @@ extension ConnectCommand {
         }
         return nil
     }
+}
+
+/// `--workload deployment/NAME` or `statefulset/NAME`.
+struct WorkloadChoice: ExpressibleByArgument {
+    var kind: WorkloadReference.Kind
+    var name: String
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ConnectCommand.isObjectName(parts[1]) else { return nil }
+        switch parts[0].lowercased() {
+        case "deployment", "deployments", "deploy": kind = .deployment
+        case "statefulset", "statefulsets", "sts": kind = .statefulSet
+        default: return nil
+        }
+        name = parts[1]
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
 }
 
 /// `--map REMOTE:LOCAL`.

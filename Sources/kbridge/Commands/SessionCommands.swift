@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             let rows = records.map { record in
-                [record.id, record.service, record.workload.namespace, "\(record.workload.kind.rawValue.lowercased())/\(record.workload.name)",
+                [record.id, record.service.isEmpty ? "-" : record.service, record.workload.namespace, "\(record.workload.kind.rawValue.lowercased())/\(record.workload.name)",
                  String(record.localPort), String(record.pid), record.isRunning ? (record.connectedAt == nil ? "starting" : "connected") : "stale (its process is gone: kbridge disconnect gives back)", record.startedAt]
             }
             console.result(TextTable.render(header: ["SESSION", "SERVICE", "NAMESPACE", "WORKLOAD", "LOCAL PORT", "PID", "STATE", "STARTED"], rows: rows), event: "sessions", fields: [:])
