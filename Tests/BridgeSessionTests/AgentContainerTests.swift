@@ -53,6 +53,22 @@ import Testing
         #expect(agent[path: "securityContext", "runAsNonRoot"] == true)
     }
 
+    /// `enableFeatures: [Probes, LifecycleHooks]`: the agent keeps them (the probes reach the
+    /// container's ports, which come to the local app).
+    @Test func keepsTheProbesAndHooksWhenAsked() {
+        var original = original
+        original["lifecycle"] = ["preStop": ["exec": ["command": ["true"]]]]
+        let agent = AgentContainer.build(
+            from: original, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080], secretName: "s", keeping: [.probes, .lifecycleHooks]
+        )
+        #expect(agent["readinessProbe"] == original["readinessProbe"] && agent["livenessProbe"] == original["livenessProbe"])
+        #expect(agent["lifecycle"] == original["lifecycle"])
+        let onlyProbes = AgentContainer.build(
+            from: original, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080], secretName: "s", keeping: [.probes]
+        )
+        #expect(onlyProbes["lifecycle"] == nil && onlyProbes["readinessProbe"] != nil)
+    }
+
     @Test func agentPortsAvoidTheContainersOwn() {
         #expect(AgentPorts.avoiding([8080]) == AgentPorts(control: 7300, inbound: 7301))
         #expect(AgentPorts.avoiding([7301]) == AgentPorts(control: 7302, inbound: 7303))
