@@ -21,6 +21,8 @@ public enum FileArchive {
     }
 
     public static let endLine = "end\n"
+    /// The most file content the agent sends for one mount path: configuration, not data.
+    public static let limit = 64 << 20
 
     /// The header line of a folder.
     public static func directoryHeader(path: String, mode: UInt32) -> String {

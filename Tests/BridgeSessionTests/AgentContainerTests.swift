@@ -57,7 +57,7 @@ import Testing
     /// container's ports, which come to the local app).
     @Test func keepsTheProbesAndHooksWhenAsked() {
         var original = original
-        original["lifecycle"] = ["preStop": ["exec": ["command": ["true"]]]]
+        original["lifecycle"] = ["preStop": ["httpGet": ["path": "/drain", "port": 8080]]]
         let agent = AgentContainer.build(
             from: original, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080], secretName: "s", keeping: [.probes, .lifecycleHooks]
         )
@@ -67,6 +67,15 @@ import Testing
             from: original, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080], secretName: "s", keeping: [.probes]
         )
         #expect(onlyProbes["lifecycle"] == nil && onlyProbes["readinessProbe"] != nil)
+        // An exec probe or hook would run in the agent's image: never kept, and named.
+        original["startupProbe"] = ["exec": ["command": ["/app/ready"]]]
+        original["lifecycle"] = ["preStop": ["exec": ["command": ["true"]]], "postStart": ["httpGet": ["port": 8080]]]
+        let execs = AgentContainer.build(
+            from: original, image: "agent:1", ports: AgentPorts(control: 7300, inbound: 7301), servicePorts: [8080], secretName: "s", keeping: [.probes, .lifecycleHooks]
+        )
+        #expect(execs["startupProbe"] == nil && execs["readinessProbe"] != nil)
+        #expect(execs["lifecycle"] == ["postStart": ["httpGet": ["port": 8080]]])
+        #expect(AgentContainer.notKept(of: original, keeping: [.probes, .lifecycleHooks]) == ["startupProbe", "preStop"])
     }
 
     @Test func agentPortsAvoidTheContainersOwn() {

@@ -69,6 +69,9 @@ import Testing
         ("version: 0.1\nenv:\n  - name: A\n    value: [x]\n", "c.yaml:4:12", "env value must be text"),
         ("version: 0.1\nenv:\n  - name: A\n   value: x\n", "c.yaml:4:4", "not valid YAML: did not find expected '-' indicator"),
         ("version: 0.1\nversion: 0.1\n", "c.yaml:", "the key version appears twice"),
+        ("version: 0.1\nvolumeMounts:\n  - name: a\n    localPath: ~/.config/git\n", "c.yaml:4:16", "is inside a hidden folder of your home"),
+        ("version: 0.1\nvolumeMounts:\n  - name: a\n    localPath: /tmp/x\n  - name: b\n    localPath: /tmp/x/y/\n", "c.yaml:6:16", "is, or is inside or around, the localPath of line 3"),
+        ("version: 0.1\nenv:\n  - name: A\n    value: \"é $(nope:x)\"\n", "c.yaml:4:15", "unknown token kind \"nope\""),
     ]
 
     @Test(arguments: malformed)
@@ -98,5 +101,7 @@ import Testing
         #expect {
             _ = try LegacyEnvFile.parse("A=1\nB=${secrets.x}\n", file: "azds-local.env")
         } throws: { "\($0)".hasPrefix("azds-local.env:2:3: ${secrets.x} is not a token") }
+        let windows = try LegacyEnvFile.parse("# saved on Windows\r\nA=${services.web}\r\nB=2\r\n", file: "azds-local.env")
+        #expect(windows.env.map(\.name) == ["A", "B"] && windows.env[1].value.parts == [.text("2")], "\\r\\n ends a line too")
     }
 }

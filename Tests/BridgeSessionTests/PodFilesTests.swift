@@ -50,6 +50,28 @@ import Testing
         #expect(entries == [.file(path: "", mode: 0o644, content: Array("Welcome!".utf8))])
     }
 
+    /// A link out of the mount (to `/` in an emptyDir) is not followed: the agent would walk the
+    /// container's whole filesystem.
+    @Test func aLinkOutOfTheMountIsNamedNotFollowed() async throws {
+        let volume = try configMapVolume()
+        defer { try? FileManager.default.removeItem(atPath: volume) }
+        try FileManager.default.createSymbolicLink(atPath: volume + "/everything", withDestinationPath: "/etc")
+        let entries = try FileArchive.decode(try await archive(volume))
+        #expect(entries.contains { if case .unreadable(let reason) = $0 { return reason.contains("everything: a link out of the mount") } else { return false } })
+        #expect(!entries.contains { if case .file(let path, _, _) = $0 { return path.hasPrefix("everything/") } else { return false } })
+    }
+
+    @Test func aVariableThatNamesASecretsVariableIsMaskedToo() throws {
+        let declared: [JSONValue] = [
+            ["name": "DB_PASSWORD", "valueFrom": ["secretKeyRef": ["name": "db", "key": "password"]]],
+            ["name": "DATABASE_URL", "value": "postgres://app:$(DB_PASSWORD)@db/app"],
+            ["name": "DSN", "value": "$(DATABASE_URL)?ssl=1"],
+            ["name": "PLAIN", "value": "$(OTHER)"],
+        ]
+        let env = try declared.map { try $0.decode(as: EnvVar.self) }
+        #expect(SecretVariables.expanding(["DB_PASSWORD"], through: env) == ["DB_PASSWORD", "DATABASE_URL", "DSN"])
+    }
+
     @Test func whatCannotBeReadIsNamedNotSkipped() async throws {
         let entries = try FileArchive.decode(try await archive("/nonexistent-\(UUID().uuidString)"))
         guard case .unreadable(let reason) = entries.first else { Issue.record("\(entries)"); return }
@@ -101,14 +123,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: escaped))
     }
 
-    @Test func aFileTheAgentCouldNotReadFailsTheDownloadNamingIt() throws {
+    @Test func whatTheAgentCouldNotReadIsNamedAndTheRestWritten() throws {
         let (files, registry) = try sessionFiles()
         defer { try? FileManager.default.removeItem(at: registry.directory.url) }
-        #expect {
-            try files.write([.unreadable("/etc/app/key: Permission denied")], at: "/etc/app")
-        } throws: { error in
-            "\(error)".contains("/etc/app/key: Permission denied")
-        }
+        let unreadable = try files.write([.directory(path: "", mode: 0o755), .unreadable("/etc/app/key: Permission denied"), .file(path: "a", mode: 0o644, content: [65])], at: "/etc/app")
+        #expect(unreadable == ["/etc/app/key: Permission denied"])
+        #expect(FileManager.default.fileExists(atPath: files.localPath(of: "/etc/app/a")))
     }
 
     @Test func pathsInMountedFoldersPointAtTheCopyAndTheRootIsNamed() throws {

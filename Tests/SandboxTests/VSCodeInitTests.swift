@@ -15,6 +15,7 @@ import Testing
                     "type": "python",
                     "request": "launch",
                     "program": "${workspaceFolder}/api.py",
+                    "preLaunchTask": "build",
                     /* keep this */
                     "env": {"PORT": "8080"},
                 },
@@ -62,6 +63,7 @@ import Testing
         #expect(task["label"] == "kbridge: connect api" && task["isBackground"] == true)
         #expect(task["args"]?.arrayValue?.contains("8081") == true, "the second run updated it")
         #expect(task[path: "problemMatcher", "background", "endsPattern"]?.stringValue?.contains("connected") == true)
+        #expect(task["dependsOn"] == "build", "the copied configuration's own pre-launch task still runs, first")
         let configurations = launch["configurations"]?.arrayValue ?? []
         #expect(configurations.map { $0["name"]?.stringValue ?? "" } == ["Python: api", "Attach", "Python: api with Kubernetes"])
         let copy = try #require(configurations.last)

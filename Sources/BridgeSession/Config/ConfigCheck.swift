@@ -7,6 +7,8 @@ import KubernetesClient
 struct ConfigCheck: Sendable {
     let client: KubernetesClient
     let namespace: String
+    /// This machine's sessions: a link one of them left at a `localPath` may be replaced.
+    let registry: SessionRegistry
 
     func run(_ config: LocalProcessConfig, target: TakeoverTarget) async throws(SessionError) {
         let mounted = target.volumeMounts.map(\.name)
@@ -51,7 +53,7 @@ struct ConfigCheck: Sendable {
     private func checkFree(_ path: String, place: ConfigPlace) throws(SessionError) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
-        if info.st_mode & S_IFMT == S_IFLNK, SessionFiles.isLeftoverLink(path) { return }
+        if info.st_mode & S_IFMT == S_IFLNK, SessionFiles.isLeftoverLink(path, registry: registry) { return }
         throw .config(.init(place: place, message: "localPath \(path) exists: kbridge links the downloaded volume there and does not replace what is there; remove it or choose another path"))
     }
 }

@@ -47,7 +47,9 @@ struct ConfigEnvironment: Sendable {
         guard let volume = LocalProcessConfig.firstVolume(matching: pattern, in: mounts.map(\.name)),
               let mount = mounts.first(where: { $0.name == volume })
         else { return nil }
-        if let chosen = config.volumeMounts.first(where: { ConfigValue.matches(volume, pattern: $0.name) }) { return chosen.localPath }
+        // The localPath of the entry that took this very volume (its pattern's first match).
+        let names = mounts.map(\.name)
+        if let chosen = config.volumeMounts.first(where: { LocalProcessConfig.firstVolume(matching: $0.name, in: names) == volume }) { return chosen.localPath }
         return files.localPath(of: mount.mountPath)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Azure Dev Spaces' `azds-local.env` (the seeds' older form), read onto `LocalProcessConfig`:
 ///
 /// ```
@@ -14,7 +16,9 @@ enum LegacyEnvFile {
     static func parse(_ text: String, file: String) throws(LocalProcessConfig.Problem) -> LocalProcessConfig {
         var config = LocalProcessConfig(file: file)
         var seen: Set<String> = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end in \n or \r\n (a file saved on Windows); "\r\n" is one Character to Swift.
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
             let number = index + 1
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }

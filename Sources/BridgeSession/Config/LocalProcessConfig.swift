@@ -147,6 +147,16 @@ public struct LocalProcessConfig: Sendable, Equatable {
             guard localPath.hasPrefix("/"), !localPath.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
                 throw Problem(place: place(pathNode, file), message: "localPath \"\(localPath)\" must be an absolute path (or start with ~/), without . or ..")
             }
+            localPath = URL(fileURLWithPath: localPath).standardized.path
+            // A config found in a cloned project must not put the cluster's files where programs
+            // of this machine read their own settings (~/.config, ~/.ssh, ...).
+            let home = URL(fileURLWithPath: NSHomeDirectory()).standardized.path
+            if localPath.hasPrefix(home + "/"), localPath.dropFirst(home.count + 1).split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+                throw Problem(place: place(pathNode, file), message: "localPath \(localPath) is inside a hidden folder of your home, where programs keep their settings: kbridge does not put the cluster's files there")
+            }
+            if let other = mounts.first(where: { $0.localPath == localPath || localPath.hasPrefix($0.localPath + "/") || $0.localPath.hasPrefix(localPath + "/") }) {
+                throw Problem(place: place(pathNode, file), message: "localPath \(localPath) is, or is inside or around, the localPath of line \(other.place.line): give each volume a folder of its own")
+            }
             mounts.append(VolumeMount(name: name, localPath: localPath, place: place(nameNode, file)))
         }
         return mounts
@@ -209,11 +219,22 @@ public struct LocalProcessConfig: Sendable, Equatable {
     }
 
     /// Where `node` starts; with `offset`, that many characters into a one-line scalar (past its quote).
+    /// Where `node` starts; with `offset` (characters into the scalar's text), that far into a
+    /// plain or quoted scalar on one line, counted as YAML counts columns (Unicode scalars). A
+    /// block scalar (`|`, `>`) or an escape before the offset: the scalar's start.
     static func place(_ node: Node, _ file: String, offset: Int = 0) -> ConfigPlace {
         let mark = node.mark
         var column = mark?.column ?? 1
-        if case .scalar(let scalar) = node, !scalar.string.contains("\n") {
-            column += offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
+        if case .scalar(let scalar) = node, offset > 0, !scalar.string.contains("\n") {
+            let prefix = String(scalar.string.prefix(offset))
+            switch scalar.style {
+            case .plain: column += prefix.unicodeScalars.count
+            case .singleQuoted where !prefix.contains("'"): column += 1 + prefix.unicodeScalars.count
+            case .doubleQuoted where !prefix.contains(where: { $0 == "\\" || $0 == "\"" || $0.isNewline || $0 == "\t" }): column += 1 + prefix.unicodeScalars.count
+            default: break
+            }
+        } else if case .scalar(let scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+            column += 1
         }
         return ConfigPlace(file: file, line: mark?.line ?? 1, column: column)
     }

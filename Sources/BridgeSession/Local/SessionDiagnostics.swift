@@ -90,7 +90,22 @@ public enum SecretVariables {
                 names.formUnion(environment.keys.filter { !declared.contains($0) && $0.hasPrefix(prefix) })
             }
         }
-        return names.intersection(environment.keys)
+        return expanding(names, through: container.env ?? []).intersection(environment.keys)
+    }
+
+    /// `names` and the variables whose values name one of them (`postgres://app:$(DB_PASSWORD)@db`
+    /// holds the password once the kubelet expanded it), until nothing more is found.
+    static func expanding(_ names: Set<String>, through env: [EnvVar]) -> Set<String> {
+        var names = names
+        var grew = true
+        while grew {
+            let before = names.count
+            for variable in env where !names.contains(variable.name) {
+                if let value = variable.value, names.contains(where: { value.contains("$(\($0))") }) { names.insert(variable.name) }
+            }
+            grew = names.count > before
+        }
+        return names
     }
 }
 

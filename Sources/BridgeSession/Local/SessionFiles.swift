@@ -35,8 +35,10 @@ public struct SessionFiles: Sendable {
         guard mkdir(root.path, 0o700) == 0 else { throw Failure(description: "cannot create \(root.path): \(String(cString: strerror(errno)))") }
     }
 
-    /// Writes the entries the agent sent for `mountPath` (`FileArchive`) at that path under the root.
-    public func write(_ entries: [FileArchive.Entry], at mountPath: String) throws(Failure) {
+    /// Writes the entries the agent sent for `mountPath` (`FileArchive`) at that path under the
+    /// root; returns what the agent could not read (in its words).
+    @discardableResult
+    public func write(_ entries: [FileArchive.Entry], at mountPath: String) throws(Failure) -> [String] {
         let base = try components(of: mountPath, what: "mount path")
         guard !base.isEmpty else { throw Failure(description: "the mount path \"\(mountPath)\" is the container's root") }
         // The folders down to the mount path's parent are made here; the archive makes the rest.
@@ -45,16 +47,18 @@ public struct SessionFiles: Sendable {
             folder += "/" + component
             try makeFolder(folder)
         }
+        var unreadable: [String] = []
         for entry in entries {
             switch entry {
             case .unreadable(let reason):
-                throw Failure(description: "the agent could not read \(reason) (the agent runs as the app's user: is the file readable by it?)")
+                unreadable.append(reason)
             case .directory(let path, _):
                 try makeFolder(try place(path, under: base))
             case .file(let path, let mode, let content):
                 try writeFile(try place(path, under: base), mode: mode, content: content)
             }
         }
+        return unreadable
     }
 
     /// Puts a link at `localPath` to the copy of what the container sees at `containerPath`,
@@ -71,7 +75,7 @@ public struct SessionFiles: Sendable {
         } catch {
             throw Failure(description: "cannot create \(parent) for localPath \(localPath): \(error.localizedDescription)")
         }
-        if Self.isLeftoverLink(localPath) { unlink(localPath) }
+        if Self.isLeftoverLink(localPath, registry: registry) { unlink(localPath) }
         guard symlink(copy, localPath) == 0 else {
             throw Failure(description: "cannot link \(localPath) to the downloaded volume: \(String(cString: strerror(errno)))")
         }
@@ -80,12 +84,13 @@ public struct SessionFiles: Sendable {
     /// The links the session's record names.
     public var links: [String] { registry.record(session)?.linkedPaths ?? [] }
 
-    /// Whether `path` is a link into a kbridge session's files folder that is gone (a crashed
-    /// session's, whose records were cleaned).
-    public static func isLeftoverLink(_ path: String) -> Bool {
-        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return false }
-        let components = target.split(separator: "/")
-        guard components.contains(where: { $0.hasSuffix(".files") }), components.contains(where: { $0.hasPrefix("kbridge-") }) else { return false }
+    /// Whether `path` is a link into a files folder of this machine's sessions (`registry`) that
+    /// is gone: a crashed session's, whose records were cleaned. Anything else is the user's.
+    public static func isLeftoverLink(_ path: String, registry: SessionRegistry) -> Bool {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path),
+              target.hasPrefix(registry.directory.url.path + "/"),
+              target.dropFirst(registry.directory.url.path.count + 1).split(separator: "/").first?.hasSuffix(".files") == true
+        else { return false }
         return !FileManager.default.fileExists(atPath: target)
     }
 

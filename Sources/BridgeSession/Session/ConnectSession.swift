@@ -100,7 +100,7 @@ public final class ConnectSession: Sendable {
     /// says so); then the event that ended it goes to the lifecycle and `SessionGiveBack` gives
     /// back what it answers.
     public func run(stop: StopRequest) async throws(SessionError) -> Int32 {
-        let checked = try await SessionPreflight(context: context).run()
+        let checked = try await SessionPreflight(context: context, registry: registry).run()
         let (target, hostsFile) = (checked.target, checked.hostsFile)
 
         // Write-ahead: the record exists before anything changes, so that a crash at any later

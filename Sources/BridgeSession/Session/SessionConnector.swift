@@ -56,7 +56,7 @@ struct SessionConnector: Sendable {
             let files = LocalEnvironment.Files(local: SessionFiles(session: identity.id, registry: registry), mountPaths: podFiles.mountPaths)
             do { try files.local.create() } catch { throw SessionError.localEndpoints(error.description) }
             try context.advance(.filesWritten)
-            try await podFiles.download(through: tunnel, into: files.local)
+            try await podFiles.download(through: tunnel, into: files.local) { warning in report(.init(.warning, warning)) }
             if !podFiles.mountPaths.isEmpty {
                 report(.init(
                     .progress, "downloaded the pod's files under \(podFiles.mountPaths.joined(separator: ", ")) into \(files.local.root.path) ($\(SessionFiles.rootVariable))",

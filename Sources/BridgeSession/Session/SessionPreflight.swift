@@ -15,6 +15,7 @@ struct SessionPreflight: Sendable {
     }
 
     let context: SessionContext
+    let registry: SessionRegistry
 
     func run() async throws(SessionError) -> Checked {
         let options = context.options
@@ -38,8 +39,11 @@ struct SessionPreflight: Sendable {
         }
         if let config = options.localConfig {
             for warning in config.warnings { context.report(.init(.warning, warning)) }
-            try await ConfigCheck(client: context.client, namespace: options.namespace).run(config, target: target)
+            try await ConfigCheck(client: context.client, namespace: options.namespace, registry: registry).run(config, target: target)
             target.kept = Set(config.features.map { $0 == .probes ? AgentContainer.Kept.probes : .lifecycleHooks })
+            if !target.kept.isEmpty, let notKept = try? await notKept(target), !notKept.isEmpty {
+                context.report(.init(.warning, "\(config.file): enableFeatures keeps \(notKept.joined(separator: ", ")) off the agent: they run a command (exec), which the agent's image does not have"))
+            }
             context.report(.init(.progress, "\(config.file): its volumes and services are the cluster's", fields: ["phase": "config"]))
         }
         if let port = options.portMap.keys.sorted().first(where: { !target.containerPorts.contains($0) }) {
@@ -57,6 +61,15 @@ struct SessionPreflight: Sendable {
             throw .localCommandFailed("\(name): command not found in PATH")
         }
         return Checked(target: target, hostsFile: hostsFile)
+    }
+
+    /// The probes and hooks `enableFeatures` asks for that the agent cannot keep.
+    private func notKept(_ target: TakeoverTarget) async throws -> [String] {
+        let workload = target.workload
+        let object = try await context.client.getRaw(workload.kind.resourceType, name: workload.name, namespace: workload.namespace)
+        let spec = workload.kind == .pod ? object["spec"] : object[path: "spec", "template", "spec"]
+        guard let container = spec?["containers"]?.arrayValue?.first(where: { $0["name"]?.stringValue == target.container }) else { return [] }
+        return AgentContainer.notKept(of: container, keeping: target.kept)
     }
 
     /// The hosts file to write, checked before anything changes: nil when there is none to write

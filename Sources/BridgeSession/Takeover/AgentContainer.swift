@@ -40,6 +40,15 @@ public enum AgentContainer {
         case lifecycleHooks
     }
 
+    static let probes = ["livenessProbe", "readinessProbe", "startupProbe"]
+
+    /// The probes and hooks of `original` that `kept` asks for but the agent cannot keep (`exec` ones).
+    public static func notKept(of original: JSONValue, keeping kept: Set<Kept>) -> [String] {
+        let probes = kept.contains(.probes) ? Self.probes.filter { original[$0]?["exec"] != nil } : []
+        let hooks = kept.contains(.lifecycleHooks) ? ["postStart", "preStop"].filter { original[path: "lifecycle", $0, "exec"] != nil } : []
+        return probes + hooks
+    }
+
     public static func build(
         from original: JSONValue, podSecurity: JSONValue? = nil, image: String, ports: AgentPorts, servicePorts: [Int], secretName: String,
         keeping kept: Set<Kept> = []
@@ -49,11 +58,14 @@ public enum AgentContainer {
         container["imagePullPolicy"] = "IfNotPresent"
         container["command"] = nil
         container["workingDir"] = nil
-        if !kept.contains(.lifecycleHooks) { container["lifecycle"] = nil }
-        if !kept.contains(.probes) {
-            container["livenessProbe"] = nil
-            container["startupProbe"] = nil
-            container["readinessProbe"] = nil
+        // What is kept must run without the app's image: `exec` probes and hooks would run in
+        // the agent's image, fail, and have the kubelet restart the agent.
+        for hook in ["postStart", "preStop"] where !kept.contains(.lifecycleHooks) || original[path: "lifecycle", hook, "exec"] != nil {
+            container["lifecycle"]?[hook] = nil
+        }
+        if container["lifecycle"]?.objectValue?.isEmpty ?? false { container["lifecycle"] = nil }
+        for probe in probes where !kept.contains(.probes) || original[probe]?["exec"] != nil {
+            container[probe] = nil
         }
         let arguments = AgentContract.Arguments(controlPort: ports.control, inboundPort: ports.inbound, servicePorts: servicePorts)
         container["args"] = .array(arguments.encoded.map { .string($0) })

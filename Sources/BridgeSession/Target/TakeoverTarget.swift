@@ -123,12 +123,22 @@ public struct TargetResolver: Sendable {
     /// A Deployment or StatefulSet that no Service fronts, without traffic.
     public func resolve(workload: WorkloadReference, container wanted: String?) async throws(SessionError) -> TakeoverTarget {
         if workload.kind == .pod { return try await resolve(pod: workload.name, namespace: workload.namespace, container: wanted) }
-        let spec: PodSpec
+        var spec: PodSpec
         do throws(KubernetesError) {
-            if workload.kind == .deployment {
-                spec = try await client.get(Deployment.self, name: workload.name, namespace: workload.namespace).spec.template.spec
-            } else {
-                spec = try await client.get(StatefulSet.self, name: workload.name, namespace: workload.namespace).spec.template.spec
+            let workloadSpec = workload.kind == .deployment
+                ? try await client.get(Deployment.self, name: workload.name, namespace: workload.namespace).spec
+                : try await client.get(StatefulSet.self, name: workload.name, namespace: workload.namespace).spec
+            spec = workloadSpec.template.spec
+            // A running pod has what admission adds to the template (the service-account token's
+            // volume): its volumes and mounts, the template's containers.
+            let pods = try await client.list(Pod.self, namespace: workload.namespace, options: ListOptions(labelSelector: workloadSpec.selector.queryString))
+            if let pod = pods.first(where: { $0.metadata.deletionTimestamp == nil }) {
+                spec.volumes = pod.spec.volumes
+                spec.containers = spec.containers.map { container in
+                    var container = container
+                    container.volumeMounts = pod.spec.containers.first { $0.name == container.name }?.volumeMounts ?? container.volumeMounts
+                    return container
+                }
             }
         } catch .namespaceNotFound(let missing) {
             throw .cluster(.namespaceNotFound(missing))

@@ -154,6 +154,7 @@ struct ConnectCommand: AsyncParsableCommand {
             options.kubeconfig = global.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             options.context = global.context
 
+            OpenFileLimit.raise()
             let stop = StopRequest()
             let signals = SignalWatch(signals: [SIGINT, SIGTERM]) { stop.request(signal: $0) }
             defer { signals.cancel() }

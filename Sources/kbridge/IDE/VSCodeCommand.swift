@@ -60,9 +60,9 @@ struct VSCodeInitCommand: ParsableCommand {
                 throw Failure(description: "\(launchFile.path) does not exist: create the launch configuration that debugs your app first (Run > Add Configuration...), then run this again")
             }
             var launchDocument = try document(launchText, file: launchFile)
-            let configurationName = try update(&launchDocument, file: launchFile)
+            let (configurationName, before) = try update(&launchDocument, file: launchFile)
             var tasksDocument = try document(try read(tasks) ?? #"{"version": "2.0.0", "tasks": []}"#, file: tasks)
-            try updateTasks(&tasksDocument, file: tasks)
+            try updateTasks(&tasksDocument, task: task(after: before), file: tasks)
             try write(tasksDocument.text, to: tasks)
             try write(launchDocument.text, to: launchFile)
             try ignoreEnvFiles(in: folder)
@@ -79,11 +79,12 @@ struct VSCodeInitCommand: ParsableCommand {
     var taskLabel: String { "kbridge: connect \(service)" }
     var envFile: String { "${workspaceFolder}/.vscode/kbridge-\(service).env" }
 
-    /// The background task: `kbridge connect` with JSON events; ready at `connected`.
-    var task: JSONValue {
+    /// The background task: `kbridge connect` with JSON events; ready at `connected`. It runs
+    /// after `before` (the copied configuration's own `preLaunchTask`, such as a build).
+    func task(after before: String?) -> JSONValue {
         var arguments: [JSONValue] = ["connect", "--service", .string(service), "--local-port", .string(String(localPort)), "--env-file", .string(envFile), "--output", "json"]
         if let namespace { arguments += ["--namespace", .string(namespace)] }
-        return [
+        var task: JSONValue = [
             "label": .string(taskLabel), "type": "process", "command": "kbridge", "args": .array(arguments), "isBackground": true,
             "problemMatcher": [
                 "owner": "kbridge",
@@ -91,9 +92,11 @@ struct VSCodeInitCommand: ParsableCommand {
                 "background": ["activatesByDefault": true, "beginsPattern": #""event":"progress""#, "endsPattern": #""event":"connected""#],
             ],
         ]
+        if let before { task["dependsOn"] = .string(before) }
+        return task
     }
 
-    private func updateTasks(_ document: inout JSONCDocument, file: URL) throws {
+    private func updateTasks(_ document: inout JSONCDocument, task: JSONValue, file: URL) throws {
         guard case .object = document.root else { throw Failure(description: "\(file.path) is not a JSON object") }
         if document.root.member("tasks") == nil {
             document.add("tasks", "[]", to: document.root)
@@ -103,8 +106,9 @@ struct VSCodeInitCommand: ParsableCommand {
         try put(task, matching: "label", taskLabel, in: list, of: &document, file: file)
     }
 
-    /// Puts the copy of the chosen launch configuration in place; returns its name.
-    private func update(_ document: inout JSONCDocument, file: URL) throws -> String {
+    /// Puts the copy of the chosen launch configuration in place; returns its name and the task
+    /// the original ran first (which kbridge's task now runs first).
+    private func update(_ document: inout JSONCDocument, file: URL) throws -> (name: String, before: String?) {
         guard let list = document.root.member("configurations"), case .array(let configurations, _) = list else {
             throw Failure(description: "\(file.path) has no \"configurations\" list")
         }
@@ -126,6 +130,10 @@ struct VSCodeInitCommand: ParsableCommand {
         }
         var copy = base
         let name = (base["name"]?.stringValue ?? "app") + suffix
+        let before = base["preLaunchTask"]?.stringValue.flatMap { $0 == taskLabel ? nil : $0 }
+        if let own = base["envFile"]?.stringValue, own != envFile {
+            FileHandle.standardError.write(Data("warning: \"\(name)\" reads the pod's environment from \(envFile) instead of \(own) (a launch configuration has one envFile)\n".utf8))
+        }
         copy["name"] = .string(name)
         copy["preLaunchTask"] = .string(taskLabel)
         copy["envFile"] = .string(envFile)
@@ -133,7 +141,7 @@ struct VSCodeInitCommand: ParsableCommand {
         environment["GRPC_DNS_RESOLVER"] = "native"
         copy["env"] = .object(environment)
         try put(copy, matching: "name", name, in: list, of: &document, file: file)
-        return name
+        return (name, before)
     }
 
     /// Replaces the element of `list` whose `key` is `value` with `element`, or appends it.
@@ -185,7 +193,7 @@ struct VSCodeInitCommand: ParsableCommand {
         let ignore = folder.appendingPathComponent(".gitignore")
         let pattern = "kbridge-*.env"
         let existing = try read(ignore) ?? ""
-        guard !existing.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == pattern }) else { return }
+        guard !existing.split(whereSeparator: \.isNewline).contains(where: { $0.trimmingCharacters(in: .whitespaces) == pattern }) else { return }
         try write(existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + "# kbridge's env files hold the pod's Secrets\n\(pattern)\n", to: ignore)
     }
 }
