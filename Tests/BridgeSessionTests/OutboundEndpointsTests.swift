@@ -62,6 +62,40 @@ import Testing
         await outbound.close()
     }
 
+    /// Without a hosts file, a service's qualified name in a value is its local address.
+    @Test func withoutAHostsFileQualifiedNamesInValuesBecomeLocalAddresses() async throws {
+        let range = try LoopbackRange("127.49.\(Int.random(in: 0...255)).0/24")
+        let outbound = try await OutboundEndpoints.open(
+            services: [try service("rates", namespace: "shared"), try service("web", namespace: "shop")], namespace: "shop", readyAddresses: [:], range: range
+        )
+        let rates = try #require(outbound.entries.first { $0.service == "rates" }).allocation.address
+        let web = try #require(outbound.entries.first { $0.service == "web" }).allocation.address
+        let rewritten = LocalEnvironment.build(pod: [
+            "RATES_URL": "http://rates.shared:9000/v1", "FQDN": "rates.shared.svc.cluster.local:9000", "WEB": "http://web.shop/",
+            "BARE": "web", "LONGER": "rates.shared.example.com", "TEXT": "the web shop",
+        ], podIP: nil, outbound: outbound, namesInHostsFile: false)
+        #expect(rewritten["RATES_URL"] == "http://\(rates):9000/v1")
+        #expect(rewritten["FQDN"] == "\(rates):9000")
+        #expect(rewritten["WEB"] == "http://\(web)/")
+        #expect(rewritten["BARE"] == "web" && rewritten["LONGER"] == "rates.shared.example.com" && rewritten["TEXT"] == "the web shop")
+        let kept = LocalEnvironment.build(pod: ["RATES_URL": "http://rates.shared:9000/v1"], podIP: nil, outbound: outbound, namesInHostsFile: true)
+        #expect(kept["RATES_URL"] == "http://rates.shared:9000/v1", "with a hosts file the name resolves: it stays")
+        await outbound.close()
+    }
+
+    /// Cluster DNS gives port 53 for UDP and for TCP: one listener, served once (serving it twice
+    /// crashed the CLI on a real node's kube-system).
+    @Test func aPortGivenForTCPAndUDPIsListenedOnOnce() async throws {
+        let dns = try JSONValue.object([
+            "metadata": ["name": "kube-dns", "namespace": "kube-system"],
+            "spec": ["clusterIP": "10.0.0.10", "ports": [["name": "dns", "port": 53, "protocol": "UDP"], ["name": "dns-tcp", "port": 53, "protocol": "TCP"]]],
+        ]).decode(as: Service.self)
+        let range = try LoopbackRange("127.50.\(Int.random(in: 0...255)).0/24")
+        let outbound = try await OutboundEndpoints.open(services: [dns], namespace: "shop", readyAddresses: [:], range: range)
+        #expect(outbound.entries.first?.listenedPorts == [53])
+        await outbound.close()
+    }
+
     @Test func theNamespacesAnEnvironmentNamesAreFound() {
         let named = ReachableServices.namespacesNamed(in: [
             "http://rates.shared:9000/v1", "db.data.svc.cluster.local:5432", "amqp://user:pw@queue.messaging.svc", "plain", "1.2.3.4",

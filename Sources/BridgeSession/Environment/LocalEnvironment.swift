@@ -29,7 +29,9 @@ public enum LocalEnvironment {
         }
     }
 
-    public static func build(pod: [String: String], podIP: String?, outbound: OutboundEndpoints, files: Files? = nil) -> [String: String] {
+    /// `namesInHostsFile`: whether the services' names resolve here; without a hosts file, a
+    /// service's qualified name in a value (`http://rates.shared:9000`) becomes its local address.
+    public static func build(pod: [String: String], podIP: String?, outbound: OutboundEndpoints, files: Files? = nil, namesInHostsFile: Bool = true) -> [String: String] {
         var rewrites: [(from: String, to: String)] = []
         for entry in outbound.entries {
             guard let clusterIP = entry.clusterIP else { continue }
@@ -41,9 +43,10 @@ public enum LocalEnvironment {
         if let podIP { rewrites.append((podIP, "127.0.0.1")) }
 
         let table = AddressRewrites(rewrites)
+        let names = namesInHostsFile ? nil : HostNameRewrites(outbound)
         var variables: [String: String] = [:]
         for (name, value) in pod where !machineVariables.contains(name) {
-            variables[name] = files?.localPath(of: value) ?? table.apply(to: value)
+            variables[name] = files?.localPath(of: value) ?? names.map { $0.apply(to: table.apply(to: value)) } ?? table.apply(to: value)
         }
         variables.merge(outbound.serviceVariables) { $1 }
         if let files { variables[SessionFiles.rootVariable] = files.local.root.path }
@@ -121,5 +124,39 @@ struct AddressRewrites {
         guard end < bytes.count else { return false }
         if isDigit(bytes[end]) { return true }
         return bytes[end] == UInt8(ascii: ".") && end + 1 < bytes.count && isDigit(bytes[end + 1])
+    }
+}
+
+/// Replaces the qualified names of services (`svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`)
+/// where they stand as a whole host name in a value, by their local addresses: what the hosts
+/// file would do for a process without one. A service's bare name (`web`) is a word too common
+/// in values to be taken for a host and is left alone (its `*_SERVICE_HOST` variables serve it).
+struct HostNameRewrites {
+    private var addresses: [String: String] = [:]
+
+    init(_ outbound: OutboundEndpoints) {
+        for entry in outbound.hostsEntries {
+            for name in entry.names where name.contains(".") { addresses[name] = entry.address }
+        }
+    }
+
+    func apply(to value: String) -> String {
+        guard !addresses.isEmpty else { return value }
+        var result = ""
+        var run = ""
+        func flush() {
+            result += addresses[run.lowercased()] ?? run
+            run = ""
+        }
+        for character in value {
+            if character.isASCII && (character.isLetter || character.isNumber || character == "-" || character == ".") {
+                run.append(character)
+            } else {
+                flush()
+                result.append(character)
+            }
+        }
+        flush()
+        return result
     }
 }

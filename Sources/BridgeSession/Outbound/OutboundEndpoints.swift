@@ -25,6 +25,12 @@ public final class OutboundEndpoints: Sendable {
 
         /// A host outside the cluster (`service` is its name), not a service.
         public var isExternal: Bool { namespace.isEmpty }
+
+        /// The port numbers listened on, once each: a service may give one number for TCP and UDP
+        /// (cluster DNS: 53 both), and only TCP is carried.
+        public var listenedPorts: [Int] {
+            Array(Set(ports.filter { ($0.protocol ?? "TCP") == "TCP" }.map(\.port))).sorted().filter { allocation.listeners[$0] != nil }
+        }
     }
 
     public let entries: [Entry]
@@ -135,10 +141,9 @@ public final class OutboundEndpoints: Sendable {
     public func serve(through tunnel: some ClusterDialer, logger: Logger) async {
         await withDiscardingTaskGroup { group in
             for entry in entries {
-                for port in entry.ports {
-                    guard let listener = entry.allocation.listeners[port.port] else { continue }
+                for remotePort in entry.listenedPorts {
+                    guard let listener = entry.allocation.listeners[remotePort] else { continue }
                     let host = entry.dialHost
-                    let remotePort = port.port
                     group.addTask {
                         await listener.serve { connection in
                             do {

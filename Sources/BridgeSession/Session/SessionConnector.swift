@@ -125,7 +125,7 @@ struct SessionConnector: Sendable {
                 try context.advance(.hostsWritten)
                 report(.init(.progress, "wrote \(outbound.entries.count) service names into \(hostsFile.path)"))
             }
-            var environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound, files: files)
+            var environment = LocalEnvironment.build(pod: podEnvironment, podIP: podIP, outbound: outbound, files: files, namesInHostsFile: hostsFile != nil)
             if let config {
                 let configured = ConfigEnvironment(
                     config: config, namespace: options.namespace, outbound: outbound,
