@@ -53,6 +53,31 @@ import Testing
         }
     }
 
+    /// The container is found by its name in the workload's template, not by its place in a pod
+    /// (a sidecar injected first puts a pod's containers in another order than its template's).
+    @Test func theContainerIsReplacedWhereTheTemplateHasItAndOnlyIt() async throws {
+        try await withTestSandbox() { sandbox in
+            let client = try sandbox.client()
+            _ = try await client.createRaw(.services, Self.service)
+            let sidecar: JSONValue = ["name": "proxy", "image": "shop/proxy:1"]
+            _ = try await client.createRaw(.deployments, [
+                "metadata": ["name": "shop"],
+                "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "shop"]], "template": ["metadata": ["labels": ["app": "shop"]], "spec": ["containers": [sidecar, Self.container]]]],
+            ])
+            #expect(await Self.podsExist(client))
+            let before = try await client.getRaw(.deployments, name: "shop")["spec"]
+            let target = try await TargetResolver(client: client).resolve(service: "shop", namespace: "default", container: nil)
+            #expect(target.container == "shop", "the container that declares the service's port")
+            let session = SessionIdentity.generate()
+            _ = try await WorkloadTakeover(client: client).takeOver(target, session: session, image: "agent:1")
+            let during = try await client.getRaw(.deployments, name: "shop")
+            #expect(during[path: "spec", "template", "spec", "containers"]?[0] == before?[path: "template", "spec", "containers"]?[0], "the sidecar is left alone")
+            #expect(during[path: "spec", "template", "spec", "containers"]?[1]?["image"] == "agent:1")
+            _ = try await WorkloadTakeover(client: client).restore(target.workload, session: session.id)
+            #expect(try await client.getRaw(.deployments, name: "shop")["spec"] == before)
+        }
+    }
+
     @Test func aBarePodIsRecreatedWithTheAgentAndThenAsItWas() async throws {
         try await withTestSandbox() { sandbox in
             let client = try sandbox.client()

@@ -23,6 +23,11 @@ struct SavedOriginal: Codable, Equatable, Sendable {
     /// Whether the take-over scaled the workload down to one replica.
     var scaled: Bool { (replicas ?? 1) > 1 }
 
+    /// Where the replaced container is among `containers` (by name).
+    func index(in containers: JSONValue?) -> Int? {
+        containers?.arrayValue?.firstIndex { $0["name"]?.stringValue == container }
+    }
+
     /// The replaced container as it was.
     var originalContainer: JSONValue? {
         (template?[path: "spec", "containers"] ?? pod?[path: "spec", "containers"])?.arrayValue?.first { $0["name"]?.stringValue == container }
@@ -31,7 +36,8 @@ struct SavedOriginal: Codable, Equatable, Sendable {
     static func of(_ object: JSONValue, target: TakeoverTarget, session: SessionIdentity, image: String, ports: AgentPorts) throws(SessionError) -> SavedOriginal {
         let workload = target.workload
         let spec = workload.kind == .pod ? object["spec"] : object[path: "spec", "template", "spec"]
-        guard let container = spec?["containers"]?[target.containerIndex], container["name"]?.stringValue == target.container else {
+        // By name: a pod's containers may be in another order than its template's (a sidecar injected first).
+        guard let container = spec?["containers"]?.arrayValue?.first(where: { $0["name"]?.stringValue == target.container }) else {
             throw .changedMeanwhile(workload: workload.description)
         }
         let agent = AgentContainer.build(from: container, podSecurity: spec?["securityContext"], image: image, ports: ports, servicePorts: target.containerPorts, secretName: session.secretName, keeping: target.kept)

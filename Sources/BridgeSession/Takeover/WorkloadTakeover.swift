@@ -105,8 +105,9 @@ public struct WorkloadTakeover: Sendable {
 
     private func patchTemplate(_ object: JSONValue, target: TakeoverTarget, saved: SavedOriginal) async throws(SessionError) {
         let workload = target.workload
-        let index = target.containerIndex
-        guard let template = saved.template, let container = template[path: "spec", "containers"]?[index], let agent = saved.agent else {
+        guard let template = saved.template, let index = saved.index(in: template[path: "spec", "containers"]),
+              let container = template[path: "spec", "containers"]?[index], let agent = saved.agent
+        else {
             throw .changedMeanwhile(workload: workload.description)
         }
         var operations: [JSONPatchOperation] = [.test("/spec/template/spec/containers/\(index)", container)]
@@ -132,10 +133,12 @@ public struct WorkloadTakeover: Sendable {
 
     private func recreatePod(target: TakeoverTarget, saved: SavedOriginal) async throws(SessionError) {
         let workload = target.workload
-        guard let original = saved.pod, let agent = saved.agent, var containers = original[path: "spec", "containers"]?.arrayValue else {
+        guard let original = saved.pod, let agent = saved.agent, var containers = original[path: "spec", "containers"]?.arrayValue,
+              let index = saved.index(in: original[path: "spec", "containers"])
+        else {
             throw .changedMeanwhile(workload: workload.description)
         }
-        containers[target.containerIndex] = agent
+        containers[index] = agent
         var agentPod = original
         var spec = original["spec"]?.objectValue ?? [:]
         spec["containers"] = .array(containers)

@@ -8,7 +8,6 @@ public struct TakeoverTarget: Sendable {
     public var service: Service?
     public var workload: WorkloadReference
     public var container: String
-    public var containerIndex: Int
     /// Every port the container answers on: its declared ports and the service's target ports
     /// (none without a service: nothing is redirected).
     public var containerPorts: [Int]
@@ -99,7 +98,7 @@ public struct TargetResolver: Sendable {
             throw .serviceWithoutPods(service: name, namespace: namespace, selector: selectorText)
         }
         return TakeoverTarget(
-            service: service, workload: workload, container: container.name, containerIndex: index,
+            service: service, workload: workload, container: container.name,
             containerPorts: ports, primaryPort: primary, volumeMounts: container.volumeMounts ?? [], volumes: pod.spec.volumes ?? []
         )
     }
@@ -170,7 +169,7 @@ public struct TargetResolver: Sendable {
         }
         let container = containers[index]
         return TakeoverTarget(
-            service: nil, workload: workload, container: container.name, containerIndex: index, containerPorts: [], primaryPort: 0,
+            service: nil, workload: workload, container: container.name, containerPorts: [], primaryPort: 0,
             volumeMounts: container.volumeMounts ?? [], volumes: spec.volumes ?? []
         )
     }
