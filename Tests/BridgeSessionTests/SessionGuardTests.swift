@@ -44,11 +44,13 @@ import Testing
             let session = SessionIdentity.generate()
             let prepared = try await WorkloadTakeover(client: client).prepare(target, session: session, image: "agent:1")
             let sessionGuard = SessionGuard(client: client, session: session.id, namespace: "default")
-            try await sessionGuard.install(workload: target.workload, image: "agent:1", ttl: .seconds(3), originalDigest: prepared.originalDigest)
+            // A TTL of 6 s: renewals every half second must survive a loaded machine's hiccups
+            // (a full test run once held one renewal past a 3 s TTL).
+            try await sessionGuard.install(workload: target.workload, image: "agent:1", ttl: .seconds(6), originalDigest: prepared.originalDigest)
             _ = try await WorkloadTakeover(client: client).apply(prepared, target: target, session: session)
 
             var watch = GuardWatch(
-                client: client, arguments: GuardArguments(session: session.id, workload: target.workload, ttl: .seconds(3), originalDigest: prepared.originalDigest),
+                client: client, arguments: GuardArguments(session: session.id, workload: target.workload, ttl: .seconds(6), originalDigest: prepared.originalDigest),
                 namespace: "default", marker: "guard-pod", log: { _ in }
             )
             watch.interval = .milliseconds(200)
@@ -56,7 +58,7 @@ import Testing
             let renewing = Task { () -> (Bool, Set<String>) in
                 var heldThroughout = true
                 var marks: Set<String> = []
-                for _ in 0..<10 {
+                for _ in 0..<16 {
                     try await Task.sleep(for: .milliseconds(500))
                     let lease = try await sessionGuard.renew()
                     marks.formUnion([lease?[path: "metadata", "annotations", ClusterNames.aliveAnnotation]?.stringValue].compactMap { $0 })
