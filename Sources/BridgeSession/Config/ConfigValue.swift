@@ -110,7 +110,8 @@ public struct ConfigValue: Sendable, Equatable {
         return text.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
     }
 
-    private static func isVolumePattern(_ text: String) -> Bool {
+    /// A volume name, `*` wildcards allowed.
+    static func isVolumePattern(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 253 && text.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "-.*".contains($0) }
     }
 

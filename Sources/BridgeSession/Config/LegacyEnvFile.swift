@@ -28,7 +28,7 @@ enum LegacyEnvFile {
                 throw .init(place: place(0), message: "expected NAME=VALUE")
             }
             let name = String(trimmed[..<equals]).trimmingTrailingSpaces()
-            guard let first = name.first, !first.isNumber, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            guard LocalProcessConfig.isVariableName(name) else {
                 throw .init(place: place(0), message: "\"\(name)\" is not a variable name (letters, digits and _, not starting with a digit)")
             }
             guard seen.insert(name).inserted else { throw .init(place: place(0), message: "the variable \(name) is set twice") }
@@ -63,14 +63,12 @@ enum LegacyEnvFile {
             let rest = body.dropFirst("volumes.".count)
             let fields = rest.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let name = fields[0]
-            guard !name.isEmpty, name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "-.*".contains($0) }) else {
+            guard ConfigValue.isVolumePattern(name) else {
                 throw .init(place: place, message: "\(shown): \"\(name)\" is not a volume name")
             }
             if fields.count == 2 {
-                guard fields[1].hasPrefix("/"), !fields[1].split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
-                    throw .init(place: place, message: "\(shown): \"\(fields[1])\" must be an absolute path without . or ..")
-                }
-                config.volumeMounts.append(.init(name: name, localPath: fields[1], place: place))
+                let localPath = try LocalProcessConfig.checkedLocalPath(fields[1], at: place, besides: config.volumeMounts)
+                config.volumeMounts.append(.init(name: name, localPath: localPath, place: place))
             }
             return .volumeMount(name: name, place: place)
         }

@@ -139,24 +139,10 @@ public struct LocalProcessConfig: Sendable, Equatable {
             let fields = try entry(item, of: "volumeMounts", required: ["name", "localPath"], file: file)
             let (nameNode, pathNode) = (fields["name"]!, fields["localPath"]!)
             let name = try text(nameNode, field: "volumeMounts name", file: file)
-            guard !name.isEmpty, name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "-.*".contains($0) }) else {
+            guard ConfigValue.isVolumePattern(name) else {
                 throw Problem(place: place(nameNode, file), message: "\"\(name)\" is not a volume name (lowercase letters, digits, '-', '.', and * as a wildcard)")
             }
-            var localPath = try text(pathNode, field: "localPath", file: file)
-            if localPath.hasPrefix("~/") { localPath = NSHomeDirectory() + localPath.dropFirst() }
-            guard localPath.hasPrefix("/"), !localPath.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
-                throw Problem(place: place(pathNode, file), message: "localPath \"\(localPath)\" must be an absolute path (or start with ~/), without . or ..")
-            }
-            localPath = URL(fileURLWithPath: localPath).standardized.path
-            // A config found in a cloned project must not put the cluster's files where programs
-            // of this machine read their own settings (~/.config, ~/.ssh, ...).
-            let home = URL(fileURLWithPath: NSHomeDirectory()).standardized.path
-            if localPath.hasPrefix(home + "/"), localPath.dropFirst(home.count + 1).split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
-                throw Problem(place: place(pathNode, file), message: "localPath \(localPath) is inside a hidden folder of your home, where programs keep their settings: kbridge does not put the cluster's files there")
-            }
-            if let other = mounts.first(where: { $0.localPath == localPath || localPath.hasPrefix($0.localPath + "/") || $0.localPath.hasPrefix(localPath + "/") }) {
-                throw Problem(place: place(pathNode, file), message: "localPath \(localPath) is, or is inside or around, the localPath of line \(other.place.line): give each volume a folder of its own")
-            }
+            let localPath = try checkedLocalPath(try text(pathNode, field: "localPath", file: file), at: place(pathNode, file), besides: mounts)
             mounts.append(VolumeMount(name: name, localPath: localPath, place: place(nameNode, file)))
         }
         return mounts
@@ -213,7 +199,28 @@ public struct LocalProcessConfig: Sendable, Equatable {
         return scalar.string
     }
 
-    private static func isVariableName(_ name: String) -> Bool {
+    /// A `localPath` as kbridge uses it (`~/` expanded, normalised), refused where it must not go:
+    /// relative, with `.` or `..`, in a hidden folder of the home, or at, in or around another's.
+    static func checkedLocalPath(_ written: String, at place: ConfigPlace, besides mounts: [VolumeMount]) throws(Problem) -> String {
+        var localPath = written
+        if localPath.hasPrefix("~/") { localPath = NSHomeDirectory() + localPath.dropFirst() }
+        guard localPath.hasPrefix("/"), !localPath.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+            throw Problem(place: place, message: "localPath \"\(localPath)\" must be an absolute path (or start with ~/), without . or ..")
+        }
+        localPath = URL(fileURLWithPath: localPath).standardized.path
+        // A config found in a cloned project must not put the cluster's files where programs of
+        // this machine read their own settings (~/.config, ~/.ssh, ...).
+        let home = URL(fileURLWithPath: NSHomeDirectory()).standardized.path
+        if localPath.hasPrefix(home + "/"), localPath.dropFirst(home.count + 1).split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+            throw Problem(place: place, message: "localPath \(localPath) is inside a hidden folder of your home, where programs keep their settings: kbridge does not put the cluster's files there")
+        }
+        if let other = mounts.first(where: { $0.localPath == localPath || localPath.hasPrefix($0.localPath + "/") || $0.localPath.hasPrefix(localPath + "/") }) {
+            throw Problem(place: place, message: "localPath \(localPath) is, or is inside or around, the localPath of line \(other.place.line): give each volume a folder of its own")
+        }
+        return localPath
+    }
+
+    static func isVariableName(_ name: String) -> Bool {
         guard let first = name.first, !first.isNumber else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
