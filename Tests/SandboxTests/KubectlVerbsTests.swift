@@ -46,8 +46,8 @@ import Testing
             #expect(down.status == 0, "\(down.stderr)")
             #expect((try? String(contentsOf: folder.appendingPathComponent("back.txt"), encoding: .utf8)) == "copied by kubectl\n")
 
-            // `-t` from a terminal (`script` gives kubectl one): the command runs on a terminal too.
-            let terminal = try await Tools.run("/usr/bin/script", ["-qec", "kubectl --kubeconfig \(kubeconfig) exec -it \(pod) -- sh -c 'test -t 0 && test -t 1 && echo on-a-terminal; exit 4'", "/dev/null"])
+            // `-t` from a terminal (`onTerminal` gives kubectl one): the command runs on a terminal too.
+            let terminal = try await Tools.run("/usr/bin/env", ["python3", "-c", Self.onTerminal, "kubectl", "--kubeconfig", kubeconfig, "exec", "-it", pod, "--", "sh", "-c", "test -t 0 && test -t 1 && echo on-a-terminal; exit 4"])
             #expect(terminal.status == 4, "\(terminal.stdout) \(terminal.stderr)")
             #expect(terminal.stdout.contains("on-a-terminal"), "\(terminal.stdout) \(terminal.stderr)")
 
@@ -253,6 +253,26 @@ import Testing
     }
 
     /// A GET by hand on a socket, read until the server closes: `python3 -c … PORT PATH`.
+    /// Runs a command on a new terminal whose input never ends, prints what it wrote, exits with its code.
+    /// (Not `script`: with its input at an end it types an end-of-file on the terminal, which
+    /// reaches kubectl as the end of its stdin when it comes before kubectl made the terminal raw;
+    /// kubectl then closes the exec before the command's status arrives and exits 0.)
+    static let onTerminal = """
+        import os, pty, sys
+        pid, terminal = pty.fork()
+        if pid == 0:
+            os.execvp(sys.argv[1], sys.argv[1:])
+        while True:
+            try:
+                data = os.read(terminal, 65536)
+            except OSError:
+                break
+            if not data: break
+            sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        """
+
     static let httpGet = """
         import socket, sys
         s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
