@@ -83,7 +83,17 @@ let package = Package(
             ]
         ),
         // The agent links NIO only (no Foundation, no Kubernetes client): it runs in every redirected pod.
-        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel"]),
+        // The header routers of isolation mode: NIO's HTTP codecs on top of the tunnel's relay.
+        .target(
+            name: "Routing",
+            dependencies: [
+                "BridgeTunnel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", "Routing"]),
         .executableTarget(name: "kbridge-guard", dependencies: ["BridgeSession"]),
         .executableTarget(
             name: "kbridge-bench",
@@ -149,6 +159,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
+        .testTarget(
+            name: "RoutingTests",
+            dependencies: [
+                "Routing", "BridgeTunnel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "BridgeSessionTests", dependencies: ["BridgeSession", "BridgeTunnel", "KubernetesClient", "SandboxTesting"]),
         .testTarget(
             name: "KubernetesClientTests",

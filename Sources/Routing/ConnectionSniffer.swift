@@ -1,0 +1,143 @@
+import BridgeTunnel
+import NIOCore
+import NIOHTTP1
+
+/// The first handler of every connection a router accepts: dials the original pods at once (so
+/// that requests for them wait for no connect), reads until it can tell what the client speaks
+/// (`FirstBytes`), then hands the connection over: HTTP/1 to `HTTP1Router`; anything else, or a
+/// server that speaks first, becomes a byte relay to the original pods.
+final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let listener: RouterArguments.Listener
+    private let routeAs: String?
+    private var buffered: ByteBuffer?
+    private var original: EventLoopFuture<any Channel>?
+    private var decided = false
+    private var context: ChannelHandlerContext?
+
+    init(listener: RouterArguments.Listener, routeAs: String?) {
+        self.listener = listener
+        self.routeAs = routeAs
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let original = Upstream.dial(listener.original, on: context.eventLoop)
+        self.original = original
+        original.whenSuccess { channel in
+            guard let early = try? channel.pipeline.syncOperations.handler(type: EarlyBytes.self) else { return }
+            // A server that speaks first, or ends, before the client said anything: not HTTP.
+            early.onEvent = { [weak self] in
+                guard let self, !self.decided, let context = self.context else { return }
+                self.decide(.other, context: context)
+            }
+            channel.read()
+        }
+        context.read()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if buffered == nil { buffered = bytes } else { buffered!.writeBuffer(&bytes) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard !decided else { return }
+        let kind = buffered.map { FirstBytes.classify($0.readableBytesView) } ?? .undecided
+        if kind == .undecided {
+            context.read()
+        } else {
+            decide(kind, context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A client that ends its output before it can be told apart: nothing to route.
+        if let event = event as? ChannelEvent, case .inputClosed = event, !decided {
+            decided = true
+            original?.whenSuccess { $0.close(promise: nil) }
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !decided {
+            decided = true
+            original?.whenSuccess { $0.close(promise: nil) }
+        }
+        context.fireChannelInactive()
+    }
+
+    private func decide(_ kind: FirstBytes, context: ChannelHandlerContext) {
+        decided = true
+        switch kind {
+        case .http1:
+            becomeHTTP1(context: context)
+        case .http2, .other, .undecided:
+            // HTTP/2 without TLS is passed on whole to the original pods, as any other protocol.
+            becomeRelay(context: context)
+        }
+    }
+
+    private func becomeHTTP1(context: ChannelHandlerContext) {
+        let encoder = HTTPResponseEncoder()
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let router = HTTP1Router(listener: listener, routeAs: routeAs, prepared: original, codecs: (encoder, decoder))
+        original = nil
+        do {
+            try context.pipeline.syncOperations.addHandlers([encoder, decoder, router], position: .after(self))
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        handOver(context: context)
+    }
+
+    private func becomeRelay(context: ChannelHandlerContext) {
+        guard let original else { return context.close(promise: nil) }
+        let client = context.channel
+        original.whenComplete { result in
+            guard case .success(let server) = result, client.isActive, let context = self.context else {
+                client.close(promise: nil)
+                if case .success(let server) = result { server.close(promise: nil) }
+                return
+            }
+            do {
+                let early = try server.pipeline.syncOperations.handler(type: EarlyBytes.self)
+                if let greeting = early.bytes { client.writeAndFlush(greeting, promise: nil) }
+                let serverEnded = early.inputEnded
+                _ = server.pipeline.syncOperations.removeHandler(early)
+                try TunnelRelay.joinSynchronously(client, server)
+                self.handOver(context: context)
+                if serverEnded { client.close(mode: .output, promise: nil) }
+                try client.syncOptions?.setOption(.autoRead, value: true)
+                try server.syncOptions?.setOption(.autoRead, value: true)
+            } catch {
+                client.close(promise: nil)
+                server.close(promise: nil)
+            }
+        }
+    }
+
+    /// Passes on what was read to the handlers now behind this one, and leaves.
+    private func handOver(context: ChannelHandlerContext) {
+        if let buffered {
+            self.buffered = nil
+            context.fireChannelRead(wrapInboundOut(buffered))
+            context.fireChannelReadComplete()
+        }
+        _ = context.pipeline.syncOperations.removeHandler(context: context)
+    }
+}

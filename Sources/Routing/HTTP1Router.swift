@@ -1,0 +1,296 @@
+import BridgeTunnel
+import NIOCore
+import NIOHTTP1
+
+/// Routes the HTTP/1 requests of one client connection, each on its own: a request whose
+/// `kubernetes-route-as` names a session goes to that session's copy, every other one to the
+/// original pods. Requests are passed on one at a time (a pipelined request waits for the answer
+/// before it), bodies stream both ways with back-pressure, and a `101 Switching Protocols`
+/// (websockets) turns the connection into a byte relay to where the upgrade went.
+final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// One request and its answer.
+    private struct Exchange {
+        var requestEnded = false
+        var responseStarted = false
+        var responseEnded = false
+        var closeAfter: Bool
+    }
+
+    private let listener: RouterArguments.Listener
+    private let routeAs: String?
+    private let codecs: (encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>)
+    private var context: ChannelHandlerContext?
+    /// A connection to the original pods dialled when the client connected, not yet used.
+    private var prepared: EventLoopFuture<any Channel>?
+    private var upstream: Upstream?
+    private var dialing = false
+    private var pending = CircularBuffer<HTTPServerRequestPart>()
+    private var exchange: Exchange?
+    private var closed = false
+    private var switchingProtocols = false
+
+    init(
+        listener: RouterArguments.Listener, routeAs: String?, prepared: EventLoopFuture<any Channel>?,
+        codecs: (encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>)
+    ) {
+        self.listener = listener
+        self.routeAs = routeAs
+        self.prepared = prepared
+        self.codecs = codecs
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: The client's side
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        pending.append(unwrapInboundIn(data))
+        pump()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        readFromClientIfAllowed()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let upstream, !dialing { upstream.channel.read() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        upstream?.close()
+        upstream = nil
+        discardPrepared()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A request the decoder cannot read: answer as an HTTP server would, then close.
+        if error is HTTPParserError, exchange == nil, !closed {
+            respond(.badRequest, "the router could not read this HTTP request: \(error)")
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Passes on what the client sent, as far as the current exchange allows.
+    private func pump() {
+        while !closed, !dialing, let part = pending.first {
+            switch part {
+            case .head(var head):
+                guard exchange == nil else { return }
+                let name = head.headers[RouteAs.header].first?.trimmingASCIISpaces
+                if let routeAs { head.headers.replaceOrAdd(name: RouteAs.header, value: routeAs) }
+                let destination = listener.destination(for: name)
+                guard let upstream = usableUpstream(for: destination) else {
+                    dial(destination)
+                    return
+                }
+                pending.removeFirst()
+                exchange = Exchange(closeAfter: !head.isKeepAlive)
+                upstream.write(.head(head))
+            case .body(let bytes):
+                pending.removeFirst()
+                upstream?.write(.body(.byteBuffer(bytes)))
+            case .end(let trailers):
+                pending.removeFirst()
+                upstream?.write(.end(trailers))
+                exchange?.requestEnded = true
+                upstream?.flush()
+                finishIfDone()
+            }
+        }
+        upstream?.flush()
+        readFromClientIfAllowed()
+    }
+
+    /// Reads more from the client only when nothing waits and the upstream can take it.
+    private func readFromClientIfAllowed() {
+        guard !closed, !dialing, pending.isEmpty, let context else { return }
+        if let upstream, !upstream.channel.isWritable { return }
+        context.read()
+    }
+
+    /// The current upstream connection when it goes to `destination` and is still open; otherwise
+    /// nil, the other one closed.
+    private func usableUpstream(for destination: RouterArguments.Endpoint) -> Upstream? {
+        if let upstream, upstream.endpoint == destination, upstream.channel.isActive { return upstream }
+        upstream?.close()
+        upstream = nil
+        return nil
+    }
+
+    private func dial(_ destination: RouterArguments.Endpoint) {
+        guard let context else { return }
+        dialing = true
+        let connecting: EventLoopFuture<any Channel>
+        let wasPrepared = destination == listener.original && prepared != nil
+        if wasPrepared, let prepared {
+            connecting = prepared
+            self.prepared = nil
+        } else {
+            connecting = Upstream.dial(destination, on: context.eventLoop)
+        }
+        connecting.whenComplete { result in
+            self.dialing = false
+            switch result {
+            case .success(let channel):
+                guard !self.closed else {
+                    channel.close(promise: nil)
+                    return
+                }
+                let upstream = try? Upstream(speakingHTTPOn: channel, endpoint: destination, for: self)
+                guard let upstream else {
+                    channel.close(promise: nil)
+                    // A prepared connection that closed meanwhile: dial a fresh one.
+                    if wasPrepared {
+                        self.dial(destination)
+                    } else {
+                        self.respond(.badGateway, "\(destination) does not speak HTTP")
+                    }
+                    return
+                }
+                self.upstream = upstream
+                channel.read()
+                self.pump()
+            case .failure(let error):
+                self.respond(.badGateway, "the router could not reach \(destination): \(error)")
+            }
+        }
+    }
+
+    private func discardPrepared() {
+        prepared?.whenSuccess { $0.close(promise: nil) }
+        prepared = nil
+    }
+
+    // MARK: The upstream's side
+
+    func upstreamRead(_ part: HTTPClientResponsePart, from channel: any Channel) {
+        guard let context, let upstream, upstream.channel === channel else { return }
+        switch part {
+        case .head(let head) where head.status == .switchingProtocols:
+            // The relay takes over after this answer's end, which the decoder still gives.
+            switchingProtocols = true
+            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        case .end where switchingProtocols:
+            becomeRelay(to: upstream)
+        case .head(let head) where head.status.code < 200:
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        case .head(let head):
+            exchange?.responseStarted = true
+            if !head.isKeepAlive { exchange?.closeAfter = true }
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        case .body(let bytes):
+            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        case .end(let trailers):
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            exchange?.responseEnded = true
+            finishIfDone()
+        }
+    }
+
+    func upstreamReadComplete(from channel: any Channel) {
+        guard let context, upstream?.channel === channel else { return }
+        context.flush()
+        if context.channel.isWritable { channel.read() }
+    }
+
+    func upstreamWritabilityChanged(from channel: any Channel) {
+        if channel.isWritable, upstream?.channel === channel { readFromClientIfAllowed() }
+    }
+
+    func upstreamClosed(_ channel: any Channel) {
+        guard let context, let upstream, upstream.channel === channel else { return }
+        self.upstream = nil
+        guard let exchange, !exchange.responseEnded else { return }
+        if exchange.responseStarted {
+            context.close(promise: nil)
+        } else {
+            respond(.badGateway, "\(upstream.endpoint) closed the connection before answering")
+        }
+    }
+
+    /// After an answer: the next request, or the end of the connection when either side asked.
+    private func finishIfDone() {
+        guard let current = exchange, current.requestEnded, current.responseEnded else { return }
+        exchange = nil
+        if current.closeAfter {
+            closed = true
+            upstream?.close()
+            upstream = nil
+            context?.close(promise: nil)
+        } else {
+            pump()
+        }
+    }
+
+    /// Answers the client itself (nothing reachable, a request it cannot read) and closes.
+    private func respond(_ status: HTTPResponseStatus, _ message: String) {
+        guard let context, !closed else { return }
+        closed = true
+        let body = context.channel.allocator.buffer(string: message + "\n")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.close(promise: nil)
+        upstream?.close()
+        upstream = nil
+    }
+
+    /// After a `101` and its end: bytes both ways between the client and the upstream, HTTP taken
+    /// off both. The codecs go last, so that what they held after the heads passes on through the relay.
+    private func becomeRelay(to upstream: Upstream) {
+        guard let context else { return }
+        closed = true
+        self.upstream = nil
+        discardPrepared()
+        let client = context.channel
+        upstream.detachReceiver()
+        _ = client.pipeline.syncOperations.removeHandler(context: context)
+        do {
+            try TunnelRelay.joinSynchronously(client, upstream.channel)
+        } catch {
+            client.close(promise: nil)
+            upstream.channel.close(promise: nil)
+            return
+        }
+        // Encoders first. Then the upstream's decoder, which passes what it held after the
+        // answer's head to the client through the relay; only once it is gone may anything be
+        // written to the upstream (it watches writes): then the client's decoder, whose leftovers
+        // go up.
+        let codecs = self.codecs
+        _ = client.pipeline.syncOperations.removeHandler(codecs.encoder)
+        upstream.removeEncoder()
+        upstream.removeDecoder().flatMap {
+            client.flush()
+            return client.pipeline.removeHandler(codecs.decoder)
+        }.whenComplete { _ in
+            // A decoder's leftovers come without a read's end, which is what flushes a relay.
+            upstream.channel.flush()
+            client.setOption(.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
+            upstream.channel.setOption(.autoRead, value: true).whenFailure { _ in upstream.channel.close(promise: nil) }
+        }
+    }
+}
+
+extension String {
+    var trimmingASCIISpaces: String {
+        let bytes = utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        return String(decoding: bytes.reversed().drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.reversed(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,56 @@
+import BridgeTunnel
+import NIOCore
+import NIOPosix
+
+/// The router in front of a service's pods (`kbridge-agent router`): listens on each of the
+/// service's target ports and sends each HTTP request to the session its `kubernetes-route-as`
+/// names, everything else (other requests, TLS, any other protocol) to the original pods.
+public final class HeaderRouter: Sendable {
+    private let arguments: RouterArguments
+    private let host: String
+    private let group: any EventLoopGroup
+
+    /// - Parameter host: the address to listen on (every address of the pod unless a platform
+    ///   gives pods one address of a shared network).
+    public init(arguments: RouterArguments, host: String = "0.0.0.0", group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.arguments = arguments
+        self.host = host
+        self.group = group
+    }
+
+    /// Listens on every listener's port; `ready` gets the bound ports (in the listeners' order:
+    /// a port 0 is given one by the system). Returns when the listeners close; cancelling closes them.
+    public func run(ready: @Sendable ([Int]) -> Void = { _ in }) async throws {
+        var servers: [any Channel] = []
+        do {
+            for listener in arguments.listeners { servers.append(try await bind(listener)) }
+        } catch {
+            for server in servers { try? await server.close() }
+            throw error
+        }
+        let bound = servers
+        ready(bound.map { $0.localAddress?.port ?? 0 })
+        await withTaskCancellationHandler {
+            for server in bound { try? await server.closeFuture.get() }
+        } onCancel: {
+            for server in bound { server.close(promise: nil) }
+        }
+    }
+
+    private func bind(_ listener: RouterArguments.Listener) async throws -> any Channel {
+        let routeAs = arguments.routeAs
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.syncOptions?.setOption(.autoRead, value: false)
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                    try channel.pipeline.syncOperations.addHandlers([DrainingClose(), ConnectionSniffer(listener: listener, routeAs: routeAs)])
+                }
+            }
+            .bind(host: host, port: listener.port)
+            .get()
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Routing
+import Testing
+
+/// The router between a service's callers and its pods: HTTP requests go where their
+/// `kubernetes-route-as` says, everything else passes untouched to the original pods.
+@Suite struct HeaderRouterTests {
+    @Test func eachRequestOfAConnectionGoesWhereItsRouteAsHeaderSays() async throws {
+        try await withRouter(copies: ["alice", "bob"]) { port in
+            try await TestClient.with(port: port) { client in
+                let plain = try await client.get("/a")
+                #expect(plain.status == "HTTP/1.1 200 OK")
+                #expect(plain.body == "original GET /a route-as=")
+                #expect(try await client.get("/b", headers: ["kubernetes-route-as": "alice"]).body == "alice GET /b route-as=alice")
+                let spaced = try await client.get("/c", headers: ["Kubernetes-Route-As": " bob "])
+                #expect(spaced.body.hasPrefix("bob GET /c route-as="), "\(spaced)")
+                #expect(try await client.get("/d", headers: ["kubernetes-route-as": "carol"]).body == "original GET /d route-as=carol")
+                #expect(try await client.get("/e", headers: ["kubernetes-route-as": "alice"]).body == "alice GET /e route-as=alice")
+                #expect(try await client.get("/f").body == "original GET /f route-as=")
+            }
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderFromTheirOwnDestinations() async throws {
+        try await withRouter(copies: ["alice"]) { port in
+            try await TestClient.with(port: port) { client in
+                try await client.send(
+                    "GET /1 HTTP/1.1\r\nHost: t\r\nkubernetes-route-as: alice\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\nGET /3 HTTP/1.1\r\nHost: t\r\nkubernetes-route-as: alice\r\n\r\n"
+                )
+                #expect(try await client.answer().body == "alice GET /1 route-as=alice")
+                #expect(try await client.answer().body == "original GET /2 route-as=")
+                #expect(try await client.answer().body == "alice GET /3 route-as=alice")
+            }
+        }
+    }
+
+    @Test func theRouterBehindAnIngressStampsItsNameOnEveryRequest() async throws {
+        try await withRouter(copies: [], routeAs: "alice") { port in
+            try await TestClient.with(port: port) { client in
+                let plain = try await client.get("/")
+                let other = try await client.get("/", headers: ["kubernetes-route-as": "bob"])
+                #expect(plain.body == "original GET / route-as=alice")
+                #expect(other.body == "original GET / route-as=alice")
+            }
+        }
+    }
+
+    @Test func bodiesStreamBothWaysIntact() async throws {
+        try await withRouter(copies: ["alice"]) { port in
+            try await TestClient.with(port: port) { client in
+                let body = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+                try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nkubernetes-route-as: alice\r\ntransfer-encoding: chunked\r\n\r\n")
+                for chunk in stride(from: 0, to: body.count, by: 100_000) {
+                    let part = Array(body[chunk..<min(chunk + 100_000, body.count)])
+                    try await client.send(String(part.count, radix: 16) + "\r\n")
+                    try await client.send(part)
+                    try await client.send("\r\n")
+            }
+                try await client.send("0\r\n\r\n")
+                let head = try await client.readHead()
+                #expect(head.hasPrefix("HTTP/1.1 200 OK"))
+                #expect(try await client.read(count: body.count) == body)
+            }
+        }
+    }
+
+    @Test func aWebsocketStyleUpgradeBecomesAByteRelayToTheRoutedCopy() async throws {
+        try await withRouter(copies: ["alice"]) { port in
+            try await TestClient.with(port: port) { client in
+                // The first bytes of the new protocol come in the same write as the request.
+                try await client.send("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: echo\r\nkubernetes-route-as: alice\r\n\r\nfirst;")
+                let head = try await client.readHead()
+                #expect(head.hasPrefix("HTTP/1.1 101"), "\(head)")
+                #expect(try await client.read(count: 6) == Array("first;".utf8))
+                let more = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
+                try await client.send(more)
+                #expect(try await client.read(count: more.count) == more)
+            }
+        }
+    }
+
+    @Test func tlsAndOtherProtocolsPassByteForByteToTheOriginal() async throws {
+        let echo = try await TestServers.echo()
+        defer { echo.close(promise: nil) }
+        let listener = RouterArguments.Listener(port: 0, original: .init(host: "127.0.0.1", port: echo.localAddress!.port!))
+        try await withRouter(listener) { port in
+            // A TLS ClientHello's first bytes, then anything.
+            try await TestClient.with(port: port) { client in
+                let bytes = [0x16, 0x03, 0x01, 0x02, 0x00] + (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+                try await client.send(bytes)
+                #expect(try await client.read(count: bytes.count) == bytes)
+                // An end of output passes too: the echo ends its own, and the connection ends.
+                client.endOutput()
+                #expect(try await client.readToEnd().isEmpty)
+            }
+        }
+    }
+
+    @Test func aServerThatSpeaksFirstIsReachedThroughTheRouter() async throws {
+        let greeter = try await TestServers.echo(greeting: "220 ready\r\n")
+        defer { greeter.close(promise: nil) }
+        let listener = RouterArguments.Listener(port: 0, original: .init(host: "127.0.0.1", port: greeter.localAddress!.port!))
+        try await withRouter(listener) { port in
+            try await TestClient.with(port: port) { client in
+                #expect(try await client.read(count: 11) == Array("220 ready\r\n".utf8))
+                try await client.send("HELO x\r\n")
+                #expect(try await client.read(count: 8) == Array("HELO x\r\n".utf8))
+            }
+        }
+    }
+
+    @Test func aCopyThatCannotBeReachedIsAnswered502() async throws {
+        let closed = try await TestServers.closedPort()
+        let original = try await TestServers.http(named: "original")
+        defer { original.close(promise: nil) }
+        let listener = RouterArguments.Listener(
+            port: 0, original: .init(host: "127.0.0.1", port: original.localAddress!.port!),
+            routes: ["alice": .init(host: "127.0.0.1", port: closed)]
+        )
+        try await withRouter(listener) { port in
+            try await TestClient.with(port: port) { client in
+                let answer = try await client.get("/", headers: ["kubernetes-route-as": "alice"])
+                #expect(answer.status == "HTTP/1.1 502 Bad Gateway")
+                #expect(answer.body.contains("127.0.0.1:\(closed)"))
+                // Others still reach the original.
+            }
+            try await TestClient.with(port: port) { other in
+                let answer = try await other.get("/")
+                #expect(answer.body == "original GET / route-as=")
+            }
+        }
+    }
+
+    // MARK: Harness
+
+    /// A router listening on a free port, with an HTTP server for the original and one per copy.
+    private func withRouter(copies: [String], routeAs: String? = nil, _ body: (Int) async throws -> Void) async throws {
+        var servers = [try await TestServers.http(named: "original")]
+        var routes: [String: RouterArguments.Endpoint] = [:]
+        for copy in copies {
+            let server = try await TestServers.http(named: copy)
+            servers.append(server)
+            routes[copy] = .init(host: "127.0.0.1", port: server.localAddress!.port!)
+        }
+        defer { for server in servers { server.close(promise: nil) } }
+        let listener = RouterArguments.Listener(port: 0, original: .init(host: "127.0.0.1", port: servers[0].localAddress!.port!), routes: routes)
+        try await withRouter(listener, routeAs: routeAs, body)
+    }
+
+    private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? = nil, _ body: (Int) async throws -> Void) async throws {
+        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener], routeAs: routeAs), host: "127.0.0.1")
+        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            try await body(port)
+            group.cancelAll()
+        }
+    }
+}
