@@ -4,8 +4,9 @@ import NIOHTTP1
 
 /// The first handler of every connection a router accepts: dials the original pods at once (so
 /// that requests for them wait for no connect), reads until it can tell what the client speaks
-/// (`FirstBytes`), then hands the connection over: HTTP/1 to `HTTP1Router`; anything else, or a
-/// server that speaks first, becomes a byte relay to the original pods.
+/// (`FirstBytes`), then hands the connection over: HTTP/1 to `HTTP1Router`, HTTP/2 to
+/// `HTTP2Router`; anything else, or a server that speaks first, becomes a byte relay to the
+/// original pods.
 final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -85,8 +86,9 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
         switch kind {
         case .http1:
             becomeHTTP1(context: context)
-        case .http2, .other, .undecided:
-            // HTTP/2 without TLS is passed on whole to the original pods, as any other protocol.
+        case .http2:
+            becomeHTTP2(context: context)
+        case .other, .undecided:
             becomeRelay(context: context)
         }
     }
@@ -103,6 +105,19 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
             return
         }
         handOver(context: context)
+    }
+
+    private func becomeHTTP2(context: ChannelHandlerContext) {
+        // Streams open their own connections, one per destination.
+        original?.whenSuccess { $0.close(promise: nil) }
+        original = nil
+        do {
+            try HTTP2Router.serve(context.channel, listener: listener, routeAs: routeAs)
+            handOver(context: context)
+            try context.channel.syncOptions?.setOption(.autoRead, value: true)
+        } catch {
+            context.close(promise: nil)
+        }
     }
 
     private func becomeRelay(context: ChannelHandlerContext) {

@@ -273,12 +273,11 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         // answer's head to the client through the relay; only once it is gone may anything be
         // written to the upstream (it watches writes): then the client's decoder, whose leftovers
         // go up.
-        let codecs = self.codecs
         _ = client.pipeline.syncOperations.removeHandler(codecs.encoder)
         upstream.removeEncoder()
         upstream.removeDecoder().flatMap {
             client.flush()
-            return client.pipeline.removeHandler(codecs.decoder)
+            return client.pipeline.syncOperations.removeHandler(self.codecs.decoder)
         }.whenComplete { _ in
             // A decoder's leftovers come without a read's end, which is what flushes a relay.
             upstream.channel.flush()

@@ -8,7 +8,7 @@
 /// ```
 public struct RouterArguments: Sendable, Equatable {
     /// A host and port the router dials.
-    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         public var port: Int
 

@@ -161,3 +161,37 @@ import Testing
         }
     }
 }
+
+/// The same routing for HTTP/2 without TLS (gRPC), stream by stream on one connection.
+@Suite struct HeaderRouterHTTP2Tests {
+    @Test func eachStreamOfAConnectionGoesWhereItsRouteAsHeaderSays() async throws {
+        let servers = [try await HTTP2TestPeers.server(named: "original"), try await HTTP2TestPeers.server(named: "alice"), try await HTTP2TestPeers.server(named: "bob")]
+        defer { for server in servers { server.close(promise: nil) } }
+        func endpoint(_ server: any Channel) -> RouterArguments.Endpoint { .init(host: "127.0.0.1", port: server.localAddress!.port!) }
+        let listener = RouterArguments.Listener(port: 0, original: endpoint(servers[0]), routes: ["alice": endpoint(servers[1]), "bob": endpoint(servers[2])])
+        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener]), host: "127.0.0.1")
+        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let client = try await HTTP2TestPeers.connect(port: port)
+            defer { client.channel.close(promise: nil) }
+            let loop = client.channel.eventLoop
+            // Several streams at once, on one connection, each to its own destination.
+            let large = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+            async let plain = HTTP2TestPeers.request(client.multiplexer, on: loop)
+            async let alice = HTTP2TestPeers.request(client.multiplexer, on: loop, headers: [("kubernetes-route-as", "alice")], body: large)
+            async let bob = HTTP2TestPeers.request(client.multiplexer, on: loop, headers: [("kubernetes-route-as", "bob")])
+            async let carol = HTTP2TestPeers.request(client.multiplexer, on: loop, headers: [("kubernetes-route-as", "carol")])
+            let answers = try await [plain, alice, bob, carol]
+            #expect(answers.map { $0.headers.first(name: "x-served-by") } == ["original", "alice", "bob", "original"])
+            #expect(answers.map { $0.headers.first(name: "x-route-as") } == ["", "alice", "bob", "carol"])
+            #expect(answers[1].body == large)
+            // And again on the same connection, after those streams ended.
+            let again = try await HTTP2TestPeers.request(client.multiplexer, on: loop, headers: [("kubernetes-route-as", "bob")])
+            #expect(again.headers.first(name: "x-served-by") == "bob")
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// Routes the HTTP/2 streams of one client connection (h2c: gRPC whatever its port is named), each
+/// on its own: a stream whose request headers carry `kubernetes-route-as` naming a session goes to
+/// that session's copy, every other one to the original pods, over one HTTP/2 connection per
+/// destination that the streams of this client share. Frames then pass both ways as they come
+/// (`FrameRelayEnd`), with each side's flow control.
+final class HTTP2Router: @unchecked Sendable {
+    private let listener: RouterArguments.Listener
+    private let routeAs: String?
+    private let eventLoop: any EventLoop
+    /// The connections to destinations, opened when a stream first needs one.
+    private var upstreams: [RouterArguments.Endpoint: EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>] = [:]
+    private var upstreamChannels: [any Channel] = []
+    private var closed = false
+
+    static let streamWindow = 1 << 20
+
+    /// Speaks HTTP/2 on `client` (after its preface was seen; the preface is read again by the
+    /// handler added here) and routes its streams.
+    @discardableResult
+    static func serve(_ client: any Channel, listener: RouterArguments.Listener, routeAs: String?) throws -> HTTP2Router {
+        let router = HTTP2Router(listener: listener, routeAs: routeAs, eventLoop: client.eventLoop)
+        var streams = NIOHTTP2Handler.StreamConfiguration()
+        streams.targetWindowSize = streamWindow
+        _ = try client.pipeline.syncOperations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: .init(), streamConfiguration: streams
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture { try stream.pipeline.syncOperations.addHandler(StreamRouter(router: router)) }
+        }
+        client.closeFuture.whenComplete { _ in router.close() }
+        return router
+    }
+
+    private init(listener: RouterArguments.Listener, routeAs: String?, eventLoop: any EventLoop) {
+        self.listener = listener
+        self.routeAs = routeAs
+        self.eventLoop = eventLoop
+    }
+
+    /// Where a stream with these request headers goes, and the headers it goes with.
+    fileprivate func route(_ headers: HPACKHeaders) -> (RouterArguments.Endpoint, HPACKHeaders) {
+        var headers = headers
+        let name = headers.first(name: RouteAs.header)?.trimmingASCIISpaces
+        if let routeAs { headers.replaceOrAdd(name: RouteAs.header, value: routeAs) }
+        return (listener.destination(for: name), headers)
+    }
+
+    /// Opens a stream to `destination` whose frames go to `handler`.
+    fileprivate func openStream(to destination: RouterArguments.Endpoint, handler: FrameRelayEnd) -> EventLoopFuture<any Channel> {
+        multiplexer(for: destination).flatMap { multiplexer in
+            multiplexer.createStreamChannel { stream in
+                stream.eventLoop.makeCompletedFuture { try stream.pipeline.syncOperations.addHandler(handler) }
+            }
+        }
+    }
+
+    private func multiplexer(for destination: RouterArguments.Endpoint) -> EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer> {
+        if let existing = upstreams[destination] { return existing }
+        let dialled = Upstream.dial(destination, on: eventLoop).flatMapThrowing { channel -> NIOHTTP2Handler.StreamMultiplexer in
+            guard !self.closed else {
+                channel.close(promise: nil)
+                throw ChannelError.ioOnClosedChannel
+            }
+            self.upstreamChannels.append(channel)
+            let sync = channel.pipeline.syncOperations
+            _ = sync.removeHandler(try sync.handler(type: EarlyBytes.self))
+            var streams = NIOHTTP2Handler.StreamConfiguration()
+            streams.targetWindowSize = Self.streamWindow
+            let multiplexer = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: streams) { pushed in
+                // A server's push has nobody to go to.
+                pushed.close()
+            }
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            // A connection that ends is dialled again by the next stream that needs it.
+            channel.closeFuture.whenComplete { _ in self.upstreams[destination] = nil }
+            return multiplexer
+        }
+        upstreams[destination] = dialled
+        dialled.whenFailure { _ in self.upstreams[destination] = nil }
+        return dialled
+    }
+
+    private func close() {
+        closed = true
+        for channel in upstreamChannels { channel.close(promise: nil) }
+        upstreamChannels = []
+        upstreams = [:]
+    }
+}
+
+/// The first handler of a client's stream: waits for the request's headers, opens the stream to
+/// where they route, then hands over to a relay between the two streams.
+private final class StreamRouter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private let router: HTTP2Router
+    private var held: [HTTP2Frame.FramePayload] = []
+    private var opening = false
+
+    init(router: HTTP2Router) {
+        self.router = router
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var payload = unwrapInboundIn(data)
+        guard !opening, case .headers(var request) = payload else {
+            held.append(payload)
+            return
+        }
+        opening = true
+        let (destination, headers) = router.route(request.headers)
+        request.headers = headers
+        payload = .headers(request)
+        held.append(payload)
+        let client = context.channel
+        let (clientEnd, upstreamEnd) = FrameRelayEnd.pair()
+        router.openStream(to: destination, handler: upstreamEnd).whenComplete { result in
+            switch result {
+            case .success(let upstream):
+                do {
+                    try client.pipeline.syncOperations.addHandler(clientEnd, position: .after(self))
+                    clientEnd.join(upstream)
+                    upstreamEnd.join(client)
+                    for payload in self.held { upstream.write(payload, promise: nil) }
+                    upstream.flush()
+                    self.held = []
+                    _ = client.pipeline.syncOperations.removeHandler(self)
+                } catch {
+                    client.close(promise: nil)
+                    upstream.close(promise: nil)
+                }
+            case .failure(let error):
+                self.answerBadGateway(client, "the router could not reach \(destination): \(error)")
+            }
+        }
+    }
+
+    private func answerBadGateway(_ stream: any Channel, _ message: String) {
+        let body = stream.allocator.buffer(string: message + "\n")
+        let headers: HPACKHeaders = [":status": "502", "content-type": "text/plain; charset=utf-8", "content-length": String(body.readableBytes)]
+        stream.write(HTTP2Frame.FramePayload.headers(.init(headers: headers)), promise: nil)
+        stream.writeAndFlush(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(body), endStream: true)), promise: nil)
+    }
+}
+
+/// One end of a relay between two HTTP/2 streams on one event loop: the headers and data read on
+/// one are written on the other (flow control stays with each hop); reading waits while the other
+/// cannot take more (its flow-control window is full); a stream that closes before its end
+/// passed (reset, failed) resets the other, one that ended lets the other finish.
+final class FrameRelayEnd: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private var partner: (any Channel)?
+    private weak var other: FrameRelayEnd?
+    private var readPending = false
+    /// This stream's end (END_STREAM) was read and passed to the other stream.
+    private var endPassed = false
+
+    static func pair() -> (FrameRelayEnd, FrameRelayEnd) {
+        let (one, two) = (FrameRelayEnd(), FrameRelayEnd())
+        one.other = two
+        two.other = one
+        return (one, two)
+    }
+
+    /// The channel of the other stream (both on this end's event loop).
+    func join(_ channel: any Channel) {
+        partner = channel
+        channel.closeFuture.whenComplete { _ in self.partnerClosed() }
+    }
+
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let payload = unwrapInboundIn(data)
+        switch payload {
+        case .headers(let headers):
+            endPassed = endPassed || headers.endStream
+            partner?.write(payload, promise: nil)
+        case .data(let data):
+            endPassed = endPassed || data.endStream
+            partner?.write(payload, promise: nil)
+        case .rstStream:
+            // Reset on one side: closing the other resets it too.
+            partner?.close(promise: nil)
+        default:
+            // Window updates, priorities and the like belong to each hop.
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // This stream can take more: the other end may read again.
+        if context.channel.isWritable { other?.partnerBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if partner?.isWritable ?? true {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    private func partnerBecameWritable() {
+        guard readPending, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// The other stream closed: if it had passed its end here, this stream finishes what it has
+    /// queued and closes by itself; otherwise it was reset or failed, and so is this one.
+    private func partnerClosed() {
+        if other?.endPassed != true { context?.close(promise: nil) }
+    }
+}
