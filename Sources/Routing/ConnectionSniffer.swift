@@ -37,8 +37,16 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
         original.whenSuccess { channel in
             guard let early = try? channel.pipeline.syncOperations.handler(type: EarlyBytes.self) else { return }
             // A server that speaks first, or ends, before the client said anything: not HTTP.
+            // (Except an HTTP/2 server's SETTINGS, which it sends at once: its client speaks too.)
             early.onEvent = { [weak self] in
                 guard let self, !self.decided, let context = self.context else { return }
+                if !early.inputEnded, let bytes = early.bytes {
+                    switch FirstBytes.isHTTP2ServerPreface(bytes.readableBytesView) {
+                    case true: return
+                    case nil: return channel.read()
+                    case false: break
+                    }
+                }
                 self.decide(.other, context: context)
             }
             channel.read()

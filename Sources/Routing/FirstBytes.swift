@@ -35,6 +35,18 @@ enum FirstBytes: Equatable {
         return .http1
     }
 
+    /// What a server sent before its client spoke: the start of an HTTP/2 server's preface (a
+    /// SETTINGS frame, type 4, on stream 0, whose length is a multiple of 6), which every HTTP/2
+    /// server sends at once; nil while fewer than its 9 header bytes came and those fit.
+    static func isHTTP2ServerPreface(_ bytes: ByteBufferView) -> Bool? {
+        let header = Array(bytes.prefix(9))
+        let expected: [Int: (UInt8) -> Bool] = [3: { $0 == 4 }, 5: { $0 == 0 }, 6: { $0 == 0 }, 7: { $0 == 0 }, 8: { $0 == 0 }]
+        for (index, byte) in header.enumerated() where expected[index].map({ !$0(byte) }) ?? false { return false }
+        guard header.count == 9 else { return nil }
+        let length = Int(header[0]) << 16 | Int(header[1]) << 8 | Int(header[2])
+        return length % 6 == 0
+    }
+
     /// A method's characters (upper-case letters, as every method in use is written).
     private static func isTokenCharacter(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")

@@ -22,12 +22,18 @@ enum HTTP2TestPeers {
     }
 
     /// A client connection to `port`, on which `request` opens streams.
-    static func connect(port: Int) async throws -> (channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+    /// (`after`: how long the client waits before its preface, so that the server's comes first.)
+    static func connect(port: Int, after delay: Duration = .zero) async throws -> (channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
+        // Nothing read before the HTTP/2 handler is in place: what the server sent waits for it.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelOption(.autoRead, value: false)
+            .connect(host: "127.0.0.1", port: port).get()
+        try await Task.sleep(for: delay)
         let multiplexer = try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+            let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
                 stream.close()
             }
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            return multiplexer
         }.get()
         return (channel, multiplexer)
     }

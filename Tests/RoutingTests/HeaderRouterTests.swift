@@ -6,7 +6,7 @@ import Testing
 
 /// The router between a service's callers and its pods: HTTP requests go where their
 /// `kubernetes-route-as` says, everything else passes untouched to the original pods.
-@Suite struct HeaderRouterTests {
+@Suite(.timeLimit(.minutes(1))) struct HeaderRouterTests {
     @Test func eachRequestOfAConnectionGoesWhereItsRouteAsHeaderSays() async throws {
         try await withRouter(copies: ["alice", "bob"]) { port in
             try await TestClient.with(port: port) { client in
@@ -163,7 +163,29 @@ import Testing
 }
 
 /// The same routing for HTTP/2 without TLS (gRPC), stream by stream on one connection.
-@Suite struct HeaderRouterHTTP2Tests {
+@Suite(.timeLimit(.minutes(1))) struct HeaderRouterHTTP2Tests {
+    /// The router dials the original at once; an HTTP/2 server sends its SETTINGS at once: that is
+    /// not a server that speaks first, and the client's streams are still routed.
+    @Test func aClientThatSpeaksAfterTheOriginalsSettingsIsStillRouted() async throws {
+        let servers = [try await HTTP2TestPeers.server(named: "original"), try await HTTP2TestPeers.server(named: "alice")]
+        defer { for server in servers { server.close(promise: nil) } }
+        let listener = RouterArguments.Listener(
+            port: 0, original: .init(host: "127.0.0.1", port: servers[0].localAddress!.port!), routes: ["alice": .init(host: "127.0.0.1", port: servers[1].localAddress!.port!)]
+        )
+        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener]), host: "127.0.0.1")
+        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let client = try await HTTP2TestPeers.connect(port: port, after: .milliseconds(300))
+            defer { client.channel.close(promise: nil) }
+            let answer = try await HTTP2TestPeers.request(client.multiplexer, on: client.channel.eventLoop, headers: [("kubernetes-route-as", "alice")])
+            #expect(answer.headers.first(name: "x-served-by") == "alice")
+            group.cancelAll()
+        }
+    }
+
     @Test func eachStreamOfAConnectionGoesWhereItsRouteAsHeaderSays() async throws {
         let servers = [try await HTTP2TestPeers.server(named: "original"), try await HTTP2TestPeers.server(named: "alice"), try await HTTP2TestPeers.server(named: "bob")]
         defer { for server in servers { server.close(promise: nil) } }

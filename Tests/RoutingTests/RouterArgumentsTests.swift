@@ -62,3 +62,14 @@ import Testing
         #expect(FirstBytes.classify(ByteBuffer(string: bytes).readableBytesView) == kind)
     }
 }
+
+@Suite struct ServerPrefaceTests {
+    @Test func anHTTP2ServersSettingsAreToldFromAGreeting() {
+        // SETTINGS, 12 bytes of settings, stream 0; then a MySQL greeting; then SMTP's.
+        #expect(FirstBytes.isHTTP2ServerPreface(ByteBuffer(bytes: [0, 0, 12, 4, 0, 0, 0, 0, 0] + Array(repeating: 1, count: 12)).readableBytesView) == true)
+        #expect(FirstBytes.isHTTP2ServerPreface(ByteBuffer(bytes: [0x4a, 0, 0, 0, 0x0a, 0x38, 0x2e, 0x30, 0x2e]).readableBytesView) == false)
+        #expect(FirstBytes.isHTTP2ServerPreface(ByteBuffer(string: "220 mail ESMTP\r\n").readableBytesView) == false)
+        #expect(FirstBytes.isHTTP2ServerPreface(ByteBuffer(bytes: [0, 0, 12, 4, 0]).readableBytesView) == nil)
+        #expect(FirstBytes.isHTTP2ServerPreface(ByteBuffer(bytes: [0, 0, 0, 5]).readableBytesView) == false)
+    }
+}
