@@ -47,6 +47,7 @@ struct EndToEnd {
         let loopback = try WatchedProcess(binaries.bench, ["echo", "--port", String(loopbackPort), "--name", "loopback", "--host", "127.0.0.1"], log: folder.appendingPathComponent("loopback-echo.log"))
         defer { _ = loopback.process.isRunning ? kill(loopback.pid, SIGKILL) : 0 }
         try await EchoServer.waitUntilAnswering(port: loopbackPort, name: "loopback")
+        try await RouterOverhead.measure(binaries: binaries, requests: scale.roundTrips, folder: folder, report: report)
 
         if sandbox {
             try await on(try await BenchCluster.start(binaries: binaries, directory: folder.appendingPathComponent("near"))) { cluster in
