@@ -92,14 +92,26 @@ final class HTTP2Router: @unchecked Sendable {
 }
 
 /// The first handler of a client's stream: waits for the request's headers, opens the stream to
-/// where they route, then hands over to a relay between the two streams.
-private final class StreamRouter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+/// where they route, then hands over to a relay between the two streams. While the other stream
+/// opens, this one is not read (what is not read is not granted more window), so what waits here
+/// stays within one window.
+private final class StreamRouter: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
 
     private let router: HTTP2Router
     private var held: [HTTP2Frame.FramePayload] = []
     private var opening = false
+    private var readPending = false
+
+    func read(context: ChannelHandlerContext) {
+        if opening {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
 
     init(router: HTTP2Router) {
         self.router = router
@@ -129,6 +141,7 @@ private final class StreamRouter: ChannelInboundHandler, RemovableChannelHandler
                     upstream.flush()
                     self.held = []
                     _ = client.pipeline.syncOperations.removeHandler(self)
+                    if self.readPending { client.read() }
                 } catch {
                     client.close(promise: nil)
                     upstream.close(promise: nil)
