@@ -16,6 +16,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
     private var buffered: ByteBuffer?
     private var original: EventLoopFuture<any Channel>?
     private var decided = false
+    private var clientInputEnded = false
     private var context: ChannelHandlerContext?
 
     init(listener: RouterArguments.Listener, routeAs: String?) {
@@ -72,11 +73,15 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // A client that ends its output before it can be told apart: nothing to route.
-        if let event = event as? ChannelEvent, case .inputClosed = event, !decided {
-            decided = true
-            original?.whenSuccess { $0.close(promise: nil) }
-            context.close(promise: nil)
-            return
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            guard decided else {
+                decided = true
+                original?.whenSuccess { $0.close(promise: nil) }
+                context.close(promise: nil)
+                return
+            }
+            // Decided for a relay that is not joined yet: the server learns of it once it is.
+            clientInputEnded = true
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -120,6 +125,9 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
         original?.whenSuccess { $0.close(promise: nil) }
         original = nil
         do {
+            // HTTP/2 ends connections with GOAWAY; NIO's HTTP/2 handler does not act on a
+            // half-closed input, so a client's end must close the connection.
+            try context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: false)
             try HTTP2Router.serve(context.channel, listener: listener, routeAs: routeAs)
             handOver(context: context)
             try context.channel.syncOptions?.setOption(.autoRead, value: true)
@@ -143,8 +151,10 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
                 let serverEnded = early.inputEnded
                 _ = server.pipeline.syncOperations.removeHandler(early)
                 try TunnelRelay.joinSynchronously(client, server)
+                let clientEnded = self.clientInputEnded
                 self.handOver(context: context)
                 if serverEnded { client.close(mode: .output, promise: nil) }
+                if clientEnded { server.close(mode: .output, promise: nil) }
                 try client.syncOptions?.setOption(.autoRead, value: true)
                 try server.syncOptions?.setOption(.autoRead, value: true)
             } catch {

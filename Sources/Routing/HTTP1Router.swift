@@ -17,6 +17,9 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         var responseStarted = false
         var responseEnded = false
         var closeAfter: Bool
+        /// The request asked to switch protocols (or is a CONNECT): the decoder reads nothing
+        /// after it, so the client is not read until the answer's head says what comes next.
+        var asksToSwitch: Bool
     }
 
     private let listener: RouterArguments.Listener
@@ -31,6 +34,7 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
     private var exchange: Exchange?
     private var closed = false
     private var switchingProtocols = false
+    private var clientInputEnded = false
 
     init(
         listener: RouterArguments.Listener, routeAs: String?, prepared: EventLoopFuture<any Channel>?,
@@ -66,6 +70,15 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         context.fireChannelWritabilityChanged()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client will send no more: close once what it asked for is answered.
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            clientInputEnded = true
+            if exchange == nil, pending.isEmpty { closeAfterAnswer() }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         upstream?.close()
@@ -89,6 +102,10 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
             switch part {
             case .head(var head):
                 guard exchange == nil else { return }
+                if let problem = Self.framingProblem(&head) {
+                    respond(.badRequest, problem)
+                    return
+                }
                 let name = head.headers[RouteAs.header].first?.trimmingASCIISpaces
                 if let routeAs { head.headers.replaceOrAdd(name: RouteAs.header, value: routeAs) }
                 let destination = listener.destination(for: name)
@@ -97,7 +114,8 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
                     return
                 }
                 pending.removeFirst()
-                exchange = Exchange(closeAfter: !head.isKeepAlive)
+                let asksToSwitch = head.method == .CONNECT || head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+                exchange = Exchange(closeAfter: !head.isKeepAlive || clientInputEnded, asksToSwitch: asksToSwitch)
                 upstream.write(.head(head))
             case .body(let bytes):
                 pending.removeFirst()
@@ -116,7 +134,8 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
 
     /// Reads more from the client only when nothing waits and the upstream can take it.
     private func readFromClientIfAllowed() {
-        guard !closed, !dialing, pending.isEmpty, let context else { return }
+        guard !closed, !dialing, pending.isEmpty, !clientInputEnded, let context else { return }
+        if let exchange, exchange.asksToSwitch, !exchange.responseStarted { return }
         if let upstream, !upstream.channel.isWritable { return }
         context.read()
     }
@@ -189,7 +208,8 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .head(let head):
             exchange?.responseStarted = true
-            if !head.isKeepAlive { exchange?.closeAfter = true }
+            // A switch declined: the decoder stopped after that request, so the connection ends here.
+            if !head.isKeepAlive || exchange?.asksToSwitch == true { exchange?.closeAfter = true }
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let bytes):
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
@@ -225,20 +245,28 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
     private func finishIfDone() {
         guard let current = exchange, current.requestEnded, current.responseEnded else { return }
         exchange = nil
-        if current.closeAfter {
-            closed = true
-            upstream?.close()
-            upstream = nil
-            context?.close(promise: nil)
+        if current.closeAfter || (clientInputEnded && pending.isEmpty) {
+            closeAfterAnswer()
         } else {
             pump()
         }
     }
 
+    /// Ends the client's connection once what is queued for it is out: its output first, then all
+    /// (`DrainingClose` holds both until the queue is written; a full close alone would drop it).
+    private func closeAfterAnswer() {
+        guard !closed else { return }
+        closed = true
+        upstream?.close()
+        upstream = nil
+        discardPrepared()
+        context?.close(mode: .output, promise: nil)
+        context?.close(promise: nil)
+    }
+
     /// Answers the client itself (nothing reachable, a request it cannot read) and closes.
     private func respond(_ status: HTTPResponseStatus, _ message: String) {
         guard let context, !closed else { return }
-        closed = true
         let body = context.channel.allocator.buffer(string: message + "\n")
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
@@ -247,9 +275,26 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.close(promise: nil)
-        upstream?.close()
-        upstream = nil
+        closeAfterAnswer()
+    }
+
+    /// Why a request's framing cannot be passed on as it is, or nil. The encoder towards the pods
+    /// frames bodies by method and version; where that could differ from how the request was read,
+    /// bytes of its body would reach the pods as a request of their own (request smuggling).
+    /// `Transfer-Encoding: chunked` in any case is written as `chunked`.
+    private static func framingProblem(_ head: inout HTTPRequestHead) -> String? {
+        let encodings = head.headers["transfer-encoding"]
+        if !encodings.isEmpty {
+            guard head.version.major == 1, head.version.minor >= 1 else { return "Transfer-Encoding is not allowed in an HTTP/1.0 request" }
+            guard encodings.count == 1, encodings[0].trimmingASCIISpaces.lowercased() == "chunked" else {
+                return "the router passes on only Transfer-Encoding: chunked, not \(encodings.joined(separator: ", "))"
+            }
+            head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        }
+        if head.method == .TRACE, !encodings.isEmpty || (head.headers["content-length"].first.flatMap { Int($0) } ?? 0) > 0 {
+            return "a TRACE request cannot carry a body"
+        }
+        return nil
     }
 
     /// After a `101` and its end: bytes both ways between the client and the upstream, HTTP taken

@@ -13,7 +13,10 @@ final class HTTP2Router: @unchecked Sendable {
     private let eventLoop: any EventLoop
     /// The connections to destinations, opened when a stream first needs one.
     private var upstreams: [RouterArguments.Endpoint: EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>] = [:]
-    private var upstreamChannels: [any Channel] = []
+    /// The connection each destination's new streams go to.
+    private var current: [RouterArguments.Endpoint: any Channel] = [:]
+    /// Every open upstream connection, also those a GOAWAY retired that still carry streams.
+    private var open: [ObjectIdentifier: any Channel] = [:]
     private var closed = false
 
     static let streamWindow = 1 << 20
@@ -64,18 +67,25 @@ final class HTTP2Router: @unchecked Sendable {
                 channel.close(promise: nil)
                 throw ChannelError.ioOnClosedChannel
             }
-            self.upstreamChannels.append(channel)
+            self.open[ObjectIdentifier(channel)] = channel
+            self.current[destination] = channel
             let sync = channel.pipeline.syncOperations
             _ = sync.removeHandler(try sync.handler(type: EarlyBytes.self))
+            // A server's end closes the connection (see `ConnectionSniffer.becomeHTTP2`).
+            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: false)
             var streams = NIOHTTP2Handler.StreamConfiguration()
             streams.targetWindowSize = Self.streamWindow
             let multiplexer = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: streams) { pushed in
                 // A server's push has nobody to go to.
                 pushed.close()
             }
+            // After a GOAWAY the connection takes no new streams: the next one dials again.
+            try sync.addHandler(GoAwayWatcher { self.retire(channel, of: destination) })
             try channel.syncOptions?.setOption(.autoRead, value: true)
-            // A connection that ends is dialled again by the next stream that needs it.
-            channel.closeFuture.whenComplete { _ in self.upstreams[destination] = nil }
+            channel.closeFuture.whenComplete { _ in
+                self.retire(channel, of: destination)
+                self.open[ObjectIdentifier(channel)] = nil
+            }
             return multiplexer
         }
         upstreams[destination] = dialled
@@ -83,10 +93,18 @@ final class HTTP2Router: @unchecked Sendable {
         return dialled
     }
 
+    /// New streams to `destination` no longer go to `channel`.
+    private func retire(_ channel: any Channel, of destination: RouterArguments.Endpoint) {
+        guard current[destination] === channel else { return }
+        current[destination] = nil
+        upstreams[destination] = nil
+    }
+
     private func close() {
         closed = true
-        for channel in upstreamChannels { channel.close(promise: nil) }
-        upstreamChannels = []
+        for channel in open.values { channel.close(promise: nil) }
+        open = [:]
+        current = [:]
         upstreams = [:]
     }
 }
@@ -137,7 +155,14 @@ private final class StreamRouter: ChannelDuplexHandler, RemovableChannelHandler,
                     try client.pipeline.syncOperations.addHandler(clientEnd, position: .after(self))
                     clientEnd.join(upstream)
                     upstreamEnd.join(client)
-                    for payload in self.held { upstream.write(payload, promise: nil) }
+                    // A stream the connection cannot take (it was told to go away meanwhile)
+                    // fails its first write: the client's stream is reset, not left waiting.
+                    let written = upstream.eventLoop.makePromise(of: Void.self)
+                    written.futureResult.whenFailure { _ in
+                        client.close(promise: nil)
+                        upstream.close(promise: nil)
+                    }
+                    for (index, payload) in self.held.enumerated() { upstream.write(payload, promise: index == 0 ? written : nil) }
                     upstream.flush()
                     self.held = []
                     _ = client.pipeline.syncOperations.removeHandler(self)
@@ -156,7 +181,10 @@ private final class StreamRouter: ChannelDuplexHandler, RemovableChannelHandler,
         let body = stream.allocator.buffer(string: message + "\n")
         let headers: HPACKHeaders = [":status": "502", "content-type": "text/plain; charset=utf-8", "content-length": String(body.readableBytes)]
         stream.write(HTTP2Frame.FramePayload.headers(.init(headers: headers)), promise: nil)
-        stream.writeAndFlush(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(body), endStream: true)), promise: nil)
+        // Then the stream ends (reset if the request is still coming): nothing more goes anywhere.
+        stream.writeAndFlush(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(body), endStream: true))).whenComplete { _ in
+            stream.close(promise: nil)
+        }
     }
 }
 
@@ -209,8 +237,10 @@ final class FrameRelayEnd: ChannelDuplexHandler, RemovableChannelHandler, @unche
             endPassed = endPassed || data.endStream
             partner?.write(payload, promise: nil)
         case .rstStream:
-            // Reset on one side: closing the other resets it too.
-            partner?.close(promise: nil)
+            // Reset on one side: so is the other, unless this side had ended (a server that
+            // answered in full and resets the request it did not read): what it sent goes out first.
+            partner?.flush()
+            if !endPassed { partner?.close(promise: nil) }
         default:
             // Window updates, priorities and the like belong to each hop.
             break
@@ -253,5 +283,20 @@ final class FrameRelayEnd: ChannelDuplexHandler, RemovableChannelHandler, @unche
     /// queued and closes by itself; otherwise it was reset or failed, and so is this one.
     private func partnerClosed() {
         if other?.endPassed != true { context?.close(promise: nil) }
+    }
+}
+
+/// Calls back when the server of an upstream connection sends GOAWAY.
+private final class GoAwayWatcher: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTP2Frame
+
+    private let onGoAway: () -> Void
+
+    init(_ onGoAway: @escaping () -> Void) {
+        self.onGoAway = onGoAway
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .goAway = unwrapInboundIn(data).payload { onGoAway() }
     }
 }

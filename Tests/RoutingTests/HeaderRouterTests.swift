@@ -81,6 +81,64 @@ import Testing
         }
     }
 
+    @Test func aClientThatEndsItsSideIsAnsweredAndClosed() async throws {
+        try await withRouter(copies: ["alice"]) { port in
+            try await TestClient.with(port: port) { client in
+                // Between requests: the connection ends.
+                _ = try await client.get("/")
+                client.endOutput()
+                #expect(try await client.readToEnd().isEmpty)
+            }
+            try await TestClient.with(port: port) { client in
+                // Right after a request: it is answered first.
+                try await client.send("GET /last HTTP/1.1\r\nHost: t\r\nkubernetes-route-as: alice\r\n\r\n")
+                client.endOutput()
+                let answer = String(decoding: try await client.readToEnd(), as: UTF8.self)
+                #expect(answer.hasSuffix("alice GET /last route-as=alice"), "\(answer)")
+            }
+        }
+    }
+
+    @Test func aLargeAnswerBeforeConnectionCloseArrivesWhole() async throws {
+        try await withRouter(copies: []) { port in
+            try await TestClient.with(port: port) { client in
+                let body = (0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) }
+                try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\ncontent-length: \(body.count)\r\n\r\n")
+                try await client.send(body)
+                // Read slowly at first: the router must not drop what is still queued when it closes.
+                try await Task.sleep(for: .milliseconds(300))
+                let head = try await client.readHead()
+                #expect(head.hasPrefix("HTTP/1.1 200 OK"))
+                #expect(try await client.read(count: body.count) == body)
+                #expect(try await client.readToEnd().isEmpty)
+            }
+        }
+    }
+
+    @Test func aDeclinedUpgradeIsAnsweredAndEndsTheConnection() async throws {
+        try await withRouter(copies: []) { port in
+            try await TestClient.with(port: port) { client in
+                try await client.send("GET /a HTTP/1.1\r\nHost: t\r\nConnection: upgrade\r\nUpgrade: nothing-known\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(try await client.answer().body == "original GET /a route-as=")
+                #expect(try await client.readToEnd().isEmpty)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        "GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        "POST / HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "TRACE / HTTP/1.1\r\nHost: t\r\ncontent-length: 5\r\n\r\nhello",
+    ])
+    func requestsWhoseBodyCouldBeReadTwoWaysAreRefused(request: String) async throws {
+        try await withRouter(copies: []) { port in
+            try await TestClient.with(port: port) { client in
+                try await client.send(request)
+                #expect(try await client.answer().status == "HTTP/1.1 400 Bad Request")
+            }
+        }
+    }
+
     @Test func tlsAndOtherProtocolsPassByteForByteToTheOriginal() async throws {
         let echo = try await TestServers.echo()
         defer { echo.close(promise: nil) }
