@@ -190,34 +190,6 @@ import Testing
             }
         }
     }
-
-    // MARK: Harness
-
-    /// A router listening on a free port, with an HTTP server for the original and one per copy.
-    private func withRouter(copies: [String], routeAs: String? = nil, _ body: (Int) async throws -> Void) async throws {
-        var servers = [try await TestServers.http(named: "original")]
-        var routes: [String: RouterArguments.Endpoint] = [:]
-        for copy in copies {
-            let server = try await TestServers.http(named: copy)
-            servers.append(server)
-            routes[copy] = .init(host: "127.0.0.1", port: server.localAddress!.port!)
-        }
-        defer { for server in servers { server.close(promise: nil) } }
-        let listener = RouterArguments.Listener(port: 0, original: .init(host: "127.0.0.1", port: servers[0].localAddress!.port!), routes: routes)
-        try await withRouter(listener, routeAs: routeAs, body)
-    }
-
-    private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? = nil, _ body: (Int) async throws -> Void) async throws {
-        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener], routeAs: routeAs), host: "127.0.0.1")
-        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            try await body(port)
-            group.cancelAll()
-        }
-    }
 }
 
 /// The same routing for HTTP/2 without TLS (gRPC), stream by stream on one connection.
@@ -225,36 +197,16 @@ import Testing
     /// The router dials the original at once; an HTTP/2 server sends its SETTINGS at once: that is
     /// not a server that speaks first, and the client's streams are still routed.
     @Test func aClientThatSpeaksAfterTheOriginalsSettingsIsStillRouted() async throws {
-        let servers = [try await HTTP2TestPeers.server(named: "original"), try await HTTP2TestPeers.server(named: "alice")]
-        defer { for server in servers { server.close(promise: nil) } }
-        let listener = RouterArguments.Listener(
-            port: 0, original: .init(host: "127.0.0.1", port: servers[0].localAddress!.port!), routes: ["alice": .init(host: "127.0.0.1", port: servers[1].localAddress!.port!)]
-        )
-        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener]), host: "127.0.0.1")
-        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRouter(copies: ["alice"], serving: HTTP2TestPeers.server(named:)) { port in
             let client = try await HTTP2TestPeers.connect(port: port, after: .milliseconds(300))
             defer { client.channel.close(promise: nil) }
             let answer = try await HTTP2TestPeers.request(client.multiplexer, on: client.channel.eventLoop, headers: [("kubernetes-route-as", "alice")])
             #expect(answer.headers.first(name: "x-served-by") == "alice")
-            group.cancelAll()
         }
     }
 
     @Test func eachStreamOfAConnectionGoesWhereItsRouteAsHeaderSays() async throws {
-        let servers = [try await HTTP2TestPeers.server(named: "original"), try await HTTP2TestPeers.server(named: "alice"), try await HTTP2TestPeers.server(named: "bob")]
-        defer { for server in servers { server.close(promise: nil) } }
-        func endpoint(_ server: any Channel) -> RouterArguments.Endpoint { .init(host: "127.0.0.1", port: server.localAddress!.port!) }
-        let listener = RouterArguments.Listener(port: 0, original: endpoint(servers[0]), routes: ["alice": endpoint(servers[1]), "bob": endpoint(servers[2])])
-        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener]), host: "127.0.0.1")
-        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRouter(copies: ["alice", "bob"], serving: HTTP2TestPeers.server(named:)) { port in
             let client = try await HTTP2TestPeers.connect(port: port)
             defer { client.channel.close(promise: nil) }
             let loop = client.channel.eventLoop
@@ -271,7 +223,38 @@ import Testing
             // And again on the same connection, after those streams ended.
             let again = try await HTTP2TestPeers.request(client.multiplexer, on: loop, headers: [("kubernetes-route-as", "bob")])
             #expect(again.headers.first(name: "x-served-by") == "bob")
-            group.cancelAll()
         }
+    }
+}
+
+// MARK: Harness
+
+/// A router listening on a free port, with a server (`serving`) for the original and one per copy.
+private func withRouter(
+    copies: [String], routeAs: String? = nil, serving: (String) async throws -> any Channel = TestServers.http(named:),
+    _ body: (Int) async throws -> Void
+) async throws {
+    var servers = [try await serving("original")]
+    var routes: [String: RouterArguments.Endpoint] = [:]
+    for copy in copies {
+        let server = try await serving(copy)
+        servers.append(server)
+        routes[copy] = .init(host: "127.0.0.1", port: server.localAddress!.port!)
+    }
+    defer { for server in servers { server.close(promise: nil) } }
+    let listener = RouterArguments.Listener(port: 0, original: .init(host: "127.0.0.1", port: servers[0].localAddress!.port!), routes: routes)
+    try await withRouter(listener, routeAs: routeAs, body)
+}
+
+/// A router for `listener` on a free port, running while `body` runs.
+private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? = nil, _ body: (Int) async throws -> Void) async throws {
+    let router = HeaderRouter(arguments: RouterArguments(listeners: [listener], routeAs: routeAs), host: "127.0.0.1")
+    let (ports, portsGiven) = AsyncStream<Int>.makeStream()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await router.run { bound in portsGiven.yield(bound[0]) } }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try await body(port)
+        group.cancelAll()
     }
 }
