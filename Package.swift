@@ -74,8 +74,7 @@ let package = Package(
         .target(
             name: "BridgeSession",
             dependencies: [
-                "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses", "Isolation",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,6 +92,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ]
+        ),
+        // Isolation mode's cluster side: the routing manager, what it plans and writes, and its install.
+        .target(
+            name: "Isolation",
+            dependencies: [
+                "KubernetesClient", "Routing", "BridgeTunnel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", "Routing"]),
@@ -133,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "kbridge",
             dependencies: [
-                "KubernetesClient", "BridgeSession", "BridgeTunnel", "LocalEndpoints", "ChildProcesses",
+                "KubernetesClient", "BridgeSession", "BridgeTunnel", "LocalEndpoints", "ChildProcesses", "Routing",
                 "Sandbox", "SandboxTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,6 +171,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalEndpointsTests", dependencies: ["LocalEndpoints"]),
+        .testTarget(
+            name: "IsolationTests",
+            dependencies: ["Isolation", "Routing", "KubernetesClient"]
+        ),
         .testTarget(
             name: "RoutingTests",
             dependencies: [

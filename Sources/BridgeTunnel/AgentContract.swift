@@ -14,11 +14,15 @@ public enum AgentContract {
     public static let containerRootVariable = "CONTAINER_ROOT"
     /// The agent's control port unless the container uses it; the inbound port is the next one.
     public static let defaultControlPort = 7300
-    /// The first argument that makes the agent image run the session's guard: `kbridge-agent`
-    /// hands over to `kbridge-guard` beside it (the guard needs the Kubernetes client and
-    /// Foundation, which the agent, staying small, does not link).
+    /// The first argument that makes the agent image run the session's guard.
     public static let guardCommand = "guard"
-    public static let guardProgram = "kbridge-guard"
+    /// The first argument that makes the agent image run isolation mode's routing manager.
+    public static let routingManagerCommand = "routing-manager"
+    /// The commands that talk to the API server: `kbridge-agent` hands them over to
+    /// `kbridge-guard` beside it (they need the Kubernetes client and Foundation, which the
+    /// agent, staying small, does not link).
+    public static let clusterCommands = [guardCommand, routingManagerCommand]
+    public static let clusterProgram = "kbridge-guard"
 
     /// The agent's command line: `agent --control-port N --inbound-port N --ports P,P,...`.
     public struct Arguments: Sendable, Equatable {

@@ -1,10 +1,11 @@
 import BridgeSession
 
-/// `kbridge-guard`: the session's guard, run in its Job by the agent image (`kbridge-agent guard`
-/// hands over to it); see `GuardProgram`.
+/// `kbridge-guard`: the agent image's programs that talk to the API server (the session's guard,
+/// isolation mode's routing manager), started by `kbridge-agent`, which hands them over; see
+/// `ClusterProgram`.
 @main
 struct GuardMain {
     static func main() async {
-        await GuardProgram.run(Array(CommandLine.arguments.dropFirst()))
+        await ClusterProgram.run(Array(CommandLine.arguments.dropFirst()))
     }
 }

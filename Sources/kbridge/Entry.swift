@@ -1,11 +1,12 @@
 import ArgumentParser
 import BridgeSession
 import BridgeTunnel
+import Routing
 
 /// The `kbridge` executable: the CLI, and also the agent image of a sandbox that kbridge starts.
 ///
 /// `kbridge agent-image ARGS...` behaves as the agent image's entry point does with ARGS
-/// (`agent ...` or `guard ...`), so a sandbox needs nothing but `kbridge` itself to run the
+/// (`agent`, `router`, `guard`, `routing-manager`), so a sandbox needs nothing but `kbridge` itself to run the
 /// agent: not a `kbridge-agent` built or installed beside it (`swift run kbridge` builds the
 /// `kbridge` product alone). Real clusters run the image built from the Containerfile.
 @main
@@ -17,8 +18,12 @@ enum Entry {
             return
         }
         let imageArguments = Array(arguments.dropFirst())
-        if imageArguments.first == AgentContract.guardCommand {
-            await GuardProgram.run(Array(imageArguments.dropFirst()))
+        if let command = imageArguments.first, AgentContract.clusterCommands.contains(command) {
+            await ClusterProgram.run(imageArguments)
+        }
+        if imageArguments.first == RouterArguments.command {
+            await RouterProgram.run(imageArguments)
+            return
         }
         await AgentProgram.run(imageArguments)
     }

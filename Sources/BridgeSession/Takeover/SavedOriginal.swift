@@ -1,4 +1,4 @@
-import Crypto
+import BridgeTunnel
 import Foundation
 import KubernetesClient
 
@@ -95,10 +95,7 @@ struct SavedOriginal: Codable, Equatable, Sendable {
 
     /// What the session's guard and Lease remember of the original (`OriginalCheck`): SHA-256 of its text.
     static func digest(of text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        HexDigest.sha256(text)
     }
 
     var digest: String { Self.digest(of: encoded) }
