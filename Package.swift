@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses", "TunnelTesting",
+                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses", "TunnelTesting", "Isolation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
