@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "BridgeSession",
             dependencies: [
-                "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses", "Isolation",
+                "KubernetesClient", "BridgeTunnel", "LocalEndpoints", "ChildProcesses", "Isolation", "Routing",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "kbridge",
             dependencies: [
-                "KubernetesClient", "BridgeSession", "BridgeTunnel", "LocalEndpoints", "ChildProcesses", "Routing",
+                "KubernetesClient", "BridgeSession", "BridgeTunnel", "LocalEndpoints", "ChildProcesses", "Routing", "Isolation",
                 "Sandbox", "SandboxTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

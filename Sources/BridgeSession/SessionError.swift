@@ -33,6 +33,12 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
     case guardNotPermitted(creating: String, detail: String)
     case guardNotRunning(pod: String?, reason: String, log: String)
     case restoredByGuard(workload: String, ttl: Duration)
+    /// `--isolate` cannot be used as asked (the routing name, the service): said before anything changes.
+    case isolationRefused(String)
+    /// The routing manager could not be installed or does not run.
+    case routingManager(String)
+    /// The routing manager did not route the session's requests to its copy.
+    case routingNotReady(service: String, routeAs: String, reason: String, log: String)
     case cluster(KubernetesError)
     /// kbridge did something out of order (an event its session's lifecycle refuses).
     case defect(String)
@@ -101,6 +107,13 @@ public enum SessionError: Error, CustomStringConvertible, Sendable {
             return "the session's guard\(pod.map { " (pod \($0))" } ?? ""), which gives the workload back if this machine goes away, is not running: \(reason)\(said). Nothing was changed: \(hint), or pass --no-guard to connect without it (a crash of this machine then leaves the workload redirected until `kbridge disconnect` or `kbridge clean`)"
         case .restoredByGuard(let workload, let ttl):
             return "the session's lease was not renewed for \(ttl.components.seconds)s (this machine slept or lost the cluster) and the cluster's guard gave \(workload) back: the session has ended; run kbridge connect again"
+        case .isolationRefused(let detail):
+            return "\(detail). Nothing was changed"
+        case .routingManager(let detail):
+            return "the routing manager of isolation mode: \(detail)"
+        case .routingNotReady(let service, let routeAs, let reason, let log):
+            let tail = log.isEmpty ? "" : "; the routing manager's last output: \(log.split(separator: "\n").suffix(5).joined(separator: " | "))"
+            return "requests for service \"\(service)\" carrying kubernetes-route-as: \(routeAs) are not routed to this session's copy: \(reason)\(tail) (see `kubectl logs deployment/routingmanager-deployment`)"
         case .cluster(let error):
             return error.description
         case .defect(let detail):

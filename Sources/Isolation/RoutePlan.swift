@@ -67,6 +67,13 @@ public struct RoutePlan: Sendable {
         return current
     }
 
+    /// As `originalSelector(of:)`, of a typed service: the selector of its own pods even while it
+    /// points at its routers.
+    public static func originalSelector(of service: Service) -> [String: String]? {
+        guard let object = try? JSONValue(encoding: service), let selector = originalSelector(of: object)?.objectValue else { return nil }
+        return selector.compactMapValues(\.stringValue)
+    }
+
     /// `S-cloned-routing-svc`: S's ports, S's own selector.
     public func cloneService(of service: String) -> JSONValue? {
         guard let object = services[service], let selector = originalSelector(of: service) else { return nil }

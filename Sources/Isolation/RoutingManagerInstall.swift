@@ -17,7 +17,7 @@ public struct RoutingManagerInstall: Sendable {
         self.namespace = namespace
     }
 
-    static let containerName = "routingmanager"
+    public static let containerName = "routingmanager"
 
     /// The manager's objects, in the order they are created.
     func objects(image: String) -> [(ResourceType, JSONValue)] {

@@ -50,6 +50,16 @@ public enum RoutingNames {
         return name.isEmpty ? nil : name
     }
 
+    /// A routing name for a session that was given none: the user's name as a DNS label (at most
+    /// 20 characters) and 4 random hex digits, `alice-1a2b`.
+    public static func generatedRoutingName(user: String) -> String {
+        var label = String(user.lowercased().map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? $0 : "-" }.prefix(20))
+        while label.hasPrefix("-") { label.removeFirst() }
+        while label.hasSuffix("-") { label.removeLast() }
+        let random = String(UInt16.random(in: .min ... .max), radix: 16)
+        return "\(label.isEmpty ? "dev" : label)-\(String(repeating: "0", count: 4 - random.count))\(random)"
+    }
+
     public static let managerDeployment = "routingmanager-deployment"
     public static let managerService = "routingmanager-service"
     /// The routing manager's ServiceAccount, Role and RoleBinding.
@@ -61,6 +71,10 @@ public enum RoutingNames {
     public static func routers(of service: String) -> String { bounded(service, suffix: "-routing-router") }
     /// The routers behind `name`'s duplicated ingresses, and their Service.
     public static func ingressRouters(of name: String) -> String { bounded(name, suffix: "-ingress-router") }
+    /// A session's copy of the pod behind `service`, for routing name `name`.
+    public static func clonePod(of service: String, for name: String, session: String) -> String {
+        bounded("\(service)-\(name)", suffix: "-\(session)")
+    }
     /// `ingress` duplicated for `name`.
     public static func duplicatedIngress(_ ingress: String, for name: String) -> String {
         bounded("\(ingress)-\(name)", suffix: "-routed", limit: 253)

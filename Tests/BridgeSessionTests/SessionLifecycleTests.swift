@@ -97,7 +97,7 @@ import Testing
     @Test func everyPhaseAndEventIsATransitionOfTheTableOrRefused() throws {
         let holdings = SessionLifecycle.Holding.allCases
         let events: [SessionLifecycle.Event] = [
-            .recorded, .guardInstalled, .tookOver, .tunnelOpened, .filesWritten, .hostsWritten, .connected, .commandStarted, .tunnelLost,
+            .recorded, .guardInstalled, .tookOver, .cloned, .tunnelOpened, .filesWritten, .hostsWritten, .connected, .commandStarted, .tunnelLost,
             .stopRequested, .commandExited, .leaseGone, .failed,
         ] + holdings.map { .gaveBack($0) } + holdings.map { .couldNotGiveBack($0) }
         var checked = 0
@@ -114,7 +114,7 @@ import Testing
                 }
             }
         }
-        #expect(checked == Self.phases.count * 27)
+        #expect(checked == Self.phases.count * 30)
     }
 
     private static func reach(_ events: [SessionLifecycle.Event]) throws -> SessionLifecycle {
@@ -132,6 +132,8 @@ import Testing
         ("guarded", { try reach([.recorded, .guardInstalled]) }),
         ("takenOver", { try reach([.recorded, .guardInstalled, .tookOver]) }),
         ("takenOver without guard", { try reach([.recorded, .tookOver]) }),
+        ("cloned", { try reach([.recorded, .guardInstalled, .cloned]) }),
+        ("cloned without guard", { try reach([.recorded, .cloned]) }),
         ("tunnelled", { try reach(tunnelled) }),
         ("tunnelled with files", { try reach(tunnelled + [.filesWritten]) }),
         ("tunnelled with hosts", { try reach(tunnelled + [.hostsWritten]) }),
@@ -150,10 +152,12 @@ import Testing
         let guarded = giveBack.merging([.leaseGone: .givingBack(.guardGaveBack)]) { $1 }
         return [
             "starting": [.recorded: .recorded, .stopRequested: .ended(.stopped), .failed: .ended(.failed)],
-            "recorded": giveBack.merging([.guardInstalled: .guarded, .tookOver: .takenOver]) { $1 },
-            "guarded": guarded.merging([.tookOver: .takenOver]) { $1 },
+            "recorded": giveBack.merging([.guardInstalled: .guarded, .tookOver: .takenOver, .cloned: .takenOver]) { $1 },
+            "guarded": guarded.merging([.tookOver: .takenOver, .cloned: .takenOver]) { $1 },
             "takenOver": guarded.merging([.tunnelOpened: .tunnelled]) { $1 },
             "takenOver without guard": giveBack.merging([.tunnelOpened: .tunnelled]) { $1 },
+            "cloned": guarded.merging([.tunnelOpened: .tunnelled]) { $1 },
+            "cloned without guard": giveBack.merging([.tunnelOpened: .tunnelled]) { $1 },
             "tunnelled": guarded.merging([.filesWritten: .tunnelled, .hostsWritten: .tunnelled, .connected: .connected]) { $1 },
             // The files come before the hosts block, once.
             "tunnelled with files": guarded.merging([.hostsWritten: .tunnelled, .connected: .connected]) { $1 },
@@ -168,6 +172,20 @@ import Testing
             "ended": [:],
         ]
     }()
+
+    /// An isolated session's copy is given back where a take-over would be, and the guard stays
+    /// while the copy cannot be removed.
+    @Test func aCopyIsGivenBackInTheTakeoversPlace() throws {
+        var lifecycle = SessionLifecycle()
+        let events: [SessionLifecycle.Event] = [.recorded, .guardInstalled, .cloned, .tunnelOpened, .connected, .stopRequested]
+        let (givenBack, end) = try Self.run(&lifecycle, events) { _ in true }
+        #expect(givenBack == [.tunnel, .clone, .sessionGuard, .record])
+        #expect(end == .end(.stopped, leftBehind: []))
+        var failing = SessionLifecycle()
+        let (partly, left) = try Self.run(&failing, events) { $0 != .clone }
+        #expect(partly == [.tunnel])
+        #expect(left == .end(.failed, leftBehind: [.record, .sessionGuard, .clone]))
+    }
 
     /// A hosts block that cannot be removed is kept with the record (for `kbridge clean`); the
     /// workload and the guard are still given back.

@@ -2,8 +2,9 @@ import Foundation
 import KubernetesClient
 
 /// What `kbridge-agent guard` does in the cluster: watches the session's Lease and, once it has
-/// not been renewed for its duration, gives the workload back, deletes the session's Secret and
-/// then the Lease (which takes the guard's Job, ServiceAccount, Role and RoleBinding with it).
+/// not been renewed for its duration, gives the workload back (or deletes the session's copy),
+/// deletes the session's Secret and then the Lease (which takes the guard's Job, ServiceAccount,
+/// Role and RoleBinding with it).
 ///
 /// Expiry is measured on the guard's own clock, from the last time it saw the renew time change,
 /// so a skewed clock on the developer's machine cannot make it act early.
@@ -15,7 +16,7 @@ public struct GuardWatch: Sendable {
     public enum Outcome: Equatable, Sendable {
         /// The Lease was removed by someone else (the CLI on a clean exit): nothing to do.
         case sessionEnded
-        /// The Lease lapsed and the workload was given back.
+        /// The Lease lapsed and what the session held was given back.
         case gaveBack(kept: [String])
     }
 
@@ -44,7 +45,7 @@ public struct GuardWatch: Sendable {
         var lastMark: ContinuousClock.Instant?
         var marks = 0
         let markInterval = SessionGuard.markInterval(ttl: arguments.ttl)
-        log("guarding \(workload) for session \(arguments.session): gives it back if lease \(leaseName) is not renewed for \(arguments.ttl.components.seconds)s")
+        log("guarding \(hold.description) for session \(arguments.session): gives it back if lease \(leaseName) is not renewed for \(arguments.ttl.components.seconds)s")
         while true {
             do {
                 let lease = try await client.getRaw(.leases, name: leaseName, namespace: namespace)
@@ -75,7 +76,7 @@ public struct GuardWatch: Sendable {
         }
     }
 
-    private var workload: WorkloadReference { arguments.workload(namespace: namespace) }
+    private var hold: GuardedHold { arguments.hold(namespace: namespace) }
 
     /// Writes the proof that this guard watches into the Lease; false when it could not.
     private func mark(_ leaseName: String, count: Int) async -> Bool {
@@ -91,13 +92,12 @@ public struct GuardWatch: Sendable {
     }
 
     private func giveBack(after silence: Duration) async throws(SessionError) -> Outcome {
-        log("lease not renewed for \(silence.components.seconds)s: the CLI has gone; giving back \(workload)")
-        // What the guard holds: the take-over and itself (its Lease, which takes the rest along).
-        var giveBack = SessionGiveBack(client: client, session: arguments.session, namespace: namespace, workloads: [workload])
-        giveBack.check = .digest(arguments.originalDigest)
-        let outcome = try await giveBack.runThrowing([.takeover, .sessionGuard])
-        for kept in outcome.kept { log("\(workload): \(kept)") }
-        log("gave back \(workload); removed the session's Secret and Lease")
+        log("lease not renewed for \(silence.components.seconds)s: the CLI has gone; giving back \(hold.description)")
+        // What the guard holds: the take-over or the copy, and itself (its Lease, which takes the rest along).
+        let giveBack = SessionGiveBack(client: client, session: arguments.session, namespace: namespace, hold: hold)
+        let outcome = try await giveBack.runThrowing([hold.holding, .sessionGuard])
+        for kept in outcome.kept { log("\(hold.description): \(kept)") }
+        log("gave back \(hold.description); removed the session's Secret and Lease")
         return .gaveBack(kept: outcome.kept)
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import KubernetesClient
 
-/// What gives a workload back when the CLI cannot: a `coordination.k8s.io` Lease the CLI renews,
-/// and a Job (`kbridge-agent guard`, `GuardWatch`) that gives the workload back once the Lease
-/// has not been renewed for its duration.
+/// What gives a workload back (or removes the session's copy of its pod) when the CLI cannot: a
+/// `coordination.k8s.io` Lease the CLI renews, and a Job (`kbridge-agent guard`, `GuardWatch`)
+/// that gives back what it holds (`GuardedHold`) once the Lease has not been renewed for its duration.
 ///
 /// The guard counts only once it has proven it runs: it marks the Lease
 /// (`ClusterNames.aliveAnnotation`) when it watches, and again every `markInterval(ttl:)`.
@@ -11,7 +11,7 @@ import KubernetesClient
 /// `SessionUpkeep` notices when the marks stop, or the Lease or Job is deleted, and installs
 /// what is missing again (`install` creates only what is not there).
 ///
-/// The Job runs as a ServiceAccount of its own with a Role that names the one workload, the
+/// The Job runs as a ServiceAccount of its own with a Role that names the one workload (or copy), the
 /// session's Secret and Lease (the app's own ServiceAccount is never widened). The ServiceAccount,
 /// Role, RoleBinding and Job are owned by the Lease, so deleting the Lease (the CLI on a clean
 /// exit, the guard once it gave the workload back, `kbridge clean`) removes all of them.
@@ -38,9 +38,9 @@ public struct SessionGuard: Sendable {
 
     /// Creates the Lease and the guard; on failure, removes what it created and says which
     /// permission was missing when that was the cause.
-    public func install(workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) async throws(SessionError) {
+    public func install(_ hold: GuardedHold, image: String, ttl: Duration) async throws(SessionError) {
         do {
-            try await createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
+            try await createMissing(hold, image: image, ttl: ttl)
         } catch {
             try? await remove()
             throw error
@@ -51,11 +51,11 @@ public struct SessionGuard: Sendable {
     /// session); parts left from a deleted Lease, still on their way out, are replaced. Returns
     /// what it created.
     @discardableResult
-    func createMissing(workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) async throws(SessionError) -> [String] {
+    func createMissing(_ hold: GuardedHold, image: String, ttl: Duration) async throws(SessionError) -> [String] {
         var created: [String] = []
         let lease: JSONValue
         do {
-            lease = try await client.createRaw(.leases, leaseObject(ttl: ttl, originalDigest: originalDigest), namespace: namespace)
+            lease = try await client.createRaw(.leases, leaseObject(ttl: ttl, hold: hold), namespace: namespace)
             created.append("lease \(leaseName)")
         } catch let error where error.isAlreadyExists {
             do {
@@ -70,13 +70,13 @@ public struct SessionGuard: Sendable {
         let owner: JSONValue = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "name": .string(leaseName), "uid": .string(ownerUID)]
         let parts: [(ResourceType, JSONValue, String)] = [
             (.serviceAccounts, ["metadata": metadata(owner: owner)], "the guard's ServiceAccount"),
-            (.roles, ["metadata": metadata(owner: owner), "rules": .array(Self.rules(workload: workload, session: session))], "the guard's Role"),
+            (.roles, ["metadata": metadata(owner: owner), "rules": .array(Self.rules(hold, session: session))], "the guard's Role"),
             (.roleBindings, [
                 "metadata": metadata(owner: owner),
                 "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": .string(guardName)],
                 "subjects": [["kind": "ServiceAccount", "name": .string(guardName), "namespace": .string(namespace)]],
             ], "the guard's RoleBinding"),
-            (.jobs, jobObject(owner: owner, workload: workload, image: image, ttl: ttl, originalDigest: originalDigest), "the guard's Job"),
+            (.jobs, jobObject(owner: owner, hold: hold, image: image, ttl: ttl), "the guard's Job"),
         ]
         for (type, object, what) in parts where try await create(type, object, ownedBy: ownerUID, what: what) {
             created.append("\(type.kind.lowercased()) \(guardName)")
@@ -223,12 +223,14 @@ public struct SessionGuard: Sendable {
         return .object(metadata)
     }
 
-    func leaseObject(ttl: Duration, originalDigest: String) -> JSONValue {
+    func leaseObject(ttl: Duration, hold: GuardedHold) -> JSONValue {
         let now = JSONValue.string(Timestamp.formatMicro(Date()))
+        var annotations: [String: JSONValue] = [:]
+        if case .takeover(_, let originalDigest) = hold { annotations[ClusterNames.digestAnnotation] = .string(originalDigest) }
         return [
             "metadata": [
                 "name": .string(leaseName),
-                "annotations": [ClusterNames.digestAnnotation: .string(originalDigest)],
+                "annotations": .object(annotations),
                 "labels": [ClusterNames.sessionLabel: .string(session), ClusterNames.managedByLabel: "kbridge", ClusterNames.partLabel: "lease"],
             ],
             "spec": [
@@ -238,8 +240,8 @@ public struct SessionGuard: Sendable {
         ]
     }
 
-    private func jobObject(owner: JSONValue, workload: WorkloadReference, image: String, ttl: Duration, originalDigest: String) -> JSONValue {
-        let arguments = GuardArguments(session: session, workload: workload, ttl: ttl, originalDigest: originalDigest)
+    private func jobObject(owner: JSONValue, hold: GuardedHold, image: String, ttl: Duration) -> JSONValue {
+        let arguments = GuardArguments(session: session, hold: hold, ttl: ttl)
         // Not the session label: that one marks the session's agent pod.
         let labels: JSONValue = [ClusterNames.guardLabel: .string(session), ClusterNames.managedByLabel: "kbridge", ClusterNames.partLabel: "guard"]
         return [
@@ -266,17 +268,19 @@ public struct SessionGuard: Sendable {
         ]
     }
 
-    /// What the guard may do: read and give back the one workload, delete the session's Secret,
-    /// mark and delete the Lease. A bare Pod is created again, and a create cannot be limited to a name.
-    static func rules(workload: WorkloadReference, session: String) -> [JSONValue] {
-        let name = JSONValue.string(workload.name)
+    /// What the guard may do: read and give back the one workload (or delete the one copy),
+    /// delete the session's Secret, mark and delete the Lease. A bare Pod is created again, and a
+    /// create cannot be limited to a name.
+    static func rules(_ hold: GuardedHold, session: String) -> [JSONValue] {
         var rules: [JSONValue] = []
-        switch workload.kind {
-        case .deployment, .statefulSet:
-            rules.append(["apiGroups": ["apps"], "resources": [.string(workload.kind.resourceType.name)], "resourceNames": [name], "verbs": ["get", "patch"]])
-        case .pod:
-            rules.append(["apiGroups": [""], "resources": ["pods"], "resourceNames": [name], "verbs": ["get", "delete"]])
+        switch hold {
+        case .takeover(let workload, _) where workload.kind == .pod:
+            rules.append(["apiGroups": [""], "resources": ["pods"], "resourceNames": [.string(workload.name)], "verbs": ["get", "delete"]])
             rules.append(["apiGroups": [""], "resources": ["pods"], "verbs": ["create"]])
+        case .takeover(let workload, _):
+            rules.append(["apiGroups": ["apps"], "resources": [.string(workload.kind.resourceType.name)], "resourceNames": [.string(workload.name)], "verbs": ["get", "patch"]])
+        case .clone(let pod):
+            rules.append(["apiGroups": [""], "resources": ["pods"], "resourceNames": [.string(pod)], "verbs": ["get", "delete"]])
         }
         rules.append(["apiGroups": [""], "resources": ["secrets"], "resourceNames": [.string(ClusterNames.session(session))], "verbs": ["get", "delete"]])
         rules.append(["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [.string(ClusterNames.session(session))], "verbs": ["get", "patch", "delete"]])

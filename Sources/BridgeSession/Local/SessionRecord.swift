@@ -21,6 +21,9 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var connectedAt: String?
     /// Links the session put at a config's `localPath`s to its downloaded volumes (`SessionFiles`).
     public var linkedPaths: [String]?
+    /// Isolation mode: the session's copy of the workload's pod, and the routing name its requests carry.
+    public var clonePod: String?
+    public var routeAs: String?
 
     public init(id: String, pid: Int32, service: String, workload: WorkloadReference, kubeconfig: String?, context: String?, hostsFile: String?, localPort: Int, startedAt: String) {
         self.id = id

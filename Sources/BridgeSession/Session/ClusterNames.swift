@@ -21,6 +21,8 @@ public enum ClusterNames {
     /// On the Lease: written by the guard when it watches, changed every `SessionGuard.markInterval(ttl:)`.
     public static let aliveAnnotation = "kbridge.dev/guard-alive"
     public static let managedByLabel = "app.kubernetes.io/managed-by"
+    /// On a session's copy (isolation mode): the machine whose session it is.
+    public static let machineAnnotation = "kbridge.dev/machine"
     /// The Secret key that holds the session secret.
     public static let secretKey = "token"
     /// The Secret key that holds the original (as the annotation does).

@@ -64,6 +64,13 @@ public final class ConnectSession: Sendable {
         public var commandLauncher: [String] = []
         /// KubernetesLocalProcessConfig.yaml (or azds-local.env), read and checked for its form.
         public var localConfig: LocalProcessConfig?
+        /// Isolation mode (`--isolate`): a copy of the service's pod gets only the requests that
+        /// carry `kubernetes-route-as: routeAs`; the workload keeps serving everyone else.
+        public struct Isolation: Sendable, Equatable {
+            public var routeAs: String
+            public init(routeAs: String) { self.routeAs = routeAs }
+        }
+        public var isolation: Isolation?
         /// Where the session came from, for `kbridge status` and `disconnect`.
         public var kubeconfig: String?
         public var context: String?
@@ -106,10 +113,14 @@ public final class ConnectSession: Sendable {
         // Write-ahead: the record exists before anything changes, so that a crash at any later
         // step leaves something `kbridge disconnect` finds.
         let identity = SessionIdentity.generate()
-        let record = SessionRecord(
+        var record = SessionRecord(
             id: identity.id, pid: getpid(), service: options.service, workload: target.workload, kubeconfig: options.kubeconfig, context: options.context,
             hostsFile: hostsFile?.path, localPort: options.localPort, startedAt: Timestamp.format(Date())
         )
+        if let isolation = options.isolation {
+            record.routeAs = isolation.routeAs
+            record.clonePod = SessionClone.podName(service: options.service, routeAs: isolation.routeAs, session: identity.id)
+        }
         do { try registry.save(record) } catch { throw .notRecorded(detail: error.description) }
         try context.advance(.recorded)
         let sessionGuard = SessionGuard(client: client, session: identity.id, namespace: target.workload.namespace)
@@ -126,10 +137,9 @@ public final class ConnectSession: Sendable {
             renewal.withLock { $0?.cancel() }
             forward.cancel()
         }
-        let upkeep = { @Sendable (originalDigest: String) in
+        let upkeep = { @Sendable (hold: GuardedHold) in
             let keeper = SessionUpkeep(
-                sessionGuard: self.options.guarded ? sessionGuard : nil, session: identity.id, workload: target.workload,
-                image: self.options.agentImage, ttl: self.options.ttl, originalDigest: originalDigest
+                sessionGuard: self.options.guarded ? sessionGuard : nil, session: identity.id, hold: hold, image: self.options.agentImage, ttl: self.options.ttl
             ) { [report = self.report] warning in report(.init(.warning, warning)) }
             let task = Task {
                 if await keeper.run(client: self.client, logger: self.context.logger) == .gaveBack {
@@ -302,6 +312,8 @@ public final class ConnectSession: Sendable {
         executor.hostsOriginal = connection?.hostsOriginal
         executor.registry = registry
         executor.check = check
+        let clone = options.isolation.map { SessionClone.podName(service: options.service, routeAs: $0.routeAs, session: session) }
+        executor.clones = clone.map { [$0] } ?? []
         if let connection {
             executor.closeTunnel = {
                 await connection.outbound.close()
@@ -310,8 +322,9 @@ public final class ConnectSession: Sendable {
         }
         var current = context.currentLifecycle
         let holdings = current.holdings
-        if holdings.contains(.takeover) || holdings.contains(.hostsBlock) {
-            report(.init(.progress, "giving back: \(workload)\(holdings.contains(.hostsBlock) ? ", the block in \(hostsFile?.path ?? "the hosts file")" : "")", fields: ["phase": "giveBack"]))
+        let held = holdings.contains(.clone) ? "the session's copy \(clone ?? "")" : workload.description
+        if holdings.contains(.takeover) || holdings.contains(.clone) || holdings.contains(.hostsBlock) {
+            report(.init(.progress, "giving back: \(held)\(holdings.contains(.hostsBlock) ? ", the block in \(hostsFile?.path ?? "the hosts file")" : "")", fields: ["phase": "giveBack"]))
         }
         let outcome: SessionGiveBack.Outcome
         do {
@@ -321,12 +334,15 @@ public final class ConnectSession: Sendable {
             return .defect(error.description)
         }
         context.currentLifecycle = current
-        for (holding, error) in outcome.failures where holding != .takeover {
+        for (holding, error) in outcome.failures where holding != .takeover && holding != .clone {
             report(.init(.warning, "\(error.description) (left for `kbridge clean`)"))
         }
         if holdings.contains(.takeover), !outcome.failures.contains(where: { $0.holding == .takeover }) {
             for kept in outcome.kept { report(.init(.warning, "\(workload): \(kept)")) }
             report(.init(.restored, outcome.kept.isEmpty ? "\(workload) is back as it was" : "\(workload) runs its own container again (changes others made meanwhile were kept)"))
+        }
+        if holdings.contains(.clone), !outcome.failures.contains(where: { $0.holding == .clone }) {
+            report(.init(.restored, "removed the session's copy \(clone ?? ""): its requests reach \(workload) again once the routing manager sees it gone"))
         }
         return outcome.failure
     }

@@ -1,6 +1,7 @@
 import Foundation
 import KubernetesClient
 import LocalEndpoints
+import Routing
 
 /// What is up while a session is connected.
 struct SessionConnection: Sendable {
@@ -35,7 +36,13 @@ struct SessionConnector: Sendable {
         ) { line in report(.init(.progress, line)) }
         let podName = pod.metadata.nameOrEmpty
         let podIP = pod.status?.podIP ?? ""
-        if let service = target.service {
+        if let isolation = options.isolation {
+            report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for the routing manager to send service \"\(options.service)\"'s requests carrying \(RouteAs.header): \(isolation.routeAs) to it", fields: ["phase": "agentReady"]))
+            try await RoutingReadiness(client: client, namespace: options.namespace).waitForRoute(
+                service: options.service, routeAs: isolation.routeAs, copyAddress: podIP, timeout: options.timeout
+            ) { line in report(.init(.progress, line)) }
+            report(.init(.progress, "routed: requests for service \"\(options.service)\" carrying \(RouteAs.header): \(isolation.routeAs) come to the copy; all others reach \(target.workload)", fields: ["phase": "routed"]))
+        } else if let service = target.service {
             report(.init(.progress, "agent pod \(podName) is ready (\(podIP)); waiting for service \"\(service.metadata.nameOrEmpty)\" to send its traffic to it only", fields: ["phase": "agentReady"]))
             if await !watch.waitForEndpoints(service: service, agentIP: podIP, timeout: .seconds(60)) {
                 report(.init(.warning, "service \"\(options.service)\" still lists other pods after 60s: some requests may not reach this machine"))

@@ -36,6 +36,8 @@ public struct SessionGiveBack: Sendable {
     public let namespace: String
     /// The workloads the session took over (one, but `kbridge clean` may find more).
     public var workloads: [WorkloadReference]
+    /// The session's copies (isolation mode: one pod, but `kbridge clean` may find more).
+    public var clones: [String] = []
     /// The hosts file holding the session's block, and its text before the session wrote it.
     public var hostsFile: HostsFile?
     public var hostsOriginal: String?
@@ -55,14 +57,31 @@ public struct SessionGiveBack: Sendable {
         self.workloads = workloads
     }
 
+    /// The give-back of what a guard holds: a take-over (checked against the original's digest) or a copy.
+    public init(client: KubernetesClient, session: String, namespace: String, hold: GuardedHold) {
+        switch hold {
+        case .takeover(let workload, let originalDigest):
+            self.init(client: client, session: session, namespace: namespace, workloads: [workload])
+            check = .digest(originalDigest)
+        case .clone(let pod):
+            self.init(client: client, session: session, namespace: namespace, workloads: [])
+            clones = [pod]
+        }
+    }
+
     /// Gives back what a session of this machine whose process is gone left, as its record
-    /// tells (its record, guard, take-over, files, and hosts block); throws why something could not be.
+    /// tells (its record, guard, take-over or copy, files, and hosts block); throws why something could not be.
     public static func giveBack(leftBy record: SessionRecord, client: KubernetesClient, registry: SessionRegistry, force: Bool = false) async throws(SessionError) -> Outcome {
-        var giveBack = SessionGiveBack(client: client, session: record.id, namespace: record.workload.namespace, workloads: [record.workload])
+        let namespace = record.workload.namespace
+        var giveBack = if let clone = record.clonePod {
+            SessionGiveBack(client: client, session: record.id, namespace: namespace, hold: .clone(pod: clone))
+        } else {
+            SessionGiveBack(client: client, session: record.id, namespace: namespace, workloads: [record.workload])
+        }
         giveBack.registry = registry
         giveBack.hostsFile = record.hostsFile.map { HostsFile(path: $0) }
         giveBack.force = force
-        var holdings: Set<SessionLifecycle.Holding> = [.record, .sessionGuard, .takeover, .files]
+        var holdings: Set<SessionLifecycle.Holding> = [.record, .sessionGuard, record.clonePod == nil ? .takeover : .clone, .files]
         if record.hostsFile != nil { holdings.insert(.hostsBlock) }
         return try await giveBack.runThrowing(holdings)
     }
@@ -112,6 +131,8 @@ public struct SessionGiveBack: Sendable {
                     let known = if let check { check } else { await SessionGuard(client: client, session: session, namespace: namespace).originalCheck() }
                     check = known
                     try await giveBackWorkloads(check: known, into: &outcome)
+                case .clone:
+                    try await SessionClone(client: client).remove(clones, session: session, namespace: namespace)
                 case .sessionGuard:
                     do { try await SessionGuard(client: client, session: session, namespace: namespace).remove() } catch { throw SessionError.cluster(error) }
                 case .record:

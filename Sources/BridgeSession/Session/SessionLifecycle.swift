@@ -5,10 +5,10 @@
 /// process is gone or a guard, from what is held (`holding(_:)`). Tests drive it alone.
 ///
 /// What a session holds is given back in the reverse order it was taken: the command, the hosts
-/// block, the pod's files, the tunnel, the workload, the guard, the record. Something that cannot be given back
-/// (the cluster is away) is kept, and so is what depends on it (the guard while the workload is
-/// not back, the record while anything is left), for the guard, `kbridge disconnect` or `kbridge
-/// clean` to finish; everything else is still given back.
+/// block, the pod's files, the tunnel, the copy or the workload, the guard, the record. Something
+/// that cannot be given back (the cluster is away) is kept, and so is what depends on it (the
+/// guard while the workload or the copy is not back, the record while anything is left), for the
+/// guard, `kbridge disconnect` or `kbridge clean` to finish; everything else is still given back.
 public struct SessionLifecycle: Sendable, Equatable {
     public enum Phase: Sendable, Hashable {
         /// Nothing changed yet.
@@ -17,7 +17,7 @@ public struct SessionLifecycle: Sendable, Equatable {
         case recorded
         /// Its Lease and guard exist in the cluster.
         case guarded
-        /// The workload runs the agent.
+        /// The workload runs the agent, or (isolation mode) a copy of its pod does.
         case takenOver
         /// The tunnel to the agent is open.
         case tunnelled
@@ -44,7 +44,10 @@ public struct SessionLifecycle: Sendable, Equatable {
 
     /// What a session holds, in the order it takes it.
     public enum Holding: Int, Sendable, CaseIterable, Comparable {
-        case record, sessionGuard, takeover, tunnel
+        case record, sessionGuard, takeover
+        /// Isolation mode: a copy of the workload's pod that runs the agent (`SessionClone`).
+        case clone
+        case tunnel
         /// The pod's files downloaded on this machine (`SessionFiles`).
         case files
         case hostsBlock, command
@@ -53,7 +56,7 @@ public struct SessionLifecycle: Sendable, Equatable {
     }
 
     public enum Event: Sendable, Hashable {
-        case recorded, guardInstalled, tookOver, tunnelOpened, filesWritten, hostsWritten, connected, commandStarted
+        case recorded, guardInstalled, tookOver, cloned, tunnelOpened, filesWritten, hostsWritten, connected, commandStarted
         case tunnelLost
         case stopRequested, commandExited, leaseGone, failed
         /// One thing given back (an `Action.giveBack` done).
@@ -104,6 +107,8 @@ public struct SessionLifecycle: Sendable, Equatable {
         case (.guarded, .tookOver), (.recorded, .tookOver):
             // From `.recorded`: a session without a guard (`--no-guard`).
             take(.takeover, phase: .takenOver)
+        case (.guarded, .cloned), (.recorded, .cloned):
+            take(.clone, phase: .takenOver)
         case (.takenOver, .tunnelOpened), (.reconnecting, .tunnelOpened):
             take(.tunnel, phase: phase == .reconnecting ? .connected : .tunnelled)
         case (.tunnelled, .filesWritten) where !holdings.contains(.files) && !holdings.contains(.hostsBlock):
@@ -136,9 +141,9 @@ public struct SessionLifecycle: Sendable, Equatable {
             phase = .givingBack(.commandExited)
             return nextGiveBack(.commandExited)
         case (.guarded, .leaseGone), (.takenOver, .leaseGone), (.tunnelled, .leaseGone), (.connected, .leaseGone), (.reconnecting, .leaseGone):
-            // The guard gave the workload back and took itself and the Lease away.
+            // The guard gave the workload back (or removed the copy) and took itself and the Lease away.
             guard holdings.contains(.sessionGuard) else { throw invalid }
-            holdings.subtract([.takeover, .sessionGuard])
+            holdings.subtract([.takeover, .clone, .sessionGuard])
             phase = .givingBack(.guardGaveBack)
             return nextGiveBack(.guardGaveBack)
         case (.givingBack(let ending), .gaveBack(let holding)) where holding == asked:
@@ -159,11 +164,11 @@ public struct SessionLifecycle: Sendable, Equatable {
     }
 
     /// The next thing to give back: the last taken of what is held, not kept, and not needed by
-    /// something kept (the guard stays while the workload does, the record while anything does).
+    /// something kept (the guard stays while the workload or the copy does, the record while anything does).
     private mutating func nextGiveBack(_ ending: Ending) -> [Action] {
         let next = holdings.subtracting(kept).filter { holding in
             switch holding {
-            case .sessionGuard: return !kept.contains(.takeover)
+            case .sessionGuard: return kept.isDisjoint(with: [.takeover, .clone])
             case .record: return kept.isEmpty
             default: return true
             }

@@ -37,6 +37,9 @@ struct SessionPreflight: Sendable {
                 fields: ["phase": "found"]
             ))
         }
+        if let isolation = options.isolation {
+            try await IsolationCheck(client: context.client, namespace: options.namespace).run(target, routeAs: isolation.routeAs)
+        }
         if let config = options.localConfig {
             for warning in config.warnings { context.report(.init(.warning, warning)) }
             try await ConfigCheck(client: context.client, namespace: options.namespace, registry: registry).run(config, target: target)

@@ -5,14 +5,14 @@ import Logging
 ///
 /// - renews the Lease, so that the guard never acts while this process is alive and can reach
 ///   the cluster, and checks that the guard still watches:
-///   - the Lease is gone while the workload still runs this session's agent: someone deleted it
-///     (the guard deletes it only after giving the workload back); the Lease and guard are
-///     installed again;
+///   - the Lease is gone while the workload still runs this session's agent (or the session's copy
+///     still runs): someone deleted it (the guard deletes it only after giving back); the Lease
+///     and guard are installed again;
 ///   - the guard has not marked the Lease for `silenceLimit` (its Job was deleted, its pod
 ///     crashes): what is missing is installed again, or the guard pod's reason is reported;
-///   - the Lease is gone and the workload no longer runs this session's agent: the guard gave it
-///     back (this machine slept or lost the cluster); the session ends;
-/// - holds the workload at one replica when someone scaled it (`ReplicaHold`), and says so.
+///   - the Lease is gone and the workload no longer runs this session's agent (or the copy is
+///     gone): the guard gave it back (this machine slept or lost the cluster); the session ends;
+/// - holds a taken-over workload at one replica when someone scaled it (`ReplicaHold`), and says so.
 struct SessionUpkeep: Sendable {
     enum End: Equatable {
         case cancelled
@@ -23,10 +23,9 @@ struct SessionUpkeep: Sendable {
     /// The session's guard; nil for a session without one (`--no-guard`).
     let sessionGuard: SessionGuard?
     let session: String
-    let workload: WorkloadReference
+    let hold: GuardedHold
     let image: String
     let ttl: Duration
-    let originalDigest: String
     /// A warning for the person (what was found missing and put back, what cannot be, a scale held).
     let warn: @Sendable (String) -> Void
 
@@ -38,7 +37,7 @@ struct SessionUpkeep: Sendable {
         var presence = GuardPresence(silenceLimit: silenceLimit)
         var failing = false
         var lastProblem: String?
-        let hold = ReplicaHold(client: client, workload: workload, session: session)
+        let replicas: ReplicaHold? = if case .takeover(let workload, _) = hold { ReplicaHold(client: client, workload: workload, session: session) } else { nil }
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
@@ -55,23 +54,37 @@ struct SessionUpkeep: Sendable {
                             presence = GuardPresence(silenceLimit: silenceLimit)
                         }
                     } else {
-                        let holder = try? await WorkloadTakeover(client: client).holder(of: workload)
-                        guard holder == session else { return .gaveBack }
+                        guard await stillHeld(client: client) else { return .gaveBack }
                         lastProblem = await repair(sessionGuard, reason: "lost its lease \(leaseName), which someone deleted", lastProblem: lastProblem)
                         presence = GuardPresence(silenceLimit: silenceLimit)
                     }
                 }
-                if let requested = try await hold.hold() {
-                    warn("\(workload) was scaled to \(requested) during the session: held at 1 while it is redirected (every request must reach this machine's agent); it gets \(requested) replicas when the session ends")
+                if let replicas, let requested = try await replicas.hold() {
+                    warn("\(hold.description) was scaled to \(requested) during the session: held at 1 while it is redirected (every request must reach this machine's agent); it gets \(requested) replicas when the session ends")
                 }
                 failing = false
             } catch {
                 // The cluster is away: keep trying; the guard acts only once the Lease lapsed.
-                if !failing { logger.warning("cannot renew the session's lease or read \(workload): \(error)") }
+                if !failing { logger.warning("cannot renew the session's lease or read \(hold.description): \(error)") }
                 failing = true
             }
         }
         return .cancelled
+    }
+
+    /// Whether the session still holds what its guard guards: the workload runs its agent, or its copy runs.
+    private func stillHeld(client: KubernetesClient) async -> Bool {
+        switch hold {
+        case .takeover(let workload, _):
+            return (try? await WorkloadTakeover(client: client).holder(of: workload)) == session
+        case .clone(let pod):
+            do {
+                return try await client.getRaw(.pods, name: pod, namespace: sessionGuard?.namespace)[path: "metadata", "deletionTimestamp"] == nil
+            } catch {
+                // Gone is gone; a cluster that does not answer has not said so.
+                return !error.isNotFound
+            }
+        }
     }
 
     /// Installs again what of the guard is missing and says so; when nothing is, says why the
@@ -79,18 +92,18 @@ struct SessionUpkeep: Sendable {
     private func repair(_ sessionGuard: SessionGuard, reason: String, lastProblem: String?) async -> String? {
         let name = ClusterNames.guardName(session)
         do {
-            let created = try await sessionGuard.createMissing(workload: workload, image: image, ttl: ttl, originalDigest: originalDigest)
+            let created = try await sessionGuard.createMissing(hold, image: image, ttl: ttl)
             if !created.isEmpty {
-                warn("the session's guard \(reason): created \(created.joined(separator: ", ")) again; it gives \(workload) back if this machine goes away")
+                warn("the session's guard \(reason): created \(created.joined(separator: ", ")) again; it gives \(hold.description) back if this machine goes away")
                 return nil
             }
         } catch {
-            let problem = "the session's guard \(reason) and cannot be installed again: \(error.description); until it is, a crash of this machine leaves \(workload) redirected (`kbridge disconnect` gives it back)"
+            let problem = "the session's guard \(reason) and cannot be installed again: \(error.description); until it is, a crash of this machine leaves \(hold.description) in place (`kbridge disconnect` gives it back)"
             if problem != lastProblem { warn(problem) }
             return problem
         }
         let state = await sessionGuard.podState()
-        let problem = "the session's guard (job \(name)) \(reason): \(state); until it watches again, a crash of this machine leaves \(workload) redirected (`kbridge disconnect` gives it back)"
+        let problem = "the session's guard (job \(name)) \(reason): \(state); until it watches again, a crash of this machine leaves \(hold.description) in place (`kbridge disconnect` gives it back)"
         if problem != lastProblem { warn(problem) }
         return problem
     }

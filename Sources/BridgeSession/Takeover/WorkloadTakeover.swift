@@ -9,6 +9,8 @@ public struct TakenOver: Sendable, Codable {
     public var scaledFrom: Int?
     /// The SHA-256 of the original saved (`OriginalCheck`).
     public var originalDigest: String
+    /// Isolation mode: the copy of the workload's pod that runs the agent (the workload is untouched).
+    public var clonePod: String? = nil
 }
 
 /// Replaces a workload's container by the agent and puts it back.
@@ -73,7 +75,7 @@ public struct WorkloadTakeover: Sendable {
     public func apply(_ prepared: Prepared, target: TakeoverTarget, session: SessionIdentity) async throws(SessionError) -> TakenOver {
         let workload = target.workload
         let (object, saved, ports) = (prepared.object, prepared.saved, prepared.ports)
-        try await createSecret(session: session, saved: saved, namespace: workload.namespace, owner: workload.kind == .pod ? nil : object)
+        try await createSecret(session: session, original: saved.encoded, namespace: workload.namespace, owner: workload.kind == .pod ? nil : object)
         do {
             switch workload.kind {
             case .deployment, .statefulSet:
@@ -194,9 +196,9 @@ public struct WorkloadTakeover: Sendable {
         return [.add("/metadata/annotations/\(JSONPatchOperation.escape(ClusterNames.originalAnnotation))", text)]
     }
 
-    /// The session's Secret: the secret the agent gets, and the original (the only copy of a bare
-    /// Pod while it is being replaced).
-    private func createSecret(session: SessionIdentity, saved: SavedOriginal, namespace: String, owner: JSONValue?) async throws(SessionError) {
+    /// The session's Secret: the secret the agent gets, and the original of a take-over (the only
+    /// copy of a bare Pod while it is being replaced).
+    func createSecret(session: SessionIdentity, original: String?, namespace: String, owner: JSONValue?) async throws(SessionError) {
         var metadata: [String: JSONValue] = [
             "name": .string(session.secretName),
             "labels": [ClusterNames.sessionLabel: .string(session.id), ClusterNames.managedByLabel: "kbridge"],
@@ -205,7 +207,8 @@ public struct WorkloadTakeover: Sendable {
             // Garbage-collected with the workload if that is deleted during the session.
             metadata["ownerReferences"] = [["apiVersion": apiVersion, "kind": kind, "name": name, "uid": uid]]
         }
-        let data: JSONValue = [ClusterNames.secretKey: .string(session.secret), ClusterNames.originalKey: .string(saved.encoded)]
+        var data: JSONValue = [ClusterNames.secretKey: .string(session.secret)]
+        if let original { data[ClusterNames.originalKey] = .string(original) }
         do {
             _ = try await client.createRaw(.secrets, ["metadata": .object(metadata), "type": "Opaque", "stringData": data], namespace: namespace)
         } catch {

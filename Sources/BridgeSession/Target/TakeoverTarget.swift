@@ -1,3 +1,4 @@
+import Isolation
 import KubernetesClient
 
 /// What a session takes over: the workload, its container, and the ports the agent must answer
@@ -45,7 +46,8 @@ public struct TargetResolver: Sendable {
         if service.spec.type == "ExternalName" {
             throw .externalNameService(service: name, namespace: namespace, externalName: service.spec.externalName ?? "")
         }
-        guard let selector = service.spec.selector, !selector.isEmpty else { throw .serviceWithoutSelector(service: name, namespace: namespace) }
+        // A service isolation points at its routers is resolved by its own selector, kept while it does.
+        guard let selector = RoutePlan.originalSelector(of: service), !selector.isEmpty else { throw .serviceWithoutSelector(service: name, namespace: namespace) }
         let selectorText = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         let pods: [Pod]
         do {

@@ -32,6 +32,8 @@ public struct ServicePort: Codable, Sendable, Hashable {
     public var targetPort: IntOrString?
     public var `protocol`: String?
     public var nodePort: Int?
+    /// What the port speaks, as its owner declared it (`http`, `kubernetes.io/h2c`, ...).
+    public var appProtocol: String?
 
     public init(name: String? = nil, port: Int, targetPort: IntOrString? = nil) {
         self.name = name

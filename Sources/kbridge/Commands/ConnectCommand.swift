@@ -4,6 +4,7 @@ import BridgeTunnel
 import ChildProcesses
 import Dispatch
 import Foundation
+import Isolation
 import KubernetesClient
 import LocalEndpoints
 
@@ -72,6 +73,12 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "The KubernetesLocalProcessConfig.yaml (or azds-local.env) to use (default: the one in the working directory, if any).")
     var config: String?
 
+    @Flag(help: "Isolation: only requests carrying the header kubernetes-route-as: NAME come to this machine (a copy of the service's pod runs the agent; the service keeps serving everyone else).")
+    var isolate = false
+
+    @Option(name: .customLong("route-as"), help: "With --isolate: the routing name (a DNS label; default: your user name and 4 random characters). Ingress hosts get NAME.<host>.")
+    var routeAs: String?
+
     @Option(help: "The loopback range for cluster services' local addresses.")
     var loopbackRange: String = LoopbackRange.default.description
 
@@ -96,6 +103,7 @@ struct ConnectCommand: AsyncParsableCommand {
             }
             if let pod, !Self.isObjectName(pod) { throw ValidationError("--pod must be the name of a pod: got '\(pod)'") }
         }
+        guard routeAs == nil || isolate else { throw ValidationError("--route-as names the requests of an isolated session: add --isolate") }
         guard !(noHosts && hostsFile != nil) else { throw ValidationError("--no-hosts and --hosts-file contradict each other: give one") }
         for (remote, mappings) in Dictionary(grouping: portMappings, by: \.remote) where mappings.count > 1 {
             throw ValidationError("--map gives the container's port \(remote) twice (to \(mappings.map { String($0.local) }.joined(separator: " and ")))")
@@ -153,6 +161,9 @@ struct ConnectCommand: AsyncParsableCommand {
             options.localConfig = try Self.localConfig(chosen: config)
             options.kubeconfig = global.kubeconfig.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             options.context = global.context
+            if isolate {
+                options.isolation = .init(routeAs: routeAs ?? RoutingNames.generatedRoutingName(user: ProcessInfo.processInfo.environment["USER"] ?? ""))
+            }
 
             OpenFileLimit.raise()
             let stop = StopRequest()
