@@ -102,21 +102,50 @@ public struct RoutingManagerInstall: Sendable {
         return created
     }
 
-    /// Removes the routing manager's objects; what it removed, in words.
+    /// Removes the routing manager and what it made: its Deployment first (so that no pass of
+    /// it runs after the last one here), then a pass as if no copy routed (every routed service
+    /// gets its own selector back, routers, clone services and duplicated ingresses go), then its
+    /// other objects. What it did, in words. Objects of its names that are not its own stay.
     public func remove() async throws(KubernetesError) -> [String] {
         var removed: [String] = []
-        for (type, object) in objects(image: "").reversed() {
-            let name = object[path: "metadata", "name"]?.stringValue ?? ""
+        let parts = objects(image: "")
+        func delete(_ type: ResourceType, _ name: String) async throws(KubernetesError) {
             do {
                 let existing = try await client.getRaw(type, name: name, namespace: namespace)
-                guard existing[path: "metadata", "labels", RoutingNames.componentLabel]?.stringValue == RoutingNames.Component.routingManager.rawValue else { continue }
+                guard existing[path: "metadata", "labels", RoutingNames.componentLabel]?.stringValue == RoutingNames.Component.routingManager.rawValue else { return }
                 try await client.delete(type, name: name, namespace: namespace, propagation: .background)
-                removed.append("\(type.kind.lowercased()) \(name)")
+                removed.append("deleted \(type.kind.lowercased()) \(name)")
             } catch let error where error.isNotFound {
-                continue
+                return
             }
         }
+        try await delete(.deployments, RoutingNames.managerDeployment)
+        removed += try await RoutingReconciler(client: client, namespace: namespace, image: "", log: { _ in }).reconcile(withoutCopies: true)
+        for (type, object) in parts.reversed() where type != .deployments {
+            try await delete(type, object[path: "metadata", "name"]?.stringValue ?? "")
+        }
         return removed
+    }
+
+    /// The copies that route from a service of the namespace now (pods being deleted left out): pod → routing name.
+    public func liveCopies() async throws(KubernetesError) -> [(pod: String, service: String, routeAs: String)] {
+        let pods = try await client.listRaw(.pods, namespace: namespace, options: ListOptions(labelSelector: RoutingNames.routeFromLabel)).items
+        return pods.filter { $0[path: "metadata", "deletionTimestamp"] == nil }.compactMap { pod in
+            guard let name = pod[path: "metadata", "name"]?.stringValue, let service = pod[path: "metadata", "labels", RoutingNames.routeFromLabel]?.stringValue,
+                  let header = pod[path: "metadata", "annotations", RoutingNames.routeOnHeaderAnnotation]?.stringValue,
+                  let routeAs = RoutingNames.routingName(inRouteOnHeader: header) else { return nil }
+            return (name, service, routeAs)
+        }
+    }
+
+    /// Whether the routing manager's Deployment exists.
+    public func isInstalled() async throws(KubernetesError) -> Bool {
+        do {
+            _ = try await client.getRaw(.deployments, name: RoutingNames.managerDeployment, namespace: namespace)
+            return true
+        } catch let error where error.isNotFound {
+            return false
+        }
     }
 }
 

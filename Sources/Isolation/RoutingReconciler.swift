@@ -107,7 +107,8 @@ public struct RoutingReconciler: Sendable {
             }
             operations += [.test("/spec/selector", routerSelector), .replace("/spec/selector", saved)]
         }
-        operations.append(.add("/metadata/annotations", .object(annotations)))
+        // A service that had no annotations before gets none back (an empty map is none to the API).
+        operations.append(annotations.isEmpty ? .remove("/metadata/annotations") : .add("/metadata/annotations", .object(annotations)))
         do {
             _ = try await client.patchRaw(.services, name: name, namespace: namespace, .json(operations))
         } catch let error where error.isNotFound {

@@ -20,7 +20,7 @@ import Testing
             let target = try await TargetResolver(client: client).resolve(service: "shop", namespace: "default", container: nil)
             let session = SessionIdentity.generate()
             let prepared = try await WorkloadTakeover(client: client).prepare(target, session: session, image: "agent:1")
-            try await SessionGuard(client: client, session: session.id, namespace: "default").install(workload: target.workload, image: "agent:1", ttl: .seconds(60), originalDigest: prepared.originalDigest)
+            try await SessionGuard(client: client, session: session.id, namespace: "default").install(.takeover(target.workload, originalDigest: prepared.originalDigest), image: "agent:1", ttl: .seconds(60))
             _ = try await WorkloadTakeover(client: client).apply(prepared, target: target, session: session)
 
             let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kbridge-giveback-\(UUID().uuidString.prefix(8))")

@@ -10,9 +10,13 @@ import Testing
 
     @Test func theGuardsArgumentsSurviveTheirTripThroughTheJob() throws {
         let arguments = GuardArguments(
-            session: "0a1b2c3d", workload: WorkloadReference(kind: .statefulSet, name: "ledger", namespace: "shop"), ttl: .seconds(30), originalDigest: Self.digest
+            session: "0a1b2c3d", hold: .takeover(WorkloadReference(kind: .statefulSet, name: "ledger", namespace: "shop"), originalDigest: Self.digest), ttl: .seconds(30)
         )
         #expect(try GuardArguments.parse(Array(arguments.encoded.dropFirst())) == arguments)
+        #expect(arguments.hold(namespace: "shop") == .takeover(WorkloadReference(kind: .statefulSet, name: "ledger", namespace: "shop"), originalDigest: Self.digest))
+        let copy = GuardArguments(session: "0a1b2c3d", hold: .clone(pod: "api-alice-0a1b2c3d"), ttl: .seconds(30))
+        #expect(try GuardArguments.parse(Array(copy.encoded.dropFirst())) == copy)
+        #expect(throws: GuardArguments.Invalid.self) { try GuardArguments.parse(["--session", "x", "--ttl", "3", "--clone", "p", "--kind", "Pod"]) }
         #expect(throws: GuardArguments.Invalid.self) { try GuardArguments.parse(["--session", "x", "--kind", "ReplicaSet", "--name", "a", "--ttl", "3", "--original-digest", Self.digest]) }
         #expect(throws: GuardArguments.Invalid.self) { try GuardArguments.parse(["--session", "x", "--kind", "Pod", "--name", "a", "--ttl", "0", "--original-digest", Self.digest]) }
         #expect(throws: GuardArguments.Invalid.self) { try GuardArguments.parse(["--session", "x", "--kind", "Pod", "--name", "a", "--ttl", "3", "--original-digest", "short"]) }
@@ -20,13 +24,16 @@ import Testing
 
     /// Its Role names the one workload, Secret and Lease; a bare Pod needs `create pods` too.
     @Test func theGuardsRoleIsScopedToTheSession() {
-        let deployment = SessionGuard.rules(workload: WorkloadReference(kind: .deployment, name: "api", namespace: "shop"), session: "s1")
+        let deployment = SessionGuard.rules(.takeover(WorkloadReference(kind: .deployment, name: "api", namespace: "shop"), originalDigest: Self.digest), session: "s1")
         #expect(deployment.count == 3)
         #expect(deployment.allSatisfy { $0["resourceNames"]?.arrayValue?.count == 1 })
         #expect(deployment[0] == ["apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["api"], "verbs": ["get", "patch"]])
-        let pod = SessionGuard.rules(workload: WorkloadReference(kind: .pod, name: "audit", namespace: "shop"), session: "s1")
+        let pod = SessionGuard.rules(.takeover(WorkloadReference(kind: .pod, name: "audit", namespace: "shop"), originalDigest: Self.digest), session: "s1")
         #expect(pod.contains(["apiGroups": [""], "resources": ["pods"], "verbs": ["create"]]))
-        #expect(!(pod + deployment).contains { $0["resources"]?.arrayValue?.contains("*") == true || $0["verbs"]?.arrayValue?.contains("*") == true })
+        let copy = SessionGuard.rules(.clone(pod: "api-alice-s1"), session: "s1")
+        #expect(copy[0] == ["apiGroups": [""], "resources": ["pods"], "resourceNames": ["api-alice-s1"], "verbs": ["get", "delete"]])
+        #expect(copy.allSatisfy { $0["resourceNames"]?.arrayValue?.count == 1 })
+        #expect(!(pod + deployment + copy).contains { $0["resources"]?.arrayValue?.contains("*") == true || $0["verbs"]?.arrayValue?.contains("*") == true })
     }
 
     /// The watch acts only once the Lease stopped changing for its duration, and a Lease removed
@@ -46,11 +53,11 @@ import Testing
             let sessionGuard = SessionGuard(client: client, session: session.id, namespace: "default")
             // A TTL of 6 s: renewals every half second must survive a loaded machine's hiccups
             // (a full test run once held one renewal past a 3 s TTL).
-            try await sessionGuard.install(workload: target.workload, image: "agent:1", ttl: .seconds(6), originalDigest: prepared.originalDigest)
+            try await sessionGuard.install(.takeover(target.workload, originalDigest: prepared.originalDigest), image: "agent:1", ttl: .seconds(6))
             _ = try await WorkloadTakeover(client: client).apply(prepared, target: target, session: session)
 
             var watch = GuardWatch(
-                client: client, arguments: GuardArguments(session: session.id, workload: target.workload, ttl: .seconds(6), originalDigest: prepared.originalDigest),
+                client: client, arguments: GuardArguments(session: session.id, hold: .takeover(target.workload, originalDigest: prepared.originalDigest), ttl: .seconds(6)),
                 namespace: "default", marker: "guard-pod", log: { _ in }
             )
             watch.interval = .milliseconds(200)
@@ -78,10 +85,10 @@ import Testing
 
             // A session that ended cleanly removed its Lease: the watch ends without touching anything.
             let other = SessionIdentity.generate()
-            try await SessionGuard(client: client, session: other.id, namespace: "default").install(workload: target.workload, image: "agent:1", ttl: .seconds(60), originalDigest: Self.digest)
+            try await SessionGuard(client: client, session: other.id, namespace: "default").install(.takeover(target.workload, originalDigest: Self.digest), image: "agent:1", ttl: .seconds(60))
             try await SessionGuard(client: client, session: other.id, namespace: "default").remove()
             let ended = try await GuardWatch(
-                client: client, arguments: GuardArguments(session: other.id, workload: target.workload, ttl: .seconds(60), originalDigest: Self.digest), namespace: "default", marker: "guard-pod", log: { _ in }
+                client: client, arguments: GuardArguments(session: other.id, hold: .takeover(target.workload, originalDigest: Self.digest), ttl: .seconds(60)), namespace: "default", marker: "guard-pod", log: { _ in }
             ).run()
             #expect(ended == .sessionEnded)
         }
@@ -94,7 +101,7 @@ import Testing
             let client = try sandbox.client()
             let workload = WorkloadReference(kind: .deployment, name: "shop", namespace: "default")
             let sessionGuard = SessionGuard(client: client, session: SessionIdentity.generate().id, namespace: "default")
-            try await sessionGuard.install(workload: workload, image: "registry.invalid/agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            try await sessionGuard.install(.takeover(workload, originalDigest: Self.digest), image: "registry.invalid/agent:1", ttl: .seconds(30))
             let waited = await #expect(throws: SessionError.self) {
                 try await sessionGuard.waitUntilWatching(timeout: .seconds(60)) { _ in }
             }
@@ -117,15 +124,15 @@ import Testing
             let workload = WorkloadReference(kind: .deployment, name: "shop", namespace: "default")
             let sessionGuard = SessionGuard(client: client, session: SessionIdentity.generate().id, namespace: "default")
             let name = ClusterNames.guardName(sessionGuard.session)
-            try await sessionGuard.install(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
-            #expect(try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest).isEmpty)
+            try await sessionGuard.install(.takeover(workload, originalDigest: Self.digest), image: "agent:1", ttl: .seconds(30))
+            #expect(try await sessionGuard.createMissing(.takeover(workload, originalDigest: Self.digest), image: "agent:1", ttl: .seconds(30)).isEmpty)
 
             try await client.delete(.jobs, name: name)
-            let job = try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            let job = try await sessionGuard.createMissing(.takeover(workload, originalDigest: Self.digest), image: "agent:1", ttl: .seconds(30))
             #expect(job == ["job \(name)"])
 
             try await client.delete(.leases, name: ClusterNames.session(sessionGuard.session))
-            let all = try await sessionGuard.createMissing(workload: workload, image: "agent:1", ttl: .seconds(30), originalDigest: Self.digest)
+            let all = try await sessionGuard.createMissing(.takeover(workload, originalDigest: Self.digest), image: "agent:1", ttl: .seconds(30))
             #expect(all.count == 5, "\(all)")
             let lease = try await client.getRaw(.leases, name: ClusterNames.session(sessionGuard.session))
             #expect(lease[path: "metadata", "annotations", ClusterNames.digestAnnotation]?.stringValue == Self.digest)

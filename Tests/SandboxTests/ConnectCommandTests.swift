@@ -624,8 +624,8 @@ struct LocalHolder {
             try await client.createRaw(.namespaces, ["metadata": ["name": "elsewhere"]])
             let live = SessionIdentity.generate()
             try await SessionGuard(client: client, session: live.id, namespace: "elsewhere").install(
-                workload: WorkloadReference(kind: .deployment, name: "nothing", namespace: "elsewhere"), image: "agent:1", ttl: .seconds(3600),
-                originalDigest: String(repeating: "0", count: 64)
+                .takeover(WorkloadReference(kind: .deployment, name: "nothing", namespace: "elsewhere"), originalDigest: String(repeating: "0", count: 64)),
+                image: "agent:1", ttl: .seconds(3600)
             )
             let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)

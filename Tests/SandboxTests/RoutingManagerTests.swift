@@ -93,7 +93,7 @@ import Testing
                     + (try await client.listRaw(.services, options: ListOptions(labelSelector: "\(RoutingNames.componentLabel) in (clone-service,ingress-router)")).items)
                     + (try await client.listRaw(.ingresses, options: ListOptions(labelSelector: RoutingNames.componentLabel)).items)
                 return service[path: "spec", "selector"] == api[path: "spec", "selector"]
-                    && service[path: "metadata", "annotations", RoutingNames.originalSelectorAnnotation] == nil && left.isEmpty
+                    && service[path: "metadata", "annotations"] == api[path: "metadata", "annotations"] && left.isEmpty
             }
             #expect(givenBack, "the api service was not given back, or routers are left")
             #expect(await Self.apiVersion(storefront, routeAs: "alice") == "1")
@@ -101,5 +101,12 @@ import Testing
             // The manager stays.
             #expect(try await client.getRaw(.deployments, name: RoutingNames.managerDeployment)[path: "metadata", "name"] == .string(RoutingNames.managerDeployment))
         }
+    }
+}
+
+/// Isolation mode end to end with the CLI, on a sandbox.
+@Suite(.serialized) struct IsolateCommandTests {
+    @Test(.timeLimit(.minutes(8))) func twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing() async throws {
+        try await withStorefront(IsolationScenarios.twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Isolation
 import KubernetesClient
 
 /// `kbridge clean`'s cluster half: finds what sessions that are gone left in the cluster
@@ -14,12 +15,14 @@ public struct ClusterCleanup: Sendable {
         public var session: String
         public var namespace: String
         public var workloads: [WorkloadReference] = []
+        /// Isolation mode: the session's copies.
+        public var clones: [String] = []
         public var secret = false
         public var lease = false
         public var guardJob = false
 
         public var summary: String {
-            var parts = workloads.map(\.description)
+            var parts = workloads.map(\.description) + clones.map { "Pod \($0) (a copy)" }
             if secret { parts.append("Secret \(ClusterNames.session(session))") }
             if lease { parts.append("Lease \(ClusterNames.session(session))") }
             if guardJob { parts.append("Job \(ClusterNames.guardName(session))") }
@@ -52,6 +55,12 @@ public struct ClusterCleanup: Sendable {
             for takeover in try await TakeoverFinder(client: client).all(namespace: namespace) {
                 note(takeover.session, takeover.workload.namespace) { $0.workloads.append(takeover.workload) }
             }
+            let copies = ListOptions(labelSelector: "\(ClusterNames.sessionLabel),\(RoutingNames.routeFromLabel)")
+            for copy in try await client.listRaw(.pods, namespace: namespace, allNamespaces: everywhere, options: copies).items {
+                guard let (session, namespace) = Self.session(of: copy), let name = copy[path: "metadata", "name"]?.stringValue,
+                      copy[path: "metadata", "deletionTimestamp"] == nil else { continue }
+                note(session, namespace) { $0.clones.append(name) }
+            }
             for secret in try await client.listRaw(.secrets, namespace: namespace, allNamespaces: everywhere, options: selector).items {
                 guard let (session, namespace) = Self.session(of: secret) else { continue }
                 note(session, namespace) { $0.secret = true }
@@ -78,12 +87,14 @@ public struct ClusterCleanup: Sendable {
             .sorted { ($0.namespace, $0.session) < ($1.namespace, $1.session) }
     }
 
-    /// Gives back what a session that is gone left: its workloads (and Secret), its Lease and guard.
+    /// Gives back what a session that is gone left: its workloads or copies (and Secret), its Lease and guard.
     public func clean(_ leftover: Leftover) async throws(SessionError) -> [Restored] {
         var holdings: Set<SessionLifecycle.Holding> = []
-        if !leftover.workloads.isEmpty || leftover.secret { holdings.insert(.takeover) }
+        if !leftover.clones.isEmpty { holdings.insert(.clone) }
+        if !leftover.workloads.isEmpty || (leftover.secret && leftover.clones.isEmpty) { holdings.insert(.takeover) }
         if leftover.lease || leftover.guardJob { holdings.insert(.sessionGuard) }
-        let giveBack = SessionGiveBack(client: client, session: leftover.session, namespace: leftover.namespace, workloads: leftover.workloads)
+        var giveBack = SessionGiveBack(client: client, session: leftover.session, namespace: leftover.namespace, workloads: leftover.workloads)
+        giveBack.clones = leftover.clones
         return try await giveBack.runThrowing(holdings).restored
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import KubernetesClient
 import LocalEndpoints
 import Logging
+import Routing
 import Synchronization
 
 /// `kbridge connect`: redirects a service's traffic to a local port and gives the local
@@ -223,9 +224,13 @@ public final class ConnectSession: Sendable {
         let mapping = target.containerPorts.map { "\($0)→localhost:\(portMap[$0] ?? $0)" }.joined(separator: ", ")
         let names = connection.hostsFile == nil ? "service variables" : "names in \(connection.hostsFile?.path ?? "")"
         do { try context.advance(.connected) } catch { return .failure(error) }
-        let redirected = target.service == nil
-            ? "\(target.workload) runs the agent; no traffic comes to this machine (no Service fronts it)"
-            : "service \"\(options.service)\" (\(mapping)) is redirected to this machine"
+        let redirected = if target.service == nil {
+            "\(target.workload) runs the agent; no traffic comes to this machine (no Service fronts it)"
+        } else if let isolation = options.isolation {
+            "requests for service \"\(options.service)\" (\(mapping)) carrying \(RouteAs.header): \(isolation.routeAs) come to this machine, all others to \(target.workload)"
+        } else {
+            "service \"\(options.service)\" (\(mapping)) is redirected to this machine"
+        }
         report(.init(
             .connected,
             "connected: \(redirected); \(connection.outbound.entries.count) cluster services reachable through \(names)",

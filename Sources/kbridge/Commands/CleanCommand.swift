@@ -1,6 +1,7 @@
 import ArgumentParser
 import BridgeSession
 import Foundation
+import Isolation
 import KubernetesClient
 import LocalEndpoints
 import Logging
@@ -26,8 +27,12 @@ struct CleanCommand: AsyncParsableCommand {
     @Option(help: "The hosts file whose leftover kbridge blocks to remove (default: /etc/hosts).")
     var hostsFile: String?
 
+    @Flag(help: "Also remove isolation's routing manager from the namespace (it stays after sessions end), giving every routed service its own selector back; refused while a session isolates.")
+    var routing = false
+
     func validate() throws {
         if allNamespaces && global.namespace != nil { throw ValidationError("-A and -n exclude each other") }
+        if allNamespaces && routing { throw ValidationError("--routing removes the routing manager of one namespace: use -n instead of -A") }
     }
 
     func run() async throws {
@@ -86,6 +91,9 @@ struct CleanCommand: AsyncParsableCommand {
                     failures.append("session \(leftover.session): \(error)")
                 }
             }
+            if routing, let namespace {
+                cleaned += try await removeRoutingManager(client: client, namespace: namespace, console: console)
+            }
             if cleaned == 0 {
                 console.result("nothing to clean: no session that is gone left anything", event: "clean", fields: [:])
             }
@@ -93,6 +101,25 @@ struct CleanCommand: AsyncParsableCommand {
                 throw CleanFailure(description: failures.count == 1 ? failures[0] : "\(failures.count) leftovers could not be given back (see above)")
             }
         }
+    }
+
+    /// `--routing`: the routing manager and what it made go, once no session isolates; how many things it removed.
+    private func removeRoutingManager(client: KubernetesClient, namespace: String, console: Console) async throws -> Int {
+        let install = RoutingManagerInstall(client: client, namespace: namespace)
+        let copies = try await install.liveCopies()
+        if !copies.isEmpty {
+            let which = copies.map { "\($0.routeAs) on service \($0.service) (pod \($0.pod))" }.joined(separator: ", ")
+            throw CleanFailure(description: "the routing manager of namespace \"\(namespace)\" still routes live sessions: \(which); end them first (it was left as it is)")
+        }
+        guard try await install.isInstalled() else { return 0 }
+        if dryRun {
+            console.result("would remove the routing manager of namespace \"\(namespace)\" and give every routed service back", event: "leftover", fields: ["namespace": .string(namespace), "routing": true])
+            return 1
+        }
+        console.step("removing the routing manager of namespace \"\(namespace)\"")
+        let removed = try await install.remove()
+        for line in removed { console.result(line, event: "cleaned", fields: ["namespace": .string(namespace), "routing": true]) }
+        return max(removed.count, 1)
     }
 
     struct CleanFailure: Error, CustomStringConvertible {

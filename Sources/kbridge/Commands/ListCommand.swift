@@ -1,9 +1,10 @@
 import ArgumentParser
+import BridgeSession
 import KubernetesClient
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List what kbridge can connect to.", subcommands: [ListServices.self]
+        commandName: "list", abstract: "List what kbridge can connect to.", subcommands: [ListServices.self, ListRoutes.self]
     )
 }
 
@@ -80,5 +81,40 @@ struct ServiceRow {
         let header = ["NAME", "TYPE", "CLUSTER-IP", "PORTS", "SELECTOR", "READY PODS"]
         let lines = rows.map { [$0.name, $0.type, $0.clusterIP, $0.portsText, $0.selectorText, $0.readyPods.map(String.init) ?? "-"] }
         return TextTable.render(header: header, rows: lines)
+    }
+}
+
+/// `kbridge list routes`: who isolates what in the namespace, and how to reach their copies.
+struct ListRoutes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routes", abstract: "List the isolated sessions of a namespace: routing name, service, machine, since when, and the ingress hosts to use."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let console = Console(format: global.output)
+        let logger = DiagnosticLog.logger(command: "list")
+        try await reportingErrors(console) {
+            let client = try global.client(logger: logger)
+            let namespace = client.defaultNamespace
+            let routes = try await RouteListing(client: client, namespace: namespace).read()
+            if routes.isEmpty { try await client.requireNamespace(namespace) }
+            let text = routes.isEmpty
+                ? "No isolated sessions in namespace \"\(namespace)\"."
+                : TextTable.render(
+                    header: ["NAME", "SERVICE", "MACHINE", "SINCE", "HOSTS"],
+                    rows: routes.map { [$0.routeAs, $0.service, $0.machine.isEmpty ? "-" : $0.machine, $0.since, $0.hosts.isEmpty ? "-" : $0.hosts.joined(separator: ",")] }
+                ) + "\nRequests carrying the header kubernetes-route-as: NAME reach NAME's copy; all others the service's own pods."
+            console.result(text, event: "routes", fields: [
+                "namespace": .string(namespace),
+                "routes": .array(routes.map { route in
+                    [
+                        "name": .string(route.routeAs), "service": .string(route.service), "pod": .string(route.pod), "session": .string(route.session),
+                        "machine": .string(route.machine), "since": .string(route.since), "hosts": .array(route.hosts.map { .string($0) }),
+                    ]
+                }),
+            ])
+        }
     }
 }
