@@ -52,27 +52,30 @@ import Testing
         #expect(agent.isRunning, "the agent is still running: \(log)")
     }
 
-    /// The guard Job runs the agent image with `guard …`: the agent hands over to `kbridge-guard`
-    /// beside it (here refusing a command line without a session), and says so when it is missing.
+    /// The guard Job runs the agent image with `guard …`, the routing manager with
+    /// `routing-manager …`: the agent hands both over to `kbridge-guard` beside it (here refusing
+    /// command lines without a session or an image), and says so when it is missing.
     @Test func theAgentImageRunsTheGuardBesideTheAgentAndSaysWhenItIsMissing() async throws {
         let folder = NSTemporaryDirectory() + "kbridge-agent-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        func run(_ executable: String) async throws -> (status: Int32, log: String) {
-            let process = try ChildProcess(spawning: .init(
-                executable: executable, arguments: ["guard", "--kind", "Deployment"], environment: [:], output: folder + "/out.log", errors: folder + "/out.log"
-            ))
+        func run(_ executable: String, _ arguments: [String] = ["guard", "--kind", "Deployment"]) async throws -> (status: Int32, log: String) {
+            let log = folder + "/out-\(UUID().uuidString.prefix(8)).log"
+            let process = try ChildProcess(spawning: .init(executable: executable, arguments: arguments, environment: [:], output: log, errors: log))
             let status = await process.waitForExit()
-            return (status, (try? String(contentsOfFile: folder + "/out.log", encoding: .utf8)) ?? "")
+            return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
         let handedOver = try await run(Tools.kbridgeAgent)
         #expect(handedOver.status != 0)
-        #expect(handedOver.log.hasPrefix("kbridge-guard: "), "the guard itself refused the arguments: \(handedOver.log)")
+        #expect(handedOver.log.hasPrefix("kbridge-guard: --session is required"), "the guard itself refused the arguments: \(handedOver.log)")
+        let manager = try await run(Tools.kbridgeAgent, ["routing-manager"])
+        #expect(manager.status != 0)
+        #expect(manager.log.hasPrefix("kbridge-routing-manager: usage: routing-manager --image IMAGE"), "the routing manager itself refused the arguments: \(manager.log)")
 
         let alone = folder + "/kbridge-agent"
         try FileManager.default.copyItem(atPath: Tools.kbridgeAgent, toPath: alone)
         let missing = try await run(alone)
         #expect(missing.status != 0)
-        #expect(missing.log.contains("cannot run the guard \(folder)/kbridge-guard"), "\(missing.log)")
+        #expect(missing.log.contains("cannot run \(folder)/kbridge-guard"), "\(missing.log)")
     }
 }

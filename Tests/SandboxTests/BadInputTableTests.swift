@@ -68,7 +68,7 @@ import Testing
             """)
         return [
             // Names
-            Row(name: "unknown service", arguments: connect("nope"), says: #"service "nope" not found in namespace "\#(fixtures.namespace)" (its services: api, bare, everything, external, inventory, kubernetes, lonely, web)"#),
+            Row(name: "unknown service", arguments: connect("nope"), says: #"service "nope" not found in namespace "\#(fixtures.namespace)" (its services: api, bare, database, dns, everything, external, inventory, kubernetes, lonely, web)"#),
             Row(name: "missing namespace", arguments: connect() + ["-n", "no-such-namespace"], says: #"namespace "no-such-namespace" not found"#),
             Row(name: "service without selector", arguments: connect("bare"), says: #"service "bare" in namespace "\#(fixtures.namespace)" has no selector"#),
             Row(name: "ExternalName service", arguments: connect("external"), says: "is an ExternalName service (another name for example.com)"),
@@ -138,6 +138,13 @@ import Testing
             // Ports
             Row(name: "local port held when a command needs it", arguments: connect("api", ["--", "true"], port: heldPort), says: "port \(heldPort) is held by pid \(holderPid)"),
             // Sessions
+            // Isolation
+            Row(name: "--route-as without --isolate", arguments: connect("api", ["--route-as", "alice"]), says: "--route-as names the requests of an isolated session: add --isolate"),
+            Row(name: "routing name not a DNS label", arguments: connect("api", ["--isolate", "--route-as", "Alice_1"]), says: #"--route-as: "Alice_1" is not a DNS label"#),
+            Row(name: "routing name too long", arguments: connect("api", ["--isolate", "--route-as", String(repeating: "a", count: 64)]), says: "is longer than 63 characters"),
+            Row(name: "--isolate of a service that speaks no HTTP", arguments: connect("database", ["--isolate"]), says: #"service "database" does not speak plain HTTP on any port (5432 (tcp))"#),
+            Row(name: "--isolate of a service with a UDP port", arguments: connect("dns", ["--isolate"]), says: #"service "dns" has UDP port 53: header routing carries TCP only"#),
+            Row(name: "--isolate of a pod", arguments: ["connect"] + k + ["--pod", "nope", "--isolate"], says: "--isolate routes the requests of a service to this machine: name it with --service"),
             Row(name: "disconnect without a session", arguments: ["disconnect", "--session", "00000000"], says: "no kbridge session with id 00000000 on this machine"),
             Row(name: "disconnect an unknown service", arguments: ["disconnect", "--service", "nope"] + k, says: #"service "nope" not found"#),
             Row(name: "list services in a missing namespace", arguments: ["list", "services", "-n", "no-such-namespace"] + k, says: #"namespace "no-such-namespace" not found"#),
@@ -151,6 +158,9 @@ import Testing
             _ = try await client.createRaw(.services, ["metadata": ["name": "external"], "spec": ["type": "ExternalName", "externalName": "example.com"]])
             _ = try await client.createRaw(.services, ["metadata": ["name": "lonely"], "spec": ["selector": ["app": "nothing"], "ports": [["port": 80]]]])
             _ = try await client.createRaw(.services, ["metadata": ["name": "everything"], "spec": ["selector": ["app": "storefront"], "ports": [["port": 8080]]]])
+            let inventoryPods: JSONValue = ["app": "storefront", "component": "inventory"]
+            _ = try await client.createRaw(.services, ["metadata": ["name": "database"], "spec": ["selector": inventoryPods, "ports": [["name": "tcp-postgres", "port": 5432, "targetPort": 8080]]]])
+            _ = try await client.createRaw(.services, ["metadata": ["name": "dns"], "spec": ["selector": inventoryPods, "ports": [["port": 8080], ["name": "dns", "port": 53, "targetPort": 8080, "protocol": "UDP"]]]])
             let scratch = NSTemporaryDirectory() + "kbridge-bad-input-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -104,6 +104,7 @@ struct ConnectCommand: AsyncParsableCommand {
             if let pod, !Self.isObjectName(pod) { throw ValidationError("--pod must be the name of a pod: got '\(pod)'") }
         }
         guard routeAs == nil || isolate else { throw ValidationError("--route-as names the requests of an isolated session: add --isolate") }
+        guard !isolate || service != nil else { throw ValidationError("--isolate routes the requests of a service to this machine: name it with --service (a --pod or --workload gets no requests)") }
         guard !(noHosts && hostsFile != nil) else { throw ValidationError("--no-hosts and --hosts-file contradict each other: give one") }
         for (remote, mappings) in Dictionary(grouping: portMappings, by: \.remote) where mappings.count > 1 {
             throw ValidationError("--map gives the container's port \(remote) twice (to \(mappings.map { String($0.local) }.joined(separator: " and ")))")

@@ -14,6 +14,10 @@ struct RealClusterConformanceTests {
         try await RealCluster.withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }
 
+    @Test func twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing() async throws {
+        try await RealCluster.withStorefront(IsolationScenarios.twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing)
+    }
+
     @Test func statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack() async throws {
         try await RealCluster.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }

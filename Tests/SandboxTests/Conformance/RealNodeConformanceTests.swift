@@ -14,6 +14,10 @@ struct RealNodeConformanceTests {
         try await RealNode.withStorefront(ConnectScenarios.withoutAHostsFileTheEnvironmentCarriesSecretsConfigMapsAndServiceVariables)
     }
 
+    @Test func twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing() async throws {
+        try await RealNode.withStorefront(IsolationScenarios.twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing)
+    }
+
     @Test func statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack() async throws {
         try await RealNode.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }

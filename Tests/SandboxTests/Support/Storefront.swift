@@ -87,11 +87,15 @@ struct Storefront {
         // The session's Lease and its guard (Job, pods, ServiceAccount, Role, RoleBinding).
         for type in [ResourceType.leases, .jobs, .serviceAccounts, .roles, .roleBindings] {
             let names = try await client.listRaw(type).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
-            state.append("\(type.name): " + names.filter { $0.hasPrefix("kbridge-") }.sorted().joined(separator: ","))
+            state.append("\(type.name): " + names.filter { $0.hasPrefix("kbridge-") || $0.hasPrefix("routingmanager") }.sorted().joined(separator: ","))
         }
         // A guard pod being deleted is on its way out: its Job, ServiceAccount, Role and RoleBinding
         // are gone, and a real kubelet ends a pod still pulling an image (an agent image the node
         // cannot pull is the guard's too) only once the pull gives up, minutes later.
+        // Isolation's routing manager and what it makes, and sessions' copies.
+        let routing = try await client.listRaw(.deployments, options: ListOptions(labelSelector: "routing.visualstudio.io/component")).items
+            + (try await client.listRaw(.pods, options: ListOptions(labelSelector: "routing.visualstudio.io/route-from")).items)
+        state.append("routing: " + routing.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
         let guardPods = try await client.listRaw(.pods, options: ListOptions(labelSelector: "kbridge.dev/part=guard")).items
             .filter { $0[path: "metadata", "deletionTimestamp"] == nil }
         state.append("guard pods: " + guardPods.compactMap { $0[path: "metadata", "name"]?.stringValue }.sorted().joined(separator: ","))
