@@ -105,6 +105,20 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kbridge-agent", dependencies: ["BridgeTunnel", "Routing"]),
+        // The servers and clients of the routing tests, and the program that runs those servers in a test cluster.
+        .target(
+            name: "RoutingTesting",
+            dependencies: [
+                "Routing",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ]
+        ),
+        .executableTarget(name: "kbridge-testserver", dependencies: ["RoutingTesting", "BridgeTunnel"]),
         .executableTarget(name: "kbridge-guard", dependencies: ["BridgeSession"]),
         .executableTarget(
             name: "kbridge-bench",
@@ -178,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "RoutingTests",
             dependencies: [
-                "Routing", "BridgeTunnel",
+                "Routing", "RoutingTesting", "BridgeTunnel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -202,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses", "TunnelTesting", "Isolation",
+                "Sandbox", "SandboxTesting", "KubernetesClient", "BridgeTunnel", "BridgeSession", "ChildProcesses", "TunnelTesting", "Isolation", "RoutingTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -129,8 +129,10 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
             // half-closed input, so a client's end must close the connection.
             try context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: false)
             try HTTP2Router.serve(context.channel, listener: listener, routeAs: routeAs)
-            handOver(context: context)
+            // Before the bytes read so far go on: the streams they open take the connection's
+            // reading mode when they are made, and one made not reading would never read its request.
             try context.channel.syncOptions?.setOption(.autoRead, value: true)
+            handOver(context: context)
         } catch {
             context.close(promise: nil)
         }

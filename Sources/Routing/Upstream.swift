@@ -17,7 +17,7 @@ final class Upstream: @unchecked Sendable {
     /// half-closure on, Nagle off, reading only when asked, closes that send what is queued first,
     /// and what the server says before anyone reads it kept (`EarlyBytes`).
     static func dial(_ endpoint: RouterArguments.Endpoint, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
-        ClientBootstrap(group: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.autoRead, value: false)
             .connectTimeout(.seconds(10))
@@ -26,7 +26,11 @@ final class Upstream: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandlers([DrainingClose(), EarlyBytes()])
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+        // The routing manager writes addresses: those are dialled as they are (no name lookup).
+        if let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) {
+            return bootstrap.connect(to: address)
+        }
+        return bootstrap.connect(host: endpoint.host, port: endpoint.port)
     }
 
     /// Speaks HTTP/1 on a dialled connection, handing what arrives to `router`. Nil when the

@@ -1,5 +1,7 @@
+import RoutingTesting
 import Foundation
 import NIOCore
+import NIOHPACK
 import NIOPosix
 import Routing
 import Testing
@@ -77,6 +79,19 @@ import Testing
                 let more = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
                 try await client.send(more)
                 #expect(try await client.read(count: more.count) == more)
+            }
+        }
+    }
+
+    @Test func aWebSocketGoesToTheCopyItsHandshakeNames() async throws {
+        try await withRouter(copies: ["alice"]) { port in
+            try await TestClient.with(port: port) { client in
+                let routed = try await client.webSocketExchange("/ws", headers: ["kubernetes-route-as": "alice"], message: "hello")
+                #expect(routed.status == "HTTP/1.1 101 Switching Protocols" && routed.reply == "alice: hello", "\(routed)")
+            }
+            try await TestClient.with(port: port) { client in
+                let plain = try await client.webSocketExchange("/ws", message: "hello")
+                #expect(plain.reply == "original: hello", "\(plain)")
             }
         }
     }
@@ -197,7 +212,7 @@ import Testing
     /// The router dials the original at once; an HTTP/2 server sends its SETTINGS at once: that is
     /// not a server that speaks first, and the client's streams are still routed.
     @Test func aClientThatSpeaksAfterTheOriginalsSettingsIsStillRouted() async throws {
-        try await withRouter(copies: ["alice"], serving: HTTP2TestPeers.server(named:)) { port in
+        try await withRouter(copies: ["alice"], serving: { try await HTTP2TestPeers.server(named: $0) }) { port in
             let client = try await HTTP2TestPeers.connect(port: port, after: .milliseconds(300))
             defer { client.channel.close(promise: nil) }
             let answer = try await HTTP2TestPeers.request(client.multiplexer, on: client.channel.eventLoop, headers: [("kubernetes-route-as", "alice")])
@@ -205,8 +220,35 @@ import Testing
         }
     }
 
+    /// curl (and most clients with prior knowledge) send the preface, their SETTINGS and the first
+    /// request in one packet: the request read with the preface is routed too.
+    @Test func aRequestThatCameWithThePrefaceIsRouted() async throws {
+        try await withRouter(copies: ["alice"], serving: { try await HTTP2TestPeers.server(named: $0) }) { port in
+            try await TestClient.with(port: port) { client in
+                let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+                let settings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]
+                // :method GET, :path /, :scheme http, :authority t, kubernetes-route-as: alice (literal, new name).
+                let block: [UInt8] = [0x82, 0x84, 0x86, 0x41, 0x01, 0x74, 0x00, 0x13] + Array("kubernetes-route-as".utf8) + [0x05] + Array("alice".utf8)
+                let headers: [UInt8] = [0, 0, UInt8(block.count), 1, 0x05, 0, 0, 0, 1] + block
+                try await client.send(preface + settings + headers)
+                // The server's SETTINGS (and its ACK of ours) come first; then the answer's headers on stream 1.
+                var answer: HPACKHeaders?
+                while answer == nil {
+                    let head = try await client.read(count: 9)
+                    let length = Int(head[0]) << 16 | Int(head[1]) << 8 | Int(head[2])
+                    var payload = ByteBuffer(bytes: try await client.read(count: length))
+                    if head[3] == 1, Array(head[5...8]) == [0, 0, 0, 1] {
+                        var decoder = HPACKDecoder(allocator: ByteBufferAllocator())
+                        answer = try decoder.decodeHeaders(from: &payload)
+                    }
+                }
+                #expect(answer?.first(name: "x-served-by") == "alice")
+            }
+        }
+    }
+
     @Test func eachStreamOfAConnectionGoesWhereItsRouteAsHeaderSays() async throws {
-        try await withRouter(copies: ["alice", "bob"], serving: HTTP2TestPeers.server(named:)) { port in
+        try await withRouter(copies: ["alice", "bob"], serving: { try await HTTP2TestPeers.server(named: $0) }) { port in
             let client = try await HTTP2TestPeers.connect(port: port)
             defer { client.channel.close(promise: nil) }
             let loop = client.channel.eventLoop
@@ -231,7 +273,7 @@ import Testing
 
 /// A router listening on a free port, with a server (`serving`) for the original and one per copy.
 private func withRouter(
-    copies: [String], routeAs: String? = nil, serving: (String) async throws -> any Channel = TestServers.http(named:),
+    copies: [String], routeAs: String? = nil, serving: (String) async throws -> any Channel = { try await TestServers.http(named: $0) },
     _ body: (Int) async throws -> Void
 ) async throws {
     var servers = [try await serving("original")]
@@ -258,3 +300,4 @@ private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? =
         group.cancelAll()
     }
 }
+

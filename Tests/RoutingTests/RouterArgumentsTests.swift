@@ -1,3 +1,4 @@
+import RoutingTesting
 import Foundation
 import NIOCore
 @testable import Routing

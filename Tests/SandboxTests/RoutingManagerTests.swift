@@ -109,4 +109,8 @@ import Testing
     @Test(.timeLimit(.minutes(8))) func twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing() async throws {
         try await withStorefront(IsolationScenarios.twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing)
     }
+
+    @Test(.timeLimit(.minutes(8))) func h2cWebSocketsAndOtherBytesGoWhereTheyShould() async throws {
+        try await withStorefront { try await IsolationScenarios.h2cWebSocketsAndOtherBytesGoWhereTheyShould($0, serversImage: Storefront.serversImage) }
+    }
 }

@@ -4,7 +4,9 @@ import ChildProcesses
 import Foundation
 import Isolation
 import KubernetesClient
+import NIOCore
 import NIOFoundationCompat
+import RoutingTesting
 import SandboxTesting
 import Testing
 
@@ -25,19 +27,27 @@ enum IsolationScenarios {
 
         var printed: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
 
-        static func start(_ storefront: Storefront, name: String, extra: [String] = []) throws -> Isolated {
+        /// Isolates the api, its local copy answering as `local-NAME`.
+        static func start(_ storefront: Storefront, name: String) throws -> Isolated {
+            let port = Storefront.freePort()
+            return try start(storefront, name: name, service: "api", localPort: port, command: [
+                "sh", "-c", #"API_VERSION=local-$0 PORT=$1 exec python3 "$2""#, name, String(port), ConnectCommandTests.api,
+            ])
+        }
+
+        /// Isolates `service` as `name`, running `command` (the local process) with `extra` arguments.
+        static func start(_ storefront: Storefront, name: String, service: String, localPort: Int, extra: [String] = [], command: [String]) throws -> Isolated {
             let records = NSTemporaryDirectory() + "kbridge-records-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
             let output = records + "/connect.out"
-            let port = Storefront.freePort()
             var environment = ProcessInfo.processInfo.environment
             environment["TMPDIR"] = records
             let pid = try ProcessSpawner.spawn(.init(
                 executable: Tools.kbridge,
                 arguments: [
-                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", "api", "--local-port", String(port), "--no-hosts",
+                    "connect", "--kubeconfig", storefront.kubeconfigPath, "--service", service, "--local-port", String(localPort), "--no-hosts",
                     "--isolate", "--route-as", name, "--ttl", String(IsolationScenarios.ttl), "-o", "json",
-                ] + extra + ["--", "sh", "-c", #"API_VERSION=local-$0 PORT=$1 exec python3 "$2""#, name, String(port), ConnectCommandTests.api],
+                ] + extra + ["--"] + command,
                 environment: environment, output: output
             ))
             return Isolated(name: name, pid: pid, output: output, records: records)
@@ -189,5 +199,132 @@ enum IsolationScenarios {
         }
         #expect(managerGone)
         #expect(try await state(storefront) == before)
+    }
+}
+
+extension IsolationScenarios {
+    /// The routing tests' servers (`kbridge-testserver`) as a Deployment and Service named
+    /// `name`: HTTP/1.1 and WebSocket on 8080, h2c on 8081, a byte echo on 8082.
+    static func deployServers(_ storefront: Storefront, name: String, image: String) async throws {
+        let labels: JSONValue = ["app": .string(name)]
+        _ = try await storefront.client.createRaw(.deployments, [
+            "metadata": ["name": .string(name)],
+            "spec": ["replicas": 1, "selector": ["matchLabels": labels], "template": ["metadata": ["labels": labels], "spec": ["containers": [[
+                "name": "servers", "image": .string(image),
+                "args": ["--name", .string(name), "--http-port", "8080", "--h2c-port", "8081", "--tcp-port", "8082"],
+                "ports": [["name": "http", "containerPort": 8080], ["name": "h2c", "containerPort": 8081], ["name": "tcp", "containerPort": 8082]],
+                "readinessProbe": ["tcpSocket": ["port": 8080], "periodSeconds": 1],
+            ]]]]],
+        ])
+        _ = try await storefront.client.createRaw(.services, [
+            "metadata": ["name": .string(name)],
+            "spec": ["selector": labels, "ports": [
+                ["name": "http", "port": 8080, "targetPort": "http"],
+                ["name": "h2c", "port": 8081, "targetPort": "h2c", "appProtocol": "kubernetes.io/h2c"],
+                ["name": "tcp-echo", "port": 8082, "targetPort": "tcp"],
+            ]],
+        ])
+        let ready = await TestSandbox.eventually(timeout: .seconds(180)) { try await storefront.sample.hasReadyEndpoint(service: name) }
+        let pods = await storefront.sample.podSummary()
+        try #require(ready, "the \(name) servers run: \(pods)")
+    }
+
+    /// What `work` gives within `seconds`; nil when it gives nothing in time (a hung exchange fails
+    /// the check instead of the test run).
+    static func within<T: Sendable>(_ seconds: Int, _ work: @escaping @Sendable () async -> T?) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Who answers an h2c request to `address:port` carrying `routeAs` (nil: no header).
+    static func h2cServedBy(host: String, port: Int, routeAs: String?) async -> String? {
+        await within(15) { await h2cExchange(host: host, port: port, routeAs: routeAs) }
+    }
+
+    private static func h2cExchange(host: String, port: Int, routeAs: String?) async -> String? {
+        guard let (channel, multiplexer) = try? await HTTP2TestPeers.connect(host: host, port: port) else { return nil }
+        defer { channel.close(promise: nil) }
+        let headers = routeAs.map { [("kubernetes-route-as", $0)] } ?? []
+        guard let answer = try? await HTTP2TestPeers.request(multiplexer, on: channel.eventLoop, headers: headers, body: Array("ping".utf8)) else { return nil }
+        return answer.headers.first(name: "x-served-by")
+    }
+
+    /// The reply to `hello` over a WebSocket to `address:port` opened with `routeAs` (nil: no header).
+    static func webSocketReply(host: String, port: Int, routeAs: String?) async -> String? {
+        await within(15) { await webSocketExchange(host: host, port: port, routeAs: routeAs) }
+    }
+
+    private static func webSocketExchange(host: String, port: Int, routeAs: String?) async -> String? {
+        var reply: String?
+        try? await TestClient.with(host: host, port: port) { client in
+            reply = try await client.webSocketExchange("/ws", headers: routeAs.map { ["kubernetes-route-as": $0] } ?? [:], message: "hello").reply
+        }
+        return reply
+    }
+
+    /// 64 KiB that begin as a TLS ClientHello does, sent to `address:port` and read back whole.
+    static func echoesBytes(host: String, port: Int) async -> Bool {
+        await within(30) { await echoExchange(host: host, port: port) } ?? false
+    }
+
+    private static func echoExchange(host: String, port: Int) async -> Bool {
+        let bytes: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03] + (0..<65_525).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var echoed: [UInt8] = []
+        try? await TestClient.with(host: host, port: port) { client in
+            try await client.send(bytes)
+            echoed = try await client.read(count: bytes.count)
+        }
+        return echoed == bytes
+    }
+
+    /// An isolated service's h2c requests and WebSockets go to the session when they name it and
+    /// to the original otherwise; bytes that are not HTTP (TLS, a database's) pass its routers
+    /// to the original byte for byte; a plain-TCP service of the namespace is not touched at all.
+    static func h2cWebSocketsAndOtherBytesGoWhereTheyShould(_ storefront: Storefront, serversImage: String) async throws {
+        let client = storefront.client
+        try await deployServers(storefront, name: "echo", image: serversImage)
+        try await deployServers(storefront, name: "bytes", image: serversImage)
+        let bytesBefore = try await client.getRaw(.services, name: "bytes")
+        let before = try await state(storefront)
+        let (http, h2c, tcp) = (Storefront.freePort(), Storefront.freePort(), Storefront.freePort())
+        let session = try Isolated.start(
+            storefront, name: "a", service: "echo", localPort: http, extra: ["--map", "8081:\(h2c)", "--map", "8082:\(tcp)"],
+            command: [Tools.kbridgeTestserver, "--name", "local-a", "--http-port", String(http), "--h2c-port", String(h2c), "--tcp-port", String(tcp)]
+        )
+        let connected = await session.waitUntilConnected()
+        try #require(connected, "connected: \(session.printed)")
+        let echo = try await client.get(Service.self, name: "echo")
+        let address = try #require(echo.spec.clusterIP)
+        let routed = await TestSandbox.eventually(timeout: .seconds(60)) {
+            await h2cServedBy(host: address, port: 8081, routeAs: "a") == "local-a"
+        }
+        #expect(routed, "an h2c request naming a reaches a's local server: \(session.printed)")
+        #expect(await h2cServedBy(host: address, port: 8081, routeAs: nil) == "echo", "without the header, the original")
+        #expect(await webSocketReply(host: address, port: 8080, routeAs: "a") == "local-a: hello")
+        #expect(await webSocketReply(host: address, port: 8080, routeAs: nil) == "echo: hello")
+        #expect(await echoesBytes(host: address, port: 8082), "TLS-looking bytes through the isolated service's routers, byte for byte")
+        let bytes = try await client.get(Service.self, name: "bytes")
+        #expect(await echoesBytes(host: try #require(bytes.spec.clusterIP), port: 8082), "a plain-TCP service of the namespace")
+        #expect(try await client.getRaw(.services, name: "bytes") == bytesBefore, "a service no session isolates is not touched")
+        #expect(try await client.listRaw(.deployments, options: ListOptions(labelSelector: "\(RoutingNames.routerForLabel)=bytes")).items.isEmpty)
+
+        // Stopped as Ctrl-C stops it: the local server ends by the signal, whose status connect passes on.
+        let status = await session.stop()
+        #expect(status == 0 || status == 128 + SIGINT, "\(session.printed)")
+        #expect(session.printed.contains("removed the session's copy"), "\(session.printed)")
+        var after = try await state(storefront)
+        let givenBack = await TestSandbox.eventually(timeout: .seconds(120)) {
+            after = try await state(storefront)
+            return after == before
+        }
+        #expect(givenBack, "before: \(before)\nafter:  \(after)")
     }
 }

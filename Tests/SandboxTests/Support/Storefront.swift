@@ -44,10 +44,13 @@ struct Storefront {
     /// An agent image whose every container exits at once, saying so.
     static let crashingAgentImage = "kbridge.test/crashing-agent:1"
 
+    /// The routing tests' servers (`kbridge-testserver`).
+    static let serversImage = "kbridge.test/servers:1"
+
     static func agentImageFile() throws -> String {
         let file = NSTemporaryDirectory() + "kbridge-agent-image-\(UUID().uuidString.prefix(8)).yaml"
         let crashing = #"[sh, -c, "echo kbridge-test: this image cannot run here >&2; exit 3"]"#
-        try "images:\n  \(AgentImage.default):\n    command: [\(Tools.kbridgeAgent)]\n  \(crashingAgentImage):\n    command: \(crashing)\n"
+        try "images:\n  \(AgentImage.default):\n    command: [\(Tools.kbridgeAgent)]\n  \(crashingAgentImage):\n    command: \(crashing)\n  \(serversImage):\n    command: [\(Tools.kbridgeTestserver)]\n"
             .write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }

@@ -23,6 +23,11 @@ enum Tools {
         Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("kbridge").path
     }
 
+    /// The `kbridge-testserver` binary built beside these tests (the routing tests' servers).
+    static var kbridgeTestserver: String {
+        Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("kbridge-testserver").path
+    }
+
     /// The `kbridge-agent` binary built beside these tests.
     static var kbridgeAgent: String {
         Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("kbridge-agent").path

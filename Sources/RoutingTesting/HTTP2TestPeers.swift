@@ -5,10 +5,10 @@ import NIOPosix
 import Routing
 
 /// An h2c server and client for the router's HTTP/2 tests.
-enum HTTP2TestPeers {
+public enum HTTP2TestPeers {
     /// A server (HTTP/2 with prior knowledge) whose every stream is answered with `x-served-by:
     /// NAME`, `x-route-as:` what the request carried, and the request's body echoed.
-    static func server(named name: String) async throws -> any Channel {
+    public static func server(named name: String, host: String = "127.0.0.1", port: Int = 0) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -18,15 +18,15 @@ enum HTTP2TestPeers {
                     }
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: port).get()
     }
 
     /// A client connection to `port`, on which `request` opens streams.
     /// (`after`: how long the client waits before its preface, so that the server's comes first.)
-    static func connect(port: Int, after delay: Duration = .zero) async throws -> (channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
+    public static func connect(host: String = "127.0.0.1", port: Int, after delay: Duration = .zero) async throws -> (channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
         // Nothing read before the HTTP/2 handler is in place: what the server sent waits for it.
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelOption(.autoRead, value: false)
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: host, port: port).get()
         try await Task.sleep(for: delay)
         let multiplexer = try await channel.eventLoop.submit {
             let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
@@ -39,7 +39,7 @@ enum HTTP2TestPeers {
     }
 
     /// One request on a new stream: its answer's headers and body.
-    static func request(_ multiplexer: NIOHTTP2Handler.StreamMultiplexer, on eventLoop: any EventLoop, headers extra: [(String, String)] = [], body: [UInt8] = []) async throws -> (headers: HPACKHeaders, body: [UInt8]) {
+    public static func request(_ multiplexer: NIOHTTP2Handler.StreamMultiplexer, on eventLoop: any EventLoop, headers extra: [(String, String)] = [], body: [UInt8] = []) async throws -> (headers: HPACKHeaders, body: [UInt8]) {
         let answer = eventLoop.makePromise(of: (HPACKHeaders, [UInt8]).self)
         let stream = try await multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture { try stream.pipeline.syncOperations.addHandler(AnswerCollector(answer: answer)) }

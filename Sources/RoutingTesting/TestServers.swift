@@ -1,24 +1,37 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 
-/// Servers the router's tests route to, on loopback ports the system picks.
-enum TestServers {
+/// Servers the router's tests route to: on loopback ports the system picks, or where a test
+/// cluster runs them (`kbridge-testserver`).
+public enum TestServers {
     /// An HTTP/1.1 server that answers `NAME METHOD PATH route-as=VALUE`, echoes the body of a
-    /// `POST /echo`, and upgrades `Upgrade: echo` requests to a byte echo.
-    static func http(named name: String) async throws -> any Channel {
+    /// `POST /echo`, upgrades `Upgrade: echo` requests to a byte echo, and `Upgrade: websocket`
+    /// requests to a WebSocket that answers each text message with `NAME: MESSAGE`.
+    public static func http(named name: String, host: String = "127.0.0.1", port: Int = 0) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(
-                    withServerUpgrade: (upgraders: [EchoUpgrader()], completionHandler: { _ in })
+                let websocket = NIOWebSocketServerUpgrader(
+                    shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+                    upgradePipelineHandler: { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            _ = sync.removeHandler(try sync.handler(type: NamedResponder.self))
+                            try sync.addHandler(NamedWebSocketEcho(name: name))
+                        }
+                    }
+                )
+                return channel.pipeline.configureHTTPServerPipeline(
+                    withServerUpgrade: (upgraders: [EchoUpgrader(), websocket], completionHandler: { _ in })
                 ).flatMap { channel.pipeline.addHandler(NamedResponder(name: name)) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: port).get()
     }
 
     /// A TCP server that echoes bytes, after `greeting` when one is given (a server that speaks first).
-    static func echo(greeting: String? = nil) async throws -> any Channel {
+    public static func echo(greeting: String? = nil, host: String = "127.0.0.1", port: Int = 0) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -27,11 +40,11 @@ enum TestServers {
                     try channel.pipeline.syncOperations.addHandler(ByteEcho(greeting: greeting))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: port).get()
     }
 
     /// A port nothing listens on.
-    static func closedPort() async throws -> Int {
+    public static func closedPort() async throws -> Int {
         let server = try await echo()
         let port = server.localAddress!.port!
         try await server.close()
@@ -125,5 +138,35 @@ final class ByteEcho: ChannelInboundHandler, @unchecked Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event { context.close(mode: .output, promise: nil) }
+    }
+}
+
+/// Answers each WebSocket text message with `NAME: MESSAGE`; answers a close with a close.
+final class NamedWebSocketEcho: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let name: String
+
+    init(name: String) {
+        self.name = name
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            var text = frame.unmaskedData
+            let message = text.readString(length: text.readableBytes) ?? ""
+            let answer = context.channel.allocator.buffer(string: "\(name): \(message)")
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: answer)), promise: nil)
+        case .connectionClose:
+            frame.maskKey = nil
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: frame.unmaskedData))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+        default:
+            break
+        }
     }
 }
