@@ -33,6 +33,8 @@ public final class SandboxCluster: Sendable {
         public var kubeconfig: String
         public var serviceRange: String
         public var podRange: String
+        /// The ingress controller's `address:port`: HTTP routed by Host to the Ingress objects' backends.
+        public var ingress: String?
     }
 
     public let options: Options
@@ -104,10 +106,21 @@ public final class SandboxCluster: Sendable {
             let kubelet = ProcessKubelet(client: kubeletClient, configuration: configuration, logger: logger)
             group.addTask { try await kubelet.run() }
 
+            let ingress = IngressController(client: kubeletClient, logger: logger)
+            let (ingressPorts, ingressListening) = AsyncStream<Int>.makeStream()
+            group.addTask {
+                try await ingress.run(address: "127.0.0.1", port: 0) { port in
+                    ingressListening.yield(port)
+                    ingressListening.finish()
+                }
+            }
+            var ingressPort = ingressPorts.makeAsyncIterator()
+            guard let listening = await ingressPort.next() else { throw ProcessKubelet.Failure.serverDidNotStart }
+
             try await waitForNode(store)
             let state = State(
                 pid: getpid(), server: serverURL, kubeconfig: kubeconfigPath,
-                serviceRange: "\(ranges.services).0.0/16", podRange: "\(ranges.pods).0.0/16"
+                serviceRange: "\(ranges.services).0.0/16", podRange: "\(ranges.pods).0.0/16", ingress: "127.0.0.1:\(listening)"
             )
             try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath))
             await onReady(state)

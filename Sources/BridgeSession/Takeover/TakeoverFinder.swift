@@ -1,3 +1,4 @@
+import Isolation
 import KubernetesClient
 
 /// A take-over found in the cluster, whatever this machine remembers.
@@ -28,6 +29,8 @@ public struct TakeoverFinder: Sendable {
                     let namespace = object[path: "metadata", "namespace"]?.stringValue ?? namespace ?? ""
                     // A controller's pods are its take-over's, not take-overs of their own.
                     guard kind != .pod || object[path: "metadata", "ownerReferences"]?.arrayValue?.isEmpty ?? true else { continue }
+                    // An isolated session's copy is not a take-over: its session's give-back deletes it (`ClusterCleanup`).
+                    guard kind != .pod || object[path: "metadata", "labels", RoutingNames.routeFromLabel] == nil else { continue }
                     guard let name = object[path: "metadata", "name"]?.stringValue,
                           let session = SavedOriginal.inAnnotation(of: object)?.session ?? WorkloadTakeover.carriesSession(object, kind: kind) else { continue }
                     let labels = kind == .pod ? object[path: "metadata", "labels"] : object[path: "spec", "template", "metadata", "labels"]

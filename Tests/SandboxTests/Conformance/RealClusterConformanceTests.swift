@@ -18,6 +18,10 @@ struct RealClusterConformanceTests {
         try await RealCluster.withStorefront(IsolationScenarios.twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing)
     }
 
+    @Test func h2cWebSocketsAndOtherBytesGoWhereTheyShould() async throws {
+        try await RealCluster.withStorefront { try await IsolationScenarios.h2cWebSocketsAndOtherBytesGoWhereTheyShould($0, serversImage: Storefront.serversImage) }
+    }
+
     @Test func statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack() async throws {
         try await RealCluster.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }

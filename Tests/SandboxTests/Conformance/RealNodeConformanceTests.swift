@@ -18,6 +18,10 @@ struct RealNodeConformanceTests {
         try await RealNode.withStorefront(IsolationScenarios.twoIsolatedSessionsGetTheirOwnRequestsAndLeaveNothing)
     }
 
+    @Test func h2cWebSocketsAndOtherBytesGoWhereTheyShould() async throws {
+        try await RealNode.withStorefront { try await IsolationScenarios.h2cWebSocketsAndOtherBytesGoWhereTheyShould($0, serversImage: Storefront.serversImage) }
+    }
+
     @Test func statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack() async throws {
         try await RealNode.withStorefront(ConnectScenarios.statusListsTheSessionAndDisconnectFromAnotherTerminalGivesEverythingBack)
     }

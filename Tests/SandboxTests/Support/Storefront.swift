@@ -9,7 +9,9 @@ import Testing
 /// Runs `body` with the storefront deployed on a sandbox of its own, stopped before returning.
 func withStorefront<Result: Sendable>(_ body: (Storefront) async throws -> Result) async throws -> Result {
     try await withTestSandbox(imageFiles: [Tools.storefrontImages, try Storefront.agentImageFile()]) { sandbox in
-        try await body(try await Storefront.deploy(kubeconfig: sandbox.kubeconfigPath))
+        var storefront = try await Storefront.deploy(kubeconfig: sandbox.kubeconfigPath)
+        storefront.ingress = sandbox.state.ingress
+        return try await body(storefront)
     }
 }
 
@@ -21,6 +23,8 @@ struct Storefront {
     /// A client in the storefront's namespace.
     let client: KubernetesClient
     var namespace: String { client.defaultNamespace }
+    /// The cluster's ingress controller (`address:port`), where it has one (the sandbox's).
+    var ingress: String?
 
     /// The sample's steps (deploy, wait, ask the front), shared with `kbridge demo`.
     var sample: StorefrontSample { StorefrontSample(client: client) }
