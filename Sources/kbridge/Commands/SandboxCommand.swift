@@ -73,14 +73,19 @@ struct SandboxUp: AsyncParsableCommand {
     }
 
     private func report(_ state: SandboxCluster.State, console: Console) {
+        var fields: [String: JSONValue] = ["server": .string(state.server), "kubeconfig": .string(state.kubeconfig), "pid": .integer(Int64(state.pid))]
+        var ingress = ""
+        if let address = state.ingress {
+            fields["ingress"] = .string(address)
+            ingress = "\ningress:       http://\(address)/ (routes by Host: curl -H 'Host: HOST' http://\(address)/)"
+        }
         console.result(
             """
             sandbox ready: \(state.server) (pid \(state.pid))
             kubeconfig:    \(state.kubeconfig)
-            try:           kubectl --kubeconfig \(state.kubeconfig) get nodes
+            try:           kubectl --kubeconfig \(state.kubeconfig) get nodes\(ingress)
             """,
-            event: "sandbox-ready",
-            fields: ["server": .string(state.server), "kubeconfig": .string(state.kubeconfig), "pid": .integer(Int64(state.pid))]
+            event: "sandbox-ready", fields: fields
         )
     }
 
