@@ -15,6 +15,9 @@ public struct RoutePlan: Sendable {
     /// The agent image, which the routers run.
     public let image: String
     public let clones: [RoutedClone]
+    /// Copies that route nothing, and why: a younger copy with a routing name an older one of
+    /// the same service has (one name, one destination).
+    public let ignoredClones: [String]
     /// The namespace's services by name.
     let services: [String: JSONValue]
     /// The namespace's ingresses that the routing manager did not make.
@@ -22,7 +25,18 @@ public struct RoutePlan: Sendable {
 
     public init(image: String, clones: [RoutedClone], services: [JSONValue], ingresses: [JSONValue]) {
         self.image = image
-        self.clones = clones.sorted { ($0.service, $0.routingName, $0.pod) < ($1.service, $1.routingName, $1.pod) }
+        var kept: [String: RoutedClone] = [:]
+        var ignored: [String] = []
+        for clone in clones.sorted(by: { ($0.created, $0.pod) < ($1.created, $1.pod) }) {
+            let key = "\(clone.service)/\(clone.routingName)"
+            if let older = kept[key] {
+                ignored.append("copy \(clone.pod) routes nothing: \(older.pod), older, has routing name \(clone.routingName) for service \(clone.service)")
+            } else {
+                kept[key] = clone
+            }
+        }
+        self.clones = kept.values.sorted { ($0.service, $0.routingName, $0.pod) < ($1.service, $1.routingName, $1.pod) }
+        self.ignoredClones = ignored
         var byName: [String: JSONValue] = [:]
         for service in services {
             if let name = service[path: "metadata", "name"]?.stringValue { byName[name] = service }
@@ -37,10 +51,15 @@ public struct RoutePlan: Sendable {
 
     // MARK: Routed services
 
-    /// The services that get routers: a ready copy routes from each, and it has a selector (its
-    /// own, or the one saved while it points at its routers). Sorted.
+    /// The services that get routers: a ready copy routes from each, it has a selector (its
+    /// own, or the one saved while it points at its routers), and its requests can be routed by
+    /// header (`RoutablePorts`: checked here too, since anyone who may create pods can label one
+    /// a copy). Sorted.
     public var routedServices: [String] {
-        Set(clones.map(\.service)).filter { originalSelector(of: $0) != nil }.sorted()
+        Set(clones.map(\.service)).filter { name in
+            guard originalSelector(of: name) != nil, let typed = try? services[name]?.decode(as: Service.self) else { return false }
+            return RoutablePorts.refusal(of: typed) == nil
+        }.sorted()
     }
 
     /// The selector that points a routed service at its routers.
@@ -102,7 +121,9 @@ public struct RoutePlan: Sendable {
         for port in object[path: "spec", "ports"]?.arrayValue ?? [] {
             guard (port["protocol"]?.stringValue ?? "TCP") == "TCP", let number = port["port"]?.intValue else { continue }
             let target = port["targetPort"] ?? .integer(Int64(number))
-            guard let listen = Self.number(of: target, in: copies.first?.namedPorts ?? [:]), listeners[listen] == nil else { continue }
+            // A port whose target the copies do not declare would lose its callers: not routed at all.
+            guard let listen = Self.number(of: target, in: copies.first?.namedPorts ?? [:]) else { return nil }
+            guard listeners[listen] == nil else { continue }
             var listener = RouterArguments.Listener(port: listen, original: .init(host: originalAddress, port: number))
             for copy in copies {
                 guard let copyPort = Self.number(of: target, in: copy.namedPorts) else { continue }
@@ -213,8 +234,11 @@ public struct RoutePlan: Sendable {
             }
             copy["tls"] = tls.isEmpty ? nil : .array(tls)
             let sourceName = source[path: "metadata", "name"]?.stringValue ?? ""
-            var annotations = source[path: "metadata", "annotations"]?.objectValue ?? [:]
-            annotations["kubectl.kubernetes.io/last-applied-configuration"] = nil
+            // The controller's own settings go along; what would act on the original's hosts,
+            // certificates or load balancer (external DNS, cert-manager, ALB groups) does not.
+            let annotations = (source[path: "metadata", "annotations"]?.objectValue ?? [:]).filter { key, _ in
+                !Self.annotationsLeftBehind.contains { key.hasPrefix($0) }
+            }
             return Self.stamped([
                 "metadata": [
                     "name": .string(RoutingNames.duplicatedIngress(sourceName, for: name)),
@@ -240,6 +264,12 @@ public struct RoutePlan: Sendable {
         ])
         return IngressRoutes(routers: routers, service: service, ingresses: copies)
     }
+
+    /// Annotation prefixes a duplicated ingress does not copy.
+    static let annotationsLeftBehind = [
+        "kubectl.kubernetes.io/", "external-dns.alpha.kubernetes.io/", "cert-manager.io/", "acme.cert-manager.io/",
+        "alb.ingress.kubernetes.io/group.", RoutingNames.specDigestAnnotation,
+    ]
 
     // MARK: Objects
 

@@ -10,13 +10,16 @@ public struct RoutedClone: Sendable, Hashable {
     public var podIP: String
     /// The copy's named container ports, to resolve a service's named target ports.
     public var namedPorts: [String: Int]
+    /// When the copy was created (RFC 3339): of two copies with one routing name, the older routes.
+    public var created: String
 
-    public init(pod: String, service: String, routingName: String, podIP: String, namedPorts: [String: Int] = [:]) {
+    public init(pod: String, service: String, routingName: String, podIP: String, namedPorts: [String: Int] = [:], created: String = "") {
         self.pod = pod
         self.service = service
         self.routingName = routingName
         self.podIP = podIP
         self.namedPorts = namedPorts
+        self.created = created
     }
 
     /// The copy `pod` is, once it can take requests: labelled and annotated as a copy, not being
@@ -35,6 +38,9 @@ public struct RoutedClone: Sendable, Hashable {
                 if let portName = port["name"]?.stringValue, let number = port["containerPort"]?.intValue { named[portName] = number }
             }
         }
-        self.init(pod: pod[path: "metadata", "name"]?.stringValue ?? "", service: service, routingName: name, podIP: ip, namedPorts: named)
+        self.init(
+            pod: pod[path: "metadata", "name"]?.stringValue ?? "", service: service, routingName: name, podIP: ip, namedPorts: named,
+            created: pod[path: "metadata", "creationTimestamp"]?.stringValue ?? ""
+        )
     }
 }

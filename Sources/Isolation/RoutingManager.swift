@@ -65,15 +65,21 @@ public struct RoutingManager: Sendable {
 
     private func pass(retry signal: AsyncStream<Void>.Continuation) async {
         do {
-            for change in try await reconciler.reconcile() { log(change) }
-            health.passed()
-        } catch {
-            log("could not bring the routes up to date: \(error)")
-            health.failed()
-            Task {
-                try? await Task.sleep(for: retryDelay)
-                signal.yield()
+            let outcome = try await reconciler.reconcile()
+            for change in outcome.changes { log(change) }
+            guard !outcome.problems.isEmpty else {
+                health.passed()
+                return
             }
+            // Each problem was logged as it happened; what could be done was done.
+            health.failed()
+        } catch {
+            log("could not read the namespace to bring the routes up to date: \(error)")
+            health.failed()
+        }
+        Task {
+            try? await Task.sleep(for: retryDelay)
+            signal.yield()
         }
     }
 }

@@ -102,29 +102,44 @@ public struct RoutingManagerInstall: Sendable {
         return created
     }
 
+    /// What a removal did, and what it could not do.
+    public struct Removal: Sendable {
+        public var done: [String] = []
+        public var problems: [String] = []
+    }
+
     /// Removes the routing manager and what it made: its Deployment first (so that no pass of
     /// it runs after the last one here), then a pass as if no copy routed (every routed service
-    /// gets its own selector back, routers, clone services and duplicated ingresses go), then its
-    /// other objects. What it did, in words. Objects of its names that are not its own stay.
-    public func remove() async throws(KubernetesError) -> [String] {
-        var removed: [String] = []
-        let parts = objects(image: "")
-        func delete(_ type: ResourceType, _ name: String) async throws(KubernetesError) {
-            do {
-                let existing = try await client.getRaw(type, name: name, namespace: namespace)
-                guard existing[path: "metadata", "labels", RoutingNames.componentLabel]?.stringValue == RoutingNames.Component.routingManager.rawValue else { return }
-                try await client.delete(type, name: name, namespace: namespace, propagation: .background)
-                removed.append("deleted \(type.kind.lowercased()) \(name)")
-            } catch let error where error.isNotFound {
-                return
-            }
+    /// gets its own selector back, routers, clone services and duplicated ingresses go), read
+    /// back: while a service still points at its routers, the manager's other objects stay
+    /// (for another try). Objects of its names that are not its own stay. Idempotent.
+    public func remove() async throws(KubernetesError) -> Removal {
+        var removal = Removal()
+        try await delete(.deployments, RoutingNames.managerDeployment, into: &removal)
+        let pass = try await RoutingReconciler(client: client, namespace: namespace, image: "", log: { _ in }).reconcile(withoutCopies: true)
+        removal.done += pass.changes
+        removal.problems += pass.problems
+        let stillRouted = try await client.listRaw(.services, namespace: namespace).items.filter(RoutingReconciler.isRouted)
+        guard stillRouted.isEmpty else {
+            let names = stillRouted.map { RoutingReconciler.name(of: $0) }.joined(separator: ", ")
+            removal.problems.append("service\(stillRouted.count == 1 ? "" : "s") \(names) still point\(stillRouted.count == 1 ? "s" : "") at \(stillRouted.count == 1 ? "its" : "their") routers or keep\(stillRouted.count == 1 ? "s" : "") a saved selector: the rest of the routing manager stays for another `kbridge clean --routing`")
+            return removal
         }
-        try await delete(.deployments, RoutingNames.managerDeployment)
-        removed += try await RoutingReconciler(client: client, namespace: namespace, image: "", log: { _ in }).reconcile(withoutCopies: true)
-        for (type, object) in parts.reversed() where type != .deployments {
-            try await delete(type, object[path: "metadata", "name"]?.stringValue ?? "")
+        for (type, object) in objects(image: "").reversed() where type != .deployments {
+            try await delete(type, object[path: "metadata", "name"]?.stringValue ?? "", into: &removal)
         }
-        return removed
+        return removal
+    }
+
+    private func delete(_ type: ResourceType, _ name: String, into removal: inout Removal) async throws(KubernetesError) {
+        do {
+            let existing = try await client.getRaw(type, name: name, namespace: namespace)
+            guard existing[path: "metadata", "labels", RoutingNames.componentLabel]?.stringValue == RoutingNames.Component.routingManager.rawValue else { return }
+            try await client.delete(type, name: name, namespace: namespace, propagation: .background)
+            removal.done.append("deleted \(type.kind.lowercased()) \(name)")
+        } catch let error where error.isNotFound {
+            return
+        }
     }
 
     /// The copies that route from a service of the namespace now (pods being deleted left out): pod → routing name.
@@ -135,16 +150,6 @@ public struct RoutingManagerInstall: Sendable {
                   let header = pod[path: "metadata", "annotations", RoutingNames.routeOnHeaderAnnotation]?.stringValue,
                   let routeAs = RoutingNames.routingName(inRouteOnHeader: header) else { return nil }
             return (name, service, routeAs)
-        }
-    }
-
-    /// Whether the routing manager's Deployment exists.
-    public func isInstalled() async throws(KubernetesError) -> Bool {
-        do {
-            _ = try await client.getRaw(.deployments, name: RoutingNames.managerDeployment, namespace: namespace)
-            return true
-        } catch let error where error.isNotFound {
-            return false
         }
     }
 }

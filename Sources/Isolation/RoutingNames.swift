@@ -76,8 +76,9 @@ public enum RoutingNames {
         bounded("\(service)-\(name)", suffix: "-\(session)")
     }
     /// `ingress` duplicated for `name`.
+    /// (A hash of the pair keeps apart pairs whose names join alike: `web-a` for `b`, `web` for `a-b`.)
     public static func duplicatedIngress(_ ingress: String, for name: String) -> String {
-        bounded("\(ingress)-\(name)", suffix: "-routed", limit: 253)
+        bounded("\(ingress)-\(name)", suffix: "-routed-\(HexDigest.sha256("\(ingress)/\(name)").prefix(6))", limit: 253)
     }
 
     /// `base + suffix` when it fits in `limit` (a DNS label's 63 by default); otherwise `base` cut

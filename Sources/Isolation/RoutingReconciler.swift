@@ -24,49 +24,84 @@ public struct RoutingReconciler: Sendable {
     /// The kinds the routing manager makes, in the order they are removed.
     static let generatedTypes: [ResourceType] = [.ingresses, .deployments, .services]
 
-    /// Runs one pass; what it changed, in words. With `withoutCopies`, as if no copy routed
-    /// (what `kbridge clean --routing` runs to give every service back).
-    @discardableResult
-    public func reconcile(withoutCopies: Bool = false) async throws(KubernetesError) -> [String] {
+    /// What a pass did: what it changed, and what it could not do (each object on its own: one
+    /// that cannot be written does not keep the others from being given back or removed).
+    public struct Outcome: Sendable {
+        public var changes: [String] = []
+        public var problems: [String] = []
+    }
+
+    /// Runs one pass. With `withoutCopies`, as if no copy routed (what `kbridge clean --routing`
+    /// runs to give every service back). Throws only when the namespace cannot be read.
+    public func reconcile(withoutCopies: Bool = false) async throws(KubernetesError) -> Outcome {
         var changes: [String] = []
+        var problems: [String] = []
         let pods = try await client.listRaw(.pods, namespace: namespace, options: ListOptions(labelSelector: RoutingNames.routeFromLabel)).items
         let clones = withoutCopies ? [] : pods.compactMap(RoutedClone.init(pod:))
         let services = try await client.listRaw(.services, namespace: namespace).items
         let plan = RoutePlan(image: image, clones: clones, services: services, ingresses: try await readIngresses())
+        for ignored in plan.ignoredClones { log(ignored) }
         var wanted = Set<ObjectKey>()
 
         for service in plan.routedServices {
             guard let cloneService = plan.cloneService(of: service),
-                  let applied = try await apply(.services, cloneService, changes: &changes, wanted: &wanted) else { continue }
+                  let applied = await apply(.services, cloneService, changes: &changes, problems: &problems, wanted: &wanted) else { continue }
             guard let address = applied[path: "spec", "clusterIP"]?.stringValue, !address.isEmpty, address != "None" else { continue }
             guard let routers = plan.routers(of: service, originalAddress: address) else {
-                log("service \(service) has no TCP port its copies declare: not routed")
+                log("service \(service) has a TCP port whose target its copies do not declare: not routed")
                 continue
             }
-            guard let deployment = try await apply(.deployments, routers, changes: &changes, wanted: &wanted) else { continue }
+            guard let deployment = await apply(.deployments, routers, changes: &changes, problems: &problems, wanted: &wanted) else { continue }
             if Self.isAvailable(deployment), let object = services.first(where: { Self.name(of: $0) == service }) {
-                try await pointAtRouters(object, changes: &changes)
+                await attempt("pointing service \(service) at its routers", problems: &problems) { () async throws(KubernetesError) in
+                    try await pointAtRouters(object, changes: &changes)
+                }
             }
         }
+        // Every service that points at its routers, or keeps a saved selector, and is routed no more gets its own back.
         var stillRouted = Set<String>()
-        for object in services where object[path: "metadata", "annotations", RoutingNames.originalSelectorAnnotation] != nil {
+        for object in services where Self.isRouted(object) {
             let service = Self.name(of: object)
             guard !wanted.contains(ObjectKey(.deployments, RoutingNames.routers(of: service))) else { continue }
-            if try await !giveBack(object, changes: &changes) { stillRouted.insert(service) }
+            let cloneSelector = services.first { Self.name(of: $0) == RoutingNames.cloneService(of: service) }?[path: "spec", "selector"]
+            let given = await attempt("giving service \(service) its own selector back", problems: &problems) { () async throws(KubernetesError) -> Bool in
+                try await giveBack(object, cloneSelector: cloneSelector, changes: &changes)
+            }
+            if given != true { stillRouted.insert(service) }
         }
         for name in plan.routingNames {
             let routes = plan.ingressRoutes(for: name)
-            for (type, object) in [(ResourceType.services, routes.service), (.deployments, routes.routers)] {
-                if let object { _ = try await apply(type, object, changes: &changes, wanted: &wanted) }
-            }
-            for ingress in routes.ingresses { _ = try await apply(.ingresses, ingress, changes: &changes, wanted: &wanted) }
+            guard let service = routes.service, let routers = routes.routers else { continue }
+            // The duplicated ingresses lead to these routers only if they are the manager's own.
+            guard await apply(.services, service, changes: &changes, problems: &problems, wanted: &wanted) != nil,
+                  await apply(.deployments, routers, changes: &changes, problems: &problems, wanted: &wanted) != nil else { continue }
+            for ingress in routes.ingresses { _ = await apply(.ingresses, ingress, changes: &changes, problems: &problems, wanted: &wanted) }
         }
+        // Routers stay while their service still points at them (it would select nothing).
         for service in stillRouted {
             wanted.insert(ObjectKey(.deployments, RoutingNames.routers(of: service)))
             wanted.insert(ObjectKey(.services, RoutingNames.cloneService(of: service)))
         }
-        try await removeGenerated(except: wanted, changes: &changes)
-        return changes
+        await removeGenerated(except: wanted, changes: &changes, problems: &problems)
+        return Outcome(changes: changes, problems: problems)
+    }
+
+    /// Whether a service points at its routers, or keeps the selector saved when it was pointed there.
+    static func isRouted(_ service: JSONValue) -> Bool {
+        service[path: "spec", "selector"] == RoutePlan.routerSelector(of: name(of: service))
+            || service[path: "metadata", "annotations", RoutingNames.originalSelectorAnnotation] != nil
+    }
+
+    /// Runs `work`, noting its failure as a problem of the pass; its result, nil when it failed.
+    @discardableResult
+    private func attempt<T>(_ what: String, problems: inout [String], _ work: () async throws(KubernetesError) -> T) async -> T? {
+        do {
+            return try await work()
+        } catch {
+            problems.append("\(what): \(error)")
+            log("\(what): \(error)")
+            return nil
+        }
     }
 
     // MARK: Services
@@ -92,17 +127,19 @@ public struct RoutingReconciler: Sendable {
     }
 
     /// Gives `service` its own selector back (where it still points at its routers) and removes
-    /// the saved one. False when the service still points at its routers.
-    private func giveBack(_ service: JSONValue, changes: inout [String]) async throws(KubernetesError) -> Bool {
+    /// the saved one. False when the service still points at its routers. Without a readable
+    /// saved selector (someone removed the annotation), the clone service's, which is the same.
+    private func giveBack(_ service: JSONValue, cloneSelector: JSONValue?, changes: inout [String]) async throws(KubernetesError) -> Bool {
         let name = Self.name(of: service)
         let routerSelector = RoutePlan.routerSelector(of: name)
         var annotations = service[path: "metadata", "annotations"]?.objectValue ?? [:]
         let saved = annotations.removeValue(forKey: RoutingNames.originalSelectorAnnotation)?.stringValue.flatMap { try? JSONValue.parse($0) }
+            .flatMap { ($0.objectValue ?? [:]).isEmpty ? nil : $0 } ?? cloneSelector.flatMap { ($0.objectValue ?? [:]).isEmpty ? nil : $0 }
         var operations: [JSONPatchOperation] = []
         let pointsAtRouters = service[path: "spec", "selector"] == routerSelector
         if pointsAtRouters {
-            guard let saved, !(saved.objectValue ?? [:]).isEmpty else {
-                log("service \(name) points at its routers but its own selector is not readable in \(RoutingNames.originalSelectorAnnotation): left as it is")
+            guard let saved else {
+                log("service \(name) points at its routers but its own selector is neither in \(RoutingNames.originalSelectorAnnotation) nor on \(RoutingNames.cloneService(of: name)): left as it is")
                 return false
             }
             operations += [.test("/spec/selector", routerSelector), .replace("/spec/selector", saved)]
@@ -137,8 +174,16 @@ public struct RoutingReconciler: Sendable {
     }
 
     /// Creates `object`, or rewrites it when its wanted form changed; the object as the cluster
-    /// has it, nil when one of that name exists that the routing manager did not make.
-    private func apply(_ type: ResourceType, _ object: JSONValue, changes: inout [String], wanted: inout Set<ObjectKey>) async throws(KubernetesError) -> JSONValue? {
+    /// has it, nil when one of that name exists that the routing manager did not make, or when it
+    /// could not be written (a problem of the pass).
+    private func apply(_ type: ResourceType, _ object: JSONValue, changes: inout [String], problems: inout [String], wanted: inout Set<ObjectKey>) async -> JSONValue? {
+        let what = "\(type.kind.lowercased()) \(Self.name(of: object))"
+        return await attempt("writing \(what)", problems: &problems) { () async throws(KubernetesError) -> JSONValue? in
+            try await write(type, object, changes: &changes, wanted: &wanted)
+        } ?? nil
+    }
+
+    private func write(_ type: ResourceType, _ object: JSONValue, changes: inout [String], wanted: inout Set<ObjectKey>) async throws(KubernetesError) -> JSONValue? {
         let name = Self.name(of: object)
         let what = "\(type.kind.lowercased()) \(name)"
         let existing: JSONValue
@@ -174,21 +219,25 @@ public struct RoutingReconciler: Sendable {
     }
 
     /// Deletes what the routing manager made that this pass did not want.
-    private func removeGenerated(except wanted: Set<ObjectKey>, changes: inout [String]) async throws(KubernetesError) {
+    private func removeGenerated(except wanted: Set<ObjectKey>, changes: inout [String], problems: inout [String]) async {
         let generated = RoutingNames.Component.allCases.filter { $0 != .routingManager }.map(\.rawValue).joined(separator: ",")
         for type in Self.generatedTypes {
-            let items: [JSONValue]
-            do {
-                items = try await client.listRaw(type, namespace: namespace, options: ListOptions(labelSelector: "\(RoutingNames.componentLabel) in (\(generated))")).items
-            } catch let error where error.isNotFound && type == .ingresses {
-                continue
-            }
+            let items = await attempt("listing the \(type.name) the routing manager made", problems: &problems) { () async throws(KubernetesError) -> [JSONValue] in
+                do throws(KubernetesError) {
+                    return try await client.listRaw(type, namespace: namespace, options: ListOptions(labelSelector: "\(RoutingNames.componentLabel) in (\(generated))")).items
+                } catch let error where error.isNotFound && type == .ingresses {
+                    return []
+                }
+            } ?? []
             for item in items where !wanted.contains(ObjectKey(type, Self.name(of: item))) && item[path: "metadata", "deletionTimestamp"] == nil {
-                do {
-                    try await client.delete(type, name: Self.name(of: item), namespace: namespace, propagation: .background)
-                    changes.append("deleted \(type.kind.lowercased()) \(Self.name(of: item))")
-                } catch let error where error.isNotFound {
-                    continue
+                let what = "\(type.kind.lowercased()) \(Self.name(of: item))"
+                await attempt("deleting \(what)", problems: &problems) { () async throws(KubernetesError) in
+                    do throws(KubernetesError) {
+                        try await client.delete(type, name: Self.name(of: item), namespace: namespace, propagation: .background)
+                        changes.append("deleted \(what)")
+                    } catch let error where error.isNotFound {
+                        return
+                    }
                 }
             }
         }

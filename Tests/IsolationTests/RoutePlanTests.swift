@@ -17,7 +17,6 @@ import Testing
     static let api = service("api", selector: ["app": "api"], ports: [
         ["name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"],
         ["name": "grpc", "port": 9000, "targetPort": "grpc", "protocol": "TCP"],
-        ["name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"],
     ])
 
     static func copy(_ name: String, ip: String) -> RoutedClone {
@@ -69,7 +68,10 @@ import Testing
 
     static let web = service("web", selector: ["app": "web"], ports: [["name": "http", "port": 80, "targetPort": 8000]], clusterIP: "10.96.0.20")
     static let shop: JSONValue = [
-        "metadata": ["name": "shop", "annotations": ["nginx.ingress.kubernetes.io/rewrite-target": "/", "kubectl.kubernetes.io/last-applied-configuration": "{}"]],
+        "metadata": ["name": "shop", "annotations": [
+            "nginx.ingress.kubernetes.io/rewrite-target": "/", "kubectl.kubernetes.io/last-applied-configuration": "{}",
+            "external-dns.alpha.kubernetes.io/hostname": "shop.example.test", "cert-manager.io/cluster-issuer": "letsencrypt",
+        ]],
         "spec": [
             "ingressClassName": "nginx",
             "tls": [["hosts": ["shop.example.test"], "secretName": "shop-tls"]],
@@ -89,10 +91,13 @@ import Testing
         let routes = plan.ingressRoutes(for: "alice")
         let duplicate = try #require(routes.ingresses.first)
         #expect(routes.ingresses.count == 1)
-        #expect(duplicate[path: "metadata", "name"] == "shop-alice-routed")
+        #expect(duplicate[path: "metadata", "name"]?.stringValue?.hasPrefix("shop-alice-routed-") == true)
+        #expect(RoutingNames.duplicatedIngress("web-a", for: "b") != RoutingNames.duplicatedIngress("web", for: "a-b"))
         #expect(duplicate[path: "metadata", "labels", RoutingNames.duplicateOfLabel] == "shop")
         #expect(duplicate[path: "metadata", "annotations", "nginx.ingress.kubernetes.io/rewrite-target"] == "/")
         #expect(duplicate[path: "metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"] == nil)
+        #expect(duplicate[path: "metadata", "annotations", "external-dns.alpha.kubernetes.io/hostname"] == nil, "it would give the original host to the copy")
+        #expect(duplicate[path: "metadata", "annotations", "cert-manager.io/cluster-issuer"] == nil)
         #expect(duplicate[path: "spec", "ingressClassName"] == "nginx")
         #expect(duplicate[path: "spec", "tls"] == [["hosts": ["alice.shop.example.test"], "secretName": "shop-tls"]])
         // Only the rule with an explicit host; its backends now the routers of alice.
@@ -140,6 +145,29 @@ import Testing
         leaving[path: "metadata", "deletionTimestamp"] = "2026-12-07T06:00:00Z"
         pod[path: "status", "podIP"] = nil
         for unusable in [notReady, badName, leaving, pod] { #expect(RoutedClone(pod: unusable) == nil) }
+    }
+
+    /// Two copies of one service with one routing name (a race, or a pod someone labelled): the
+    /// older routes, the other is named; a service that cannot be routed by header gets no
+    /// routers, however a pod is labelled; nor does one with a port no copy declares.
+    @Test func whatTheCLIRefusesTheManagerRefusesToo() throws {
+        var older = Self.copy("alice", ip: "10.1.0.5")
+        older.created = "2026-12-07T06:00:00Z"
+        var younger = Self.copy("alice", ip: "10.1.0.9")
+        younger.pod = "api-alice-intruder"
+        younger.created = "2026-12-07T06:05:00Z"
+        let plan = RoutePlan(image: Self.image, clones: [younger, older], services: [Self.api], ingresses: [])
+        #expect(plan.clones == [older])
+        #expect(plan.ignoredClones.count == 1 && plan.ignoredClones[0].contains("api-alice-intruder"))
+
+        let udp = Self.service("dns", selector: ["app": "dns"], ports: [["port": 53, "protocol": "UDP"]])
+        let headless = Self.service("ledger", selector: ["app": "ledger"], ports: [["port": 80]], clusterIP: "None")
+        let copies = ["dns", "ledger"].map { RoutedClone(pod: "\($0)-x", service: $0, routingName: "x", podIP: "10.1.0.7") }
+        #expect(RoutePlan(image: Self.image, clones: copies, services: [udp, headless], ingresses: []).routedServices.isEmpty)
+
+        var unnamed = Self.copy("alice", ip: "10.1.0.5")
+        unnamed.namedPorts = [:]
+        #expect(RoutePlan(image: Self.image, clones: [unnamed], services: [Self.api], ingresses: []).routerArguments(of: "api", originalAddress: "10.96.0.99") == nil)
     }
 
     @Test func longNamesAreCutAndKeptApart() {

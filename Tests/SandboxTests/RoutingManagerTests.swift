@@ -73,7 +73,7 @@ import Testing
             #expect(pointed[path: "metadata", "annotations", RoutingNames.originalSelectorAnnotation]?.stringValue == api[path: "spec", "selector"]?.jsonString)
 
             // The ingress, once per name, through routers that stamp the name.
-            let duplicate = try await client.getRaw(.ingresses, name: "shop-alice-routed")
+            let duplicate = try await client.getRaw(.ingresses, name: RoutingNames.duplicatedIngress("shop", for: "alice"))
             #expect(duplicate[path: "spec", "rules"]?[0]?["host"] == "alice.shop.example.test")
             let ingressRouters = try await client.get(Service.self, name: "alice-ingress-router")
             let viaIngressRouters = await TestSandbox.eventually(timeout: .seconds(60)) {

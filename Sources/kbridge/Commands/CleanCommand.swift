@@ -111,15 +111,17 @@ struct CleanCommand: AsyncParsableCommand {
             let which = copies.map { "\($0.routeAs) on service \($0.service) (pod \($0.pod))" }.joined(separator: ", ")
             throw CleanFailure(description: "the routing manager of namespace \"\(namespace)\" still routes live sessions: \(which); end them first (it was left as it is)")
         }
-        guard try await install.isInstalled() else { return 0 }
         if dryRun {
-            console.result("would remove the routing manager of namespace \"\(namespace)\" and give every routed service back", event: "leftover", fields: ["namespace": .string(namespace), "routing": true])
+            console.result("would remove the routing manager of namespace \"\(namespace)\" (if any) and give every routed service back", event: "leftover", fields: ["namespace": .string(namespace), "routing": true])
             return 1
         }
         console.step("removing the routing manager of namespace \"\(namespace)\"")
-        let removed = try await install.remove()
-        for line in removed { console.result(line, event: "cleaned", fields: ["namespace": .string(namespace), "routing": true]) }
-        return max(removed.count, 1)
+        let removal = try await install.remove()
+        for line in removal.done { console.result(line, event: "cleaned", fields: ["namespace": .string(namespace), "routing": true]) }
+        guard removal.problems.isEmpty else {
+            throw CleanFailure(description: "the routing manager of namespace \"\(namespace)\" was not removed entirely: \(removal.problems.joined(separator: "; "))")
+        }
+        return removal.done.count
     }
 
     struct CleanFailure: Error, CustomStringConvertible {
