@@ -77,9 +77,7 @@ struct RoutingReadiness: Sendable {
         } catch let error where error.isNotFound {
             return "no routers for service \"\(service)\" yet (deployment \(routersName))"
         }
-        let arguments = (routers[path: "spec", "template", "spec", "containers"]?[0]?["args"]?.arrayValue ?? []).compactMap(\.stringValue)
-        guard let parsed = try? RouterArguments.parse(arguments), !parsed.listeners.isEmpty,
-              parsed.listeners.allSatisfy({ $0.routes[routeAs]?.host == copyAddress }) else {
+        guard Self.routes(routers[path: "spec", "template"], routeAs: routeAs, to: copyAddress) else {
             return "the routers of \"\(service)\" do not send \(routeAs) to the copy (\(copyAddress)) yet"
         }
         let status = routers["status"] ?? [:]
@@ -88,9 +86,23 @@ struct RoutingReadiness: Sendable {
             && (status["updatedReplicas"]?.intValue ?? 0) >= wanted && (status["replicas"]?.intValue ?? 0) == (status["updatedReplicas"]?.intValue ?? 0)
             && (status["availableReplicas"]?.intValue ?? 0) >= wanted
         guard rolledOut else { return "the routers of \"\(service)\" are rolling out the route" }
-        let selector = try await client.getRaw(.services, name: service, namespace: namespace)[path: "spec", "selector"]
-        guard selector == RoutePlan.routerSelector(of: service) else { return "service \"\(service)\" does not point at its routers yet" }
+        // A router of an older form, even one being stopped, may still be sent requests (its
+        // address leaves the nodes' forwarding rules a moment after it leaves the endpoints).
+        let selector = RoutePlan.routerSelector(of: service).objectValue?.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }.joined(separator: ",")
+        let pods = try await client.listRaw(.pods, namespace: namespace, options: ListOptions(labelSelector: selector)).items
+        if let older = pods.first(where: { !Self.routes($0, routeAs: routeAs, to: copyAddress) }) {
+            return "an older router of \"\(service)\" (pod \(older[path: "metadata", "name"]?.stringValue ?? "")) is still running"
+        }
+        let serviceSelector = try await client.getRaw(.services, name: service, namespace: namespace)[path: "spec", "selector"]
+        guard serviceSelector == RoutePlan.routerSelector(of: service) else { return "service \"\(service)\" does not point at its routers yet" }
         return nil
+    }
+
+    /// Whether a router pod (or a pod template) sends `routeAs` to `copyAddress` on every port.
+    static func routes(_ pod: JSONValue?, routeAs: String, to copyAddress: String) -> Bool {
+        let arguments = (pod?[path: "spec", "containers"]?[0]?["args"]?.arrayValue ?? []).compactMap(\.stringValue)
+        guard let parsed = try? RouterArguments.parse(arguments), !parsed.listeners.isEmpty else { return false }
+        return parsed.listeners.allSatisfy { $0.routes[routeAs]?.host == copyAddress }
     }
 
     private func lastLog() async -> String {
