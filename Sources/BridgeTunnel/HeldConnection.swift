@@ -74,6 +74,17 @@ public final class HeldConnection: Sendable {
         try channel.pipeline.syncOperations.handler(type: HeldInput.self).release()
     }
 
+    /// Hands the connection to handlers that `install` puts behind the holding, on its event
+    /// loop: what was held goes to them, and the connection keeps the reading mode they leave it
+    /// in (reading only when asked, unless they turn `autoRead` on). Closes it when `install` throws.
+    public func handOver(_ install: @escaping @Sendable (any Channel) throws -> Void) async throws -> any Channel {
+        try await onEventLoop { connection in
+            try install(connection.channel)
+            try connection.channel.pipeline.syncOperations.handler(type: HeldInput.self).release(keepingReadingMode: true)
+            return connection.channel
+        }
+    }
+
     /// Closes a connection nobody will take.
     public func close() async {
         taken.store(true, ordering: .relaxed)
@@ -124,9 +135,9 @@ final class HeldInput: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Passes on what was held and leaves the pipeline; a connection that reads by itself
-    /// (`autoRead`) reads on. Call on the event loop.
-    func release() {
+    /// Passes on what was held and leaves the pipeline; the connection then reads by itself
+    /// (`autoRead`), or, `keepingReadingMode`, as the handlers behind ask. Call on the event loop.
+    func release(keepingReadingMode: Bool = false) {
         guard let context else { return }
         for bytes in held { context.fireChannelRead(wrapInboundOut(bytes)) }
         if !held.isEmpty { context.fireChannelReadComplete() }
@@ -135,7 +146,7 @@ final class HeldInput: ChannelDuplexHandler, RemovableChannelHandler {
         events = []
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         if context.channel.isActive {
-            if (try? context.channel.syncOptions?.getOption(.autoRead)) == false {
+            if !keepingReadingMode, (try? context.channel.syncOptions?.getOption(.autoRead)) == false {
                 try? context.channel.syncOptions?.setOption(.autoRead, value: true)
             } else if readRequested {
                 context.channel.read()

@@ -11,21 +11,21 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private let listener: RouterArguments.Listener
-    private let routeAs: String?
+    private let routing: ConnectionRouting
     private var buffered: ByteBuffer?
     private var original: EventLoopFuture<any Channel>?
     private var decided = false
     private var clientInputEnded = false
     private var context: ChannelHandlerContext?
 
-    init(listener: RouterArguments.Listener, routeAs: String?) {
-        self.listener = listener
-        self.routeAs = routeAs
+    init(routing: ConnectionRouting) {
+        self.routing = routing
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Added to a connection accepted elsewhere (`HeaderRouter.route`): it is active already.
+        if context.channel.isActive { start(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -33,7 +33,14 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let original = Upstream.dial(listener.original, on: context.eventLoop)
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Dials the original pods and reads what the client says.
+    private func start(context: ChannelHandlerContext) {
+        guard original == nil, !decided else { return }
+        let original = routing.dialer.open(routing.listener.original, context.eventLoop)
         self.original = original
         original.whenSuccess { channel in
             guard let early = try? channel.pipeline.syncOperations.handler(type: EarlyBytes.self) else { return }
@@ -53,7 +60,6 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
             channel.read()
         }
         context.read()
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -109,7 +115,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
     private func becomeHTTP1(context: ChannelHandlerContext) {
         let encoder = HTTPResponseEncoder()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let router = HTTP1Router(listener: listener, routeAs: routeAs, prepared: original, codecs: (encoder, decoder))
+        let router = HTTP1Router(routing: routing, prepared: original, codecs: (encoder, decoder))
         original = nil
         do {
             try context.pipeline.syncOperations.addHandlers([encoder, decoder, router], position: .after(self))
@@ -128,7 +134,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
             // HTTP/2 ends connections with GOAWAY; NIO's HTTP/2 handler does not act on a
             // half-closed input, so a client's end must close the connection.
             try context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: false)
-            try HTTP2Router.serve(context.channel, listener: listener, routeAs: routeAs)
+            try HTTP2Router.serve(context.channel, routing: routing)
             // Before the bytes read so far go on: the streams they open take the connection's
             // reading mode when they are made, and one made not reading would never read its request.
             try context.channel.syncOptions?.setOption(.autoRead, value: true)

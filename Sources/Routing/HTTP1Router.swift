@@ -22,8 +22,7 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         var asksToSwitch: Bool
     }
 
-    private let listener: RouterArguments.Listener
-    private let routeAs: String?
+    private let routing: ConnectionRouting
     private let codecs: (encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>)
     private var context: ChannelHandlerContext?
     /// A connection to the original pods dialled when the client connected, not yet used.
@@ -37,11 +36,10 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
     private var clientInputEnded = false
 
     init(
-        listener: RouterArguments.Listener, routeAs: String?, prepared: EventLoopFuture<any Channel>?,
+        routing: ConnectionRouting, prepared: EventLoopFuture<any Channel>?,
         codecs: (encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>)
     ) {
-        self.listener = listener
-        self.routeAs = routeAs
+        self.routing = routing
         self.prepared = prepared
         self.codecs = codecs
     }
@@ -107,8 +105,8 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
                     return
                 }
                 let name = head.headers[RouteAs.header].first?.trimmingASCIISpaces
-                if let routeAs { head.headers.replaceOrAdd(name: RouteAs.header, value: routeAs) }
-                let destination = listener.destination(for: name)
+                routing.stamp?.apply(to: &head.headers)
+                let destination = routing.listener.destination(for: name)
                 guard let upstream = usableUpstream(for: destination) else {
                     dial(destination)
                     return
@@ -153,12 +151,12 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         guard let context else { return }
         dialing = true
         let connecting: EventLoopFuture<any Channel>
-        let wasPrepared = destination == listener.original && prepared != nil
+        let wasPrepared = destination == routing.listener.original && prepared != nil
         if wasPrepared, let prepared {
             connecting = prepared
             self.prepared = nil
         } else {
-            connecting = Upstream.dial(destination, on: context.eventLoop)
+            connecting = routing.dialer.open(destination, context.eventLoop)
         }
         connecting.whenComplete { result in
             self.dialing = false

@@ -8,8 +8,7 @@ import NIOHTTP2
 /// destination that the streams of this client share. Frames then pass both ways as they come
 /// (`FrameRelayEnd`), with each side's flow control.
 final class HTTP2Router: @unchecked Sendable {
-    private let listener: RouterArguments.Listener
-    private let routeAs: String?
+    private let routing: ConnectionRouting
     private let eventLoop: any EventLoop
     /// The connections to destinations, opened when a stream first needs one.
     private var upstreams: [RouterArguments.Endpoint: EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>] = [:]
@@ -24,8 +23,8 @@ final class HTTP2Router: @unchecked Sendable {
     /// Speaks HTTP/2 on `client` (after its preface was seen; the preface is read again by the
     /// handler added here) and routes its streams.
     @discardableResult
-    static func serve(_ client: any Channel, listener: RouterArguments.Listener, routeAs: String?) throws -> HTTP2Router {
-        let router = HTTP2Router(listener: listener, routeAs: routeAs, eventLoop: client.eventLoop)
+    static func serve(_ client: any Channel, routing: ConnectionRouting) throws -> HTTP2Router {
+        let router = HTTP2Router(routing: routing, eventLoop: client.eventLoop)
         var streams = NIOHTTP2Handler.StreamConfiguration()
         streams.targetWindowSize = streamWindow
         _ = try client.pipeline.syncOperations.configureHTTP2Pipeline(
@@ -37,9 +36,8 @@ final class HTTP2Router: @unchecked Sendable {
         return router
     }
 
-    private init(listener: RouterArguments.Listener, routeAs: String?, eventLoop: any EventLoop) {
-        self.listener = listener
-        self.routeAs = routeAs
+    private init(routing: ConnectionRouting, eventLoop: any EventLoop) {
+        self.routing = routing
         self.eventLoop = eventLoop
     }
 
@@ -47,8 +45,8 @@ final class HTTP2Router: @unchecked Sendable {
     fileprivate func route(_ headers: HPACKHeaders) -> (RouterArguments.Endpoint, HPACKHeaders) {
         var headers = headers
         let name = headers.first(name: RouteAs.header)?.trimmingASCIISpaces
-        if let routeAs { headers.replaceOrAdd(name: RouteAs.header, value: routeAs) }
-        return (listener.destination(for: name), headers)
+        routing.stamp?.apply(to: &headers)
+        return (routing.listener.destination(for: name), headers)
     }
 
     /// Opens a stream to `destination` whose frames go to `handler`.
@@ -62,7 +60,7 @@ final class HTTP2Router: @unchecked Sendable {
 
     private func multiplexer(for destination: RouterArguments.Endpoint) -> EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer> {
         if let existing = upstreams[destination] { return existing }
-        let dialled = Upstream.dial(destination, on: eventLoop).flatMapThrowing { channel -> NIOHTTP2Handler.StreamMultiplexer in
+        let dialled = routing.dialer.open(destination, eventLoop).flatMapThrowing { channel -> NIOHTTP2Handler.StreamMultiplexer in
             guard !self.closed else {
                 channel.close(promise: nil)
                 throw ChannelError.ioOnClosedChannel

@@ -37,8 +37,20 @@ public final class HeaderRouter: Sendable {
         }
     }
 
+    /// Routes one connection accepted elsewhere (the CLI's listeners for the cluster's services):
+    /// everything goes to `original` through `dialer`, each HTTP request carrying `routeAs` unless
+    /// it names a session itself; TLS and other protocols pass byte for byte.
+    public static func route(_ connection: HeldConnection, to original: RouterArguments.Endpoint, stampingUnnamedAs routeAs: String, through dialer: RouterDialer) async throws {
+        let routing = ConnectionRouting(
+            listener: RouterArguments.Listener(port: original.port, original: original), stamp: RouteStamp(name: routeAs, keepsGivenName: true), dialer: dialer
+        )
+        _ = try await connection.handOver { channel in
+            try channel.pipeline.syncOperations.addHandler(ConnectionSniffer(routing: routing))
+        }
+    }
+
     private func bind(_ listener: RouterArguments.Listener) async throws -> any Channel {
-        let routeAs = arguments.routeAs
+        let routing = ConnectionRouting(listener: listener, stamp: arguments.routeAs.map { RouteStamp(name: $0, keepsGivenName: false) }, dialer: .tcp)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -47,10 +59,18 @@ public final class HeaderRouter: Sendable {
                     try channel.syncOptions?.setOption(.autoRead, value: false)
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                     try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
-                    try channel.pipeline.syncOperations.addHandlers([DrainingClose(), ConnectionSniffer(listener: listener, routeAs: routeAs)])
+                    try channel.pipeline.syncOperations.addHandlers([DrainingClose(), ConnectionSniffer(routing: routing)])
                 }
             }
             .bind(host: host, port: listener.port)
             .get()
     }
+}
+
+/// What a router does with one connection: where its requests go, the name it writes on them,
+/// and how it reaches where they go.
+struct ConnectionRouting: Sendable {
+    var listener: RouterArguments.Listener
+    var stamp: RouteStamp?
+    var dialer: RouterDialer
 }

@@ -1,3 +1,6 @@
+import NIOHPACK
+import NIOHTTP1
+
 /// The header that names whose copy of a service a request is for, and the names it may carry:
 /// the seeds' `kubernetes-route-as: NAME`, where NAME is the session's routing name (a DNS label,
 /// since it also prefixes ingress hosts: `NAME.<host>`).
@@ -20,5 +23,24 @@ public enum RouteAs {
 
     private static func isLetterOrDigit(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+}
+
+/// The routing name a router writes on each request it passes on.
+struct RouteStamp: Sendable {
+    var name: String
+    /// Whether a name the request already carries stands (the laptop's outbound requests: one the
+    /// local process passes on keeps the name it came with) or is replaced (the routers behind a
+    /// duplicated ingress, where the host decides).
+    var keepsGivenName: Bool
+
+    func apply(to headers: inout HTTPHeaders) {
+        guard !keepsGivenName || headers[RouteAs.header].isEmpty else { return }
+        headers.replaceOrAdd(name: RouteAs.header, value: name)
+    }
+
+    func apply(to headers: inout HPACKHeaders) {
+        guard !keepsGivenName || headers.first(name: RouteAs.header) == nil else { return }
+        headers.replaceOrAdd(name: RouteAs.header, value: name)
     }
 }

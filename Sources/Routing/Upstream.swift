@@ -13,26 +13,6 @@ final class Upstream: @unchecked Sendable {
     private let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward))
     private var receiver: UpstreamReceiver?
 
-    /// Dials `endpoint` on `eventLoop` (the client's, so that a relay never changes threads):
-    /// half-closure on, Nagle off, reading only when asked, closes that send what is queued first,
-    /// and what the server says before anyone reads it kept (`EarlyBytes`).
-    static func dial(_ endpoint: RouterArguments.Endpoint, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.autoRead, value: false)
-            .connectTimeout(.seconds(10))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([DrainingClose(), EarlyBytes()])
-                }
-            }
-        // The routing manager writes addresses: those are dialled as they are (no name lookup).
-        if let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) {
-            return bootstrap.connect(to: address)
-        }
-        return bootstrap.connect(host: endpoint.host, port: endpoint.port)
-    }
-
     /// Speaks HTTP/1 on a dialled connection, handing what arrives to `router`. Nil when the
     /// server spoke before being asked (not an HTTP server): the caller closes it.
     init?(speakingHTTPOn channel: any Channel, endpoint: RouterArguments.Endpoint, for router: HTTP1Router) throws {

@@ -3,6 +3,7 @@ import Foundation
 import KubernetesClient
 import LocalEndpoints
 import Logging
+import Routing
 
 /// The cluster's services on this machine: each gets a loopback address and listeners on its
 /// ports, and every connection to them goes through the tunnel to the agent, which dials the
@@ -137,18 +138,28 @@ public final class OutboundEndpoints: Sendable {
         return service.spec.clusterIP.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Relays every local connection through `tunnel` until cancelled.
-    public func serve(through tunnel: some ClusterDialer, logger: Logger) async {
+    /// Relays every local connection through `tunnel` until cancelled. With `routeAs` (an
+    /// isolated session), each HTTP request to a service of the cluster that names no session
+    /// gets `kubernetes-route-as: routeAs` on its way, so that the services a session of the same
+    /// name isolates are reached without the local process adding it; TLS and other protocols
+    /// pass as they are, and hosts outside the cluster get nothing added.
+    public func serve(through tunnel: some ClusterDialer, routeAs: String? = nil, logger: Logger) async {
         await withDiscardingTaskGroup { group in
             for entry in entries {
+                let stamp = entry.isExternal ? nil : routeAs
                 for remotePort in entry.listenedPorts {
                     guard let listener = entry.allocation.listeners[remotePort] else { continue }
-                    let host = entry.dialHost
+                    let destination = RouterArguments.Endpoint(host: entry.dialHost, port: remotePort)
                     group.addTask {
                         await listener.serve { connection in
                             do {
-                                let stream = try await tunnel.dial(host: host, port: remotePort)
-                                await TunnelRelay.join(connection, stream)
+                                if let stamp {
+                                    let dialer = RouterDialer.held { try await tunnel.dial(host: $0.host, port: $0.port) }
+                                    try await HeaderRouter.route(connection, to: destination, stampingUnnamedAs: stamp, through: dialer)
+                                } else {
+                                    let stream = try await tunnel.dial(host: destination.host, port: remotePort)
+                                    await TunnelRelay.join(connection, stream)
+                                }
                             } catch {
                                 logger.info("outbound connection to \(entry.service):\(remotePort) failed: \(error)")
                                 await connection.close()

@@ -257,6 +257,7 @@ public final class ConnectSession: Sendable {
             }
         }
         let logger = context.logger
+        let routeAs = options.isolation?.routeAs
         let inboundMap = portMap
         let supervisor = TunnelSupervisor(connection.tunnel)
         return await withTaskGroup(of: Result<Int32, SessionError>?.self) { group in
@@ -264,7 +265,7 @@ public final class ConnectSession: Sendable {
                 await TunnelKeeper(context: self.context).keepConnected(supervisor, connection: connection, target: target, portMap: inboundMap)
             }
             group.addTask {
-                await connection.outbound.serve(through: supervisor, logger: logger)
+                await connection.outbound.serve(through: supervisor, routeAs: routeAs, logger: logger)
                 return nil
             }
             group.addTask {

@@ -106,6 +106,20 @@ enum IsolationScenarios {
         return state.sorted()
     }
 
+    /// The routing name the inventory (not isolated) is called with when the local process
+    /// calls it through `session`'s listener, sending `header` as its own name or none (nil:
+    /// the inventory saw none).
+    static func routeAsSeenByInventory(through session: Isolated, header: String?) async -> String? {
+        let connected = session.printed.split(separator: "\n").lazy.compactMap { try? JSONValue.parse(Data($0.utf8)) }.first { $0["event"] == "connected" }
+        let services = connected?["services"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let address = services.first(where: { $0.hasPrefix("inventory=") })?.dropFirst("inventory=".count) else { return nil }
+        var request = HTTPClientRequest(url: "http://\(address):8080/stock")
+        if let header { request.headers.add(name: "kubernetes-route-as", value: header) }
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(15)),
+              let body = try? await response.body.collect(upTo: 1 << 20) else { return nil }
+        return (try? JSONValue.parse(Data(buffer: body)))?["routeAs"]?.stringValue
+    }
+
     /// GET with host `name.<host>`: the api version the front's answer shows. Through the
     /// cluster's ingress controller where it has one (the sandbox's), else through the routers
     /// behind `name`'s duplicated ingress, as an ingress controller would.
@@ -170,6 +184,10 @@ enum IsolationScenarios {
         let routes = try await Tools.run(Tools.kbridge, ["list", "routes", "--kubeconfig", storefront.kubeconfigPath])
         #expect(routes.status == 0, "\(routes.stderr)")
         #expect(routes.stdout.contains("a.\(ingressHost)") && routes.stdout.contains("b.\(ingressHost)"), "\(routes.stdout)")
+
+        // What the local process asks of the cluster carries its session's name, unless it names one itself.
+        #expect(await routeAsSeenByInventory(through: a, header: nil) == "a", "\(a.printed)")
+        #expect(await routeAsSeenByInventory(through: a, header: "z") == "z")
 
         // A third session may not take a name in use.
         let taken = try await Tools.run(Tools.kbridge, [
