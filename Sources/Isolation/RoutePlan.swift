@@ -47,7 +47,8 @@ public struct RoutePlan: Sendable {
 
     /// The port the routers of one routing name's ingresses listen on first.
     static let firstIngressRouterPort = 8000
-    static let routerContainer = "router"
+    /// The name of the routers' container.
+    public static let routerContainer = "router"
 
     // MARK: Routed services
 

@@ -46,7 +46,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
             guard let early = try? channel.pipeline.syncOperations.handler(type: EarlyBytes.self) else { return }
             // A server that speaks first, or ends, before the client said anything: not HTTP.
             // (Except an HTTP/2 server's SETTINGS, which it sends at once: its client speaks too.)
-            early.onEvent = { [weak self] in
+            early.notify { [weak self] in
                 guard let self, !self.decided, let context = self.context else { return }
                 if !early.inputEnded, let bytes = early.bytes {
                     switch FirstBytes.isHTTP2ServerPreface(bytes.readableBytesView) {
@@ -163,8 +163,8 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
                 self.handOver(context: context)
                 if serverEnded { client.close(mode: .output, promise: nil) }
                 if clientEnded { server.close(mode: .output, promise: nil) }
-                try client.syncOptions?.setOption(.autoRead, value: true)
-                try server.syncOptions?.setOption(.autoRead, value: true)
+                try client.startReadingByItself()
+                try server.startReadingByItself()
             } catch {
                 client.close(promise: nil)
                 server.close(promise: nil)

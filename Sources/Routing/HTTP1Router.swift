@@ -324,8 +324,9 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
         }.whenComplete { _ in
             // A decoder's leftovers come without a read's end, which is what flushes a relay.
             upstream.channel.flush()
-            client.setOption(.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
-            upstream.channel.setOption(.autoRead, value: true).whenFailure { _ in upstream.channel.close(promise: nil) }
+            for channel in [client, upstream.channel] {
+                do { try channel.startReadingByItself() } catch { channel.close(promise: nil) }
+            }
         }
     }
 }

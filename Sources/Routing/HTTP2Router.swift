@@ -65,12 +65,20 @@ final class HTTP2Router: @unchecked Sendable {
                 channel.close(promise: nil)
                 throw ChannelError.ioOnClosedChannel
             }
+            let sync = channel.pipeline.syncOperations
+            let early: EarlyBytes
+            do {
+                early = try sync.handler(type: EarlyBytes.self)
+                guard !early.inputEnded else { throw ChannelError.inputClosed }
+                // A server's end closes the connection (see `ConnectionSniffer.becomeHTTP2`); by a
+                // handler, since a tunnel's streams take no half-closure option.
+                try sync.addHandler(ClosingAtInputEnd())
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
             self.open[ObjectIdentifier(channel)] = channel
             self.current[destination] = channel
-            let sync = channel.pipeline.syncOperations
-            _ = sync.removeHandler(try sync.handler(type: EarlyBytes.self))
-            // A server's end closes the connection (see `ConnectionSniffer.becomeHTTP2`).
-            try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: false)
             var streams = NIOHTTP2Handler.StreamConfiguration()
             streams.targetWindowSize = Self.streamWindow
             let multiplexer = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: streams) { pushed in
@@ -79,7 +87,9 @@ final class HTTP2Router: @unchecked Sendable {
             }
             // After a GOAWAY the connection takes no new streams: the next one dials again.
             try sync.addHandler(GoAwayWatcher { self.retire(channel, of: destination) })
-            try channel.syncOptions?.setOption(.autoRead, value: true)
+            // What the server said already (its SETTINGS, come while a tunnel's stream was handed over) goes to HTTP/2.
+            early.release()
+            try channel.startReadingByItself()
             channel.closeFuture.whenComplete { _ in
                 self.retire(channel, of: destination)
                 self.open[ObjectIdentifier(channel)] = nil
@@ -285,6 +295,18 @@ final class FrameRelayEnd: ChannelDuplexHandler, RemovableChannelHandler, @unche
 }
 
 /// Calls back when the server of an upstream connection sends GOAWAY.
+/// Closes a connection once its peer has ended its output.
+private final class ClosingAtInputEnd: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
 private final class GoAwayWatcher: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTP2Frame
 

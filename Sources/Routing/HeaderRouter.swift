@@ -37,15 +37,22 @@ public final class HeaderRouter: Sendable {
         }
     }
 
-    /// Routes one connection accepted elsewhere (the CLI's listeners for the cluster's services):
-    /// everything goes to `original` through `dialer`, each HTTP request carrying `routeAs` unless
-    /// it names a session itself; TLS and other protocols pass byte for byte.
+    /// Routes one connection accepted elsewhere (the CLI's listeners for the cluster's services)
+    /// until it closes: everything goes to `original` through `dialer`, each HTTP request carrying
+    /// `routeAs` unless it names a session itself; TLS and other protocols pass byte for byte.
+    /// Cancelling closes it at once (and with it what it opened), as a relay's end does.
     public static func route(_ connection: HeldConnection, to original: RouterArguments.Endpoint, stampingUnnamedAs routeAs: String, through dialer: RouterDialer) async throws {
         let routing = ConnectionRouting(
             listener: RouterArguments.Listener(port: original.port, original: original), stamp: RouteStamp(name: routeAs, keepsGivenName: true), dialer: dialer
         )
-        _ = try await connection.handOver { channel in
+        let client = try await connection.handOver { channel in
             try channel.pipeline.syncOperations.addHandler(ConnectionSniffer(routing: routing))
+        }
+        await withTaskCancellationHandler {
+            try? await client.closeFuture.get()
+        } onCancel: {
+            client.triggerUserOutboundEvent(DrainingClose.Abandon(), promise: nil)
+            client.close(promise: nil)
         }
     }
 

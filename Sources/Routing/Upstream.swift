@@ -109,6 +109,9 @@ final class UpstreamReceiver: ChannelInboundHandler, RemovableChannelHandler, @u
 /// connection, and says so: a server that speaks first (a database's greeting) is not HTTP.
 final class EarlyBytes: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private var context: ChannelHandlerContext?
 
     private(set) var bytes: ByteBuffer?
     private(set) var inputEnded = false
@@ -135,7 +138,39 @@ final class EarlyBytes: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         context.fireChannelInactive()
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         onEvent = nil
+        self.context = nil
+    }
+
+    /// Sets what is called on the first bytes and at the end, and calls it at once when either
+    /// came already (a connection handed over with what it held).
+    func notify(_ onEvent: @escaping () -> Void) {
+        self.onEvent = onEvent
+        if bytes != nil || inputEnded { onEvent() }
+    }
+
+    /// Passes on what it kept to the handlers behind it, and leaves. Call on the event loop.
+    func release() {
+        guard let context else { return }
+        if let bytes {
+            self.bytes = nil
+            context.fireChannelRead(wrapInboundOut(bytes))
+            context.fireChannelReadComplete()
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}
+
+extension Channel {
+    /// Turns `autoRead` on and asks for a read: a tunnel's stream (`HTTP2StreamChannel`) does not
+    /// start reading when the option is turned on, as a socket does. Call on the event loop.
+    func startReadingByItself() throws {
+        try syncOptions?.setOption(.autoRead, value: true)
+        read()
     }
 }

@@ -1,6 +1,7 @@
 import BridgeTunnel
 import LocalEndpoints
 import NIOCore
+import NIOPosix
 import Routing
 import RoutingTesting
 import Testing
@@ -79,7 +80,8 @@ import Testing
 }
 
 /// A local listener as the CLI has for a service, whose connections are routed stamping `alice`
-/// to a server `serving` starts, reached through held connections (as through a tunnel).
+/// to a server `serving` starts, reached through a tunnel as the CLI's are (streams of an HTTP/2
+/// connection to an agent end that dials the server).
 private func withStampingListener(serving: (String) async throws -> any Channel, _ body: (Int) async throws -> Void) async throws {
     let server = try await serving("original")
     defer { server.close(promise: nil) }
@@ -87,10 +89,24 @@ private func withStampingListener(serving: (String) async throws -> any Channel,
 }
 
 private func withStampingListener(destinationPort: Int, _ body: (Int) async throws -> Void) async throws {
+    let agent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0) { channel in PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: TunnelConfiguration(secret: "t")) }
+    let agentPort = try #require(agent.channel.localAddress?.port)
     let listener = try await LocalListener.bind(host: "127.0.0.1", port: 0)
     let destination = RouterArguments.Endpoint(host: "127.0.0.1", port: destinationPort)
-    let dialer = RouterDialer.held { try await TunnelRelay.connect(host: $0.host, port: $0.port, on: RelayEventLoop.shared) }
     try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            try await agent.executeThenClose { carriers in
+                for try await pending in carriers {
+                    try await pending.listener().serve { request in
+                        guard case .cluster(let host, let port) = AgentContract.Target(encoded: request.target) else { return await request.refuse(status: "400") }
+                        await TunnelRelay.relay(request, toHost: host, port: port)
+                    }
+                }
+            }
+        }
+        let tunnel = try await PendingCarrier.connect(host: "127.0.0.1", port: agentPort, purpose: .control, configuration: TunnelConfiguration(secret: "t")).dialer()
+        let dialer = RouterDialer.held { try await tunnel.openHeld(AgentContract.Target.cluster(host: $0.host, port: $0.port).encoded) }
         group.addTask {
             await listener.serve { connection in
                 do {
@@ -102,6 +118,7 @@ private func withStampingListener(destinationPort: Int, _ body: (Int) async thro
         }
         try await body(listener.port)
         await listener.close()
+        try? await tunnel.connection.close()
         group.cancelAll()
     }
 }

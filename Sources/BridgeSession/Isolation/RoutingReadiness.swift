@@ -77,7 +77,7 @@ struct RoutingReadiness: Sendable {
         } catch let error where error.isNotFound {
             return "no routers for service \"\(service)\" yet (deployment \(routersName))"
         }
-        guard Self.routes(routers[path: "spec", "template"], routeAs: routeAs, to: copyAddress) else {
+        guard Self.routes(routers[path: "spec", "template", "spec"], routeAs: routeAs, to: copyAddress) else {
             return "the routers of \"\(service)\" do not send \(routeAs) to the copy (\(copyAddress)) yet"
         }
         let status = routers["status"] ?? [:]
@@ -90,7 +90,7 @@ struct RoutingReadiness: Sendable {
         // address leaves the nodes' forwarding rules a moment after it leaves the endpoints).
         let selector = RoutePlan.routerSelector(of: service).objectValue?.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }.joined(separator: ",")
         let pods = try await client.listRaw(.pods, namespace: namespace, options: ListOptions(labelSelector: selector)).items
-        if let older = pods.first(where: { !Self.routes($0, routeAs: routeAs, to: copyAddress) }) {
+        if let older = pods.first(where: { Self.mayServe($0, now: Date()) && !Self.routes($0["spec"], routeAs: routeAs, to: copyAddress) }) {
             return "an older router of \"\(service)\" (pod \(older[path: "metadata", "name"]?.stringValue ?? "")) is still running"
         }
         let serviceSelector = try await client.getRaw(.services, name: service, namespace: namespace)[path: "spec", "selector"]
@@ -98,12 +98,27 @@ struct RoutingReadiness: Sendable {
         return nil
     }
 
-    /// Whether a router pod (or a pod template) sends `routeAs` to `copyAddress` on every port.
-    static func routes(_ pod: JSONValue?, routeAs: String, to copyAddress: String) -> Bool {
-        let arguments = (pod?[path: "spec", "containers"]?[0]?["args"]?.arrayValue ?? []).compactMap(\.stringValue)
+    /// Whether the router container of a pod spec (a pod's, or a template's) sends `routeAs` to
+    /// `copyAddress` on every port.
+    static func routes(_ spec: JSONValue?, routeAs: String, to copyAddress: String) -> Bool {
+        let router = spec?["containers"]?.arrayValue?.first { $0["name"]?.stringValue == RoutePlan.routerContainer }
+        let arguments = (router?["args"]?.arrayValue ?? []).compactMap(\.stringValue)
         guard let parsed = try? RouterArguments.parse(arguments), !parsed.listeners.isEmpty else { return false }
         return parsed.listeners.allSatisfy { $0.routes[routeAs]?.host == copyAddress }
     }
+
+    /// Whether a router pod may still be sent requests: not ended, and, when being stopped, not
+    /// past its deadline by more than the nodes take to drop its address (a pod stuck on a node
+    /// that went away would otherwise hold every session back).
+    static func mayServe(_ pod: JSONValue, now: Date) -> Bool {
+        let phase = pod[path: "status", "phase"]?.stringValue
+        guard phase != "Succeeded", phase != "Failed" else { return false }
+        guard let deadline = pod[path: "metadata", "deletionTimestamp"]?.stringValue.flatMap(Timestamp.parse) else { return true }
+        return now < deadline.addingTimeInterval(stoppedRouterMargin)
+    }
+
+    /// How long past its deletion deadline a router pod is still waited for.
+    static let stoppedRouterMargin: TimeInterval = 10
 
     private func lastLog() async -> String {
         let log = await managerLog()
