@@ -1,6 +1,7 @@
 import BridgeTunnel
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The router in front of a service's pods (`kbridge-agent router`): listens on each of the
 /// service's target ports and sends each HTTP request to the session its `kubernetes-route-as`
@@ -9,6 +10,10 @@ public final class HeaderRouter: Sendable {
     private let arguments: RouterArguments
     private let host: String
     private let group: any EventLoopGroup
+    private let connections = Atomic<Int>(0)
+
+    /// The client connections open now.
+    public var openConnections: Int { connections.load(ordering: .relaxed) }
 
     /// - Parameter host: the address to listen on (every address of the pod unless a platform
     ///   gives pods one address of a shared network).
@@ -37,6 +42,30 @@ public final class HeaderRouter: Sendable {
         }
     }
 
+    /// `run`, stopped gently once `stopRequested` returns (SIGTERM: the router's pod is being
+    /// deleted): it goes on taking connections for `acceptingFor` (callers keep being sent to a
+    /// stopping pod for a moment, until every node has dropped its address), then closes its
+    /// listeners and waits up to `waitingAtMost` for the connections open to end.
+    public func run(
+        ready: @escaping @Sendable ([Int]) -> Void = { _ in }, stopRequested: @escaping @Sendable () async -> Void,
+        acceptingFor: Duration, waitingAtMost: Duration
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.run(ready: ready) }
+            group.addTask {
+                await stopRequested()
+                try await Task.sleep(for: acceptingFor)
+            }
+            // The first to end: the listeners (closed or failed), or the stop's time to accept.
+            try await group.next()
+            group.cancelAll()
+        }
+        let deadline = ContinuousClock.now + waitingAtMost
+        while openConnections > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Routes one connection accepted elsewhere (the CLI's listeners for the cluster's services)
     /// until it closes: everything goes to `original` through `dialer`, each HTTP request carrying
     /// `routeAs` unless it names a session itself; TLS and other protocols pass byte for byte.
@@ -62,7 +91,9 @@ public final class HeaderRouter: Sendable {
             .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                self.connections.add(1, ordering: .relaxed)
+                channel.closeFuture.whenComplete { _ in self.connections.subtract(1, ordering: .relaxed) }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.syncOptions?.setOption(.autoRead, value: false)
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                     try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)

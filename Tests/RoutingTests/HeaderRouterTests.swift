@@ -301,3 +301,49 @@ private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? =
     }
 }
 
+
+/// A router asked to stop (its pod is being deleted) keeps taking connections for a moment, then
+/// closes its listeners, serves the connections still open, and ends once they have.
+@Suite(.timeLimit(.minutes(1))) struct RouterStopTests {
+    @Test func aStoppingRouterTakesConnectionsAMomentThenEndsWithItsLastConnection() async throws {
+        let original = try await TestServers.http(named: "original")
+        defer { original.close(promise: nil) }
+        let listener = RouterArguments.Listener(port: 0, original: .init(host: "127.0.0.1", port: original.localAddress!.port!))
+        let router = HeaderRouter(arguments: RouterArguments(listeners: [listener]), host: "127.0.0.1")
+        let (ports, portsGiven) = AsyncStream<Int>.makeStream()
+        let (stop, stopNow) = AsyncStream<Void>.makeStream()
+        let running = Task {
+            try await router.run(
+                ready: { portsGiven.yield($0[0]) }, stopRequested: { for await _ in stop { break } }, acceptingFor: .seconds(3), waitingAtMost: .seconds(50)
+            )
+        }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let held = try await TestClient(port: port)
+        let before = try await held.get("/before")
+        #expect(before.body == "original GET /before route-as=")
+
+        stopNow.yield()
+        try await TestClient.with(port: port) { client in
+            let during = try await client.get("/during")
+            #expect(during.body == "original GET /during route-as=", "a connection made right after the stop is served")
+        }
+        var refused = false
+        for _ in 0..<200 where !refused {
+            do {
+                let late = try await TestClient(port: port)
+                await late.close()
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                refused = true
+            }
+        }
+        #expect(refused, "the listener closes")
+        let after = try await held.get("/after")
+        #expect(after.body == "original GET /after route-as=", "a connection open before is still served")
+        #expect(router.openConnections == 1)
+        await held.close()
+        try await running.value
+        #expect(router.openConnections == 0)
+    }
+}

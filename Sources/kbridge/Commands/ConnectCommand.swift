@@ -225,25 +225,6 @@ struct PortMapping: ExpressibleByArgument {
     }
 }
 
-/// Turns SIGINT/SIGTERM into calls instead of the default (dying without giving anything back).
-final class SignalWatch {
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-    }
-}
-
 /// `kbridge exec-tied PARENT EXECUTABLE ARGS...` (hidden): becomes the developer's command, tied to
 /// the kbridge process PARENT so that it ends when kbridge dies, even by SIGKILL (`ParentDeath`).
 struct ExecTiedCommand: ParsableCommand {
