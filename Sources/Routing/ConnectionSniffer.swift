@@ -16,6 +16,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
     private var original: EventLoopFuture<any Channel>?
     private var decided = false
     private var clientInputEnded = false
+    private var quiesceRequested = false
     private var context: ChannelHandlerContext?
 
     init(routing: ConnectionRouting) {
@@ -78,6 +79,11 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The router is stopping before this connection said what it speaks: told once it has.
+        if event is ChannelShouldQuiesceEvent, !decided {
+            quiesceRequested = true
+            return
+        }
         // A client that ends its output before it can be told apart: nothing to route.
         if let event = event as? ChannelEvent, case .inputClosed = event {
             guard decided else {
@@ -102,6 +108,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
 
     private func decide(_ kind: FirstBytes, context: ChannelHandlerContext) {
         decided = true
+        let channel = context.channel
         switch kind {
         case .http1:
             becomeHTTP1(context: context)
@@ -110,6 +117,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler, @
         case .other, .undecided:
             becomeRelay(context: context)
         }
+        if quiesceRequested { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
     private func becomeHTTP1(context: ChannelHandlerContext) {

@@ -34,6 +34,8 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
     private var closed = false
     private var switchingProtocols = false
     private var clientInputEnded = false
+    /// The router is stopping: the connection ends after the answer under way.
+    private var quiescing = false
 
     init(
         routing: ConnectionRouting, prepared: EventLoopFuture<any Channel>?,
@@ -69,6 +71,11 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The router is stopping: an idle connection ends now, a busy one after its answer.
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if exchange == nil, pending.isEmpty, !dialing { closeAfterAnswer() } else { exchange?.closeAfter = true }
+        }
         // The client will send no more: close once what it asked for is answered.
         if let event = event as? ChannelEvent, case .inputClosed = event {
             clientInputEnded = true
@@ -113,7 +120,7 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
                 }
                 pending.removeFirst()
                 let asksToSwitch = head.method == .CONNECT || head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-                exchange = Exchange(closeAfter: !head.isKeepAlive || clientInputEnded, asksToSwitch: asksToSwitch)
+                exchange = Exchange(closeAfter: !head.isKeepAlive || clientInputEnded || quiescing, asksToSwitch: asksToSwitch)
                 upstream.write(.head(head))
             case .body(let bytes):
                 pending.removeFirst()
@@ -204,10 +211,12 @@ final class HTTP1Router: ChannelInboundHandler, RemovableChannelHandler, @unchec
             becomeRelay(to: upstream)
         case .head(let head) where head.status.code < 200:
             context.write(wrapOutboundOut(.head(head)), promise: nil)
-        case .head(let head):
+        case .head(var head):
             exchange?.responseStarted = true
             // A switch declined: the decoder stopped after that request, so the connection ends here.
             if !head.isKeepAlive || exchange?.asksToSwitch == true { exchange?.closeAfter = true }
+            // The client learns that the connection ends after this answer.
+            if exchange?.closeAfter == true { head.headers.replaceOrAdd(name: "connection", value: "close") }
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let bytes):
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)

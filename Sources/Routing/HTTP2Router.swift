@@ -32,6 +32,7 @@ final class HTTP2Router: @unchecked Sendable {
         ) { stream in
             stream.eventLoop.makeCompletedFuture { try stream.pipeline.syncOperations.addHandler(StreamRouter(router: router)) }
         }
+        try client.pipeline.syncOperations.addHandler(GoAwayOnQuiesce())
         client.closeFuture.whenComplete { _ in router.close() }
         return router
     }
@@ -294,7 +295,21 @@ final class FrameRelayEnd: ChannelDuplexHandler, RemovableChannelHandler, @unche
     }
 }
 
-/// Calls back when the server of an upstream connection sends GOAWAY.
+/// Tells an HTTP/2 client to open no more streams on this connection when the router stops
+/// (GOAWAY; the streams under way go on).
+private final class GoAwayOnQuiesce: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))
+            context.writeAndFlush(wrapOutboundOut(goAway), promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
 /// Closes a connection once its peer has ended its output.
 private final class ClosingAtInputEnd: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
@@ -307,6 +322,7 @@ private final class ClosingAtInputEnd: ChannelInboundHandler, Sendable {
     }
 }
 
+/// Calls back when the server of an upstream connection sends GOAWAY.
 private final class GoAwayWatcher: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTP2Frame
 

@@ -10,10 +10,10 @@ public final class HeaderRouter: Sendable {
     private let arguments: RouterArguments
     private let host: String
     private let group: any EventLoopGroup
-    private let connections = Atomic<Int>(0)
+    private let clients = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     /// The client connections open now.
-    public var openConnections: Int { connections.load(ordering: .relaxed) }
+    public var openConnections: Int { clients.withLock { $0.count } }
 
     /// - Parameter host: the address to listen on (every address of the pod unless a platform
     ///   gives pods one address of a shared network).
@@ -45,7 +45,9 @@ public final class HeaderRouter: Sendable {
     /// `run`, stopped gently once `stopRequested` returns (SIGTERM: the router's pod is being
     /// deleted): it goes on taking connections for `acceptingFor` (callers keep being sent to a
     /// stopping pod for a moment, until every node has dropped its address), then closes its
-    /// listeners and waits up to `waitingAtMost` for the connections open to end.
+    /// listeners, asks the connections open to finish (HTTP/1: after the answer under way, or at
+    /// once when idle; HTTP/2: a GOAWAY, so that new streams go elsewhere), and waits up to
+    /// `waitingAtMost` for them to end.
     public func run(
         ready: @escaping @Sendable ([Int]) -> Void = { _ in }, stopRequested: @escaping @Sendable () async -> Void,
         acceptingFor: Duration, waitingAtMost: Duration
@@ -60,10 +62,14 @@ public final class HeaderRouter: Sendable {
             try await group.next()
             group.cancelAll()
         }
-        let deadline = ContinuousClock.now + waitingAtMost
-        while openConnections > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        for client in clients.withLock({ Array($0.values) }) {
+            client.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+        // At least one pass first: a connection accepted last may not be counted yet.
+        let deadline = ContinuousClock.now + waitingAtMost
+        repeat {
+            try? await Task.sleep(for: .milliseconds(50))
+        } while openConnections > 0 && ContinuousClock.now < deadline && !Task.isCancelled
     }
 
     /// Routes one connection accepted elsewhere (the CLI's listeners for the cluster's services)
@@ -91,8 +97,9 @@ public final class HeaderRouter: Sendable {
             .serverChannelOption(.backlog, value: HeldConnection.listenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                self.connections.add(1, ordering: .relaxed)
-                channel.closeFuture.whenComplete { _ in self.connections.subtract(1, ordering: .relaxed) }
+                let client = ObjectIdentifier(channel)
+                self.clients.withLock { $0[client] = channel }
+                channel.closeFuture.whenComplete { _ in _ = self.clients.withLock { $0.removeValue(forKey: client) } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.syncOptions?.setOption(.autoRead, value: false)
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)

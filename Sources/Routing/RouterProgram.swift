@@ -36,6 +36,7 @@ public enum RouterProgram {
                 }
             }, stopRequested: {
                 for await _ in stop { break }
+                guard !Task.isCancelled else { return }
                 ContainerProcess.log("stopping: taking connections for \(acceptingFor) more, then waiting for open ones", from: "kbridge-router")
             }, acceptingFor: acceptingFor, waitingAtMost: waitingAtMost)
             ContainerProcess.log("stopped (\(router.openConnections) connections still open)", from: "kbridge-router")
