@@ -326,9 +326,9 @@ private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? =
         return (router, port, running)
     }
 
-    /// Whether the port refuses connections within a few seconds.
+    /// Whether the port refuses connections within half a minute.
     private static func refuses(_ port: Int) async -> Bool {
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             guard let late = try? await TestClient(port: port) else { return true }
             await late.close()
             try? await Task.sleep(for: .milliseconds(100))
@@ -340,23 +340,23 @@ private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? =
         let original = try await TestServers.http(named: "original")
         defer { original.close(promise: nil) }
         let (stop, stopNow) = AsyncStream<Void>.makeStream()
-        let (router, port, running) = try await Self.stoppable(to: original, stop: stop, acceptingFor: .seconds(3), waitingAtMost: .seconds(50))
+        let (router, port, running) = try await Self.stoppable(to: original, stop: stop, acceptingFor: .seconds(6), waitingAtMost: .seconds(50))
         defer { running.cancel() }
-        let held = try await TestClient(port: port)
-        let before = try await held.get("/before")
-        #expect(before.body == "original GET /before route-as=")
+        try await TestClient.with(port: port) { held in
+            let before = try await held.get("/before")
+            #expect(before.body == "original GET /before route-as=")
 
-        stopNow.yield()
-        try await Task.sleep(for: .milliseconds(1500))
-        try await TestClient.with(port: port) { client in
-            let during = try await client.get("/during")
-            #expect(during.body == "original GET /during route-as=", "a connection made while the router stops is served")
+            stopNow.yield()
+            try await Task.sleep(for: .seconds(1))
+            try await TestClient.with(port: port) { client in
+                let during = try await client.get("/during")
+                #expect(during.body == "original GET /during route-as=", "a connection made while the router stops is served")
+            }
+            #expect(await Self.refuses(port), "then the listener closes")
+            // The connection kept open since before, idle, is closed by the router, which then ends.
+            let rest = try await held.readToEnd()
+            #expect(rest.isEmpty)
         }
-        #expect(await Self.refuses(port), "then the listener closes")
-        // The connection kept open since before, idle, is closed by the router, which then ends.
-        let rest = try await held.readToEnd()
-        await held.close()
-        #expect(rest.isEmpty)
         try await running.value
         #expect(router.openConnections == 0)
     }
@@ -368,12 +368,13 @@ private func withRouter(_ listener: RouterArguments.Listener, routeAs: String? =
         let (router, port, running) = try await Self.stoppable(to: echo, stop: stop, acceptingFor: .milliseconds(100), waitingAtMost: .milliseconds(500))
         defer { running.cancel() }
         // Not HTTP: relayed byte for byte, and not asked to finish.
-        let client = try await TestClient(port: port)
-        try await client.send([0x16, 0x03, 0x01])
-        #expect(try await client.read(count: 3) == [0x16, 0x03, 0x01])
-        stopNow.yield()
-        try await running.value
-        #expect(router.openConnections == 1)
-        await client.close()
+        try await TestClient.with(port: port) { client in
+            try await client.send([0x16, 0x03, 0x01])
+            let echoed = try await client.read(count: 3)
+            #expect(echoed == [0x16, 0x03, 0x01])
+            stopNow.yield()
+            try await running.value
+            #expect(router.openConnections == 1)
+        }
     }
 }

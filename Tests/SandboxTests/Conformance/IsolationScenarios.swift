@@ -339,10 +339,25 @@ extension IsolationScenarios {
         #expect(await webSocketReply(host: address, port: 8080, routeAs: "a") == "local-a: hello")
         #expect(await webSocketReply(host: address, port: 8080, routeAs: nil) == "echo: hello")
         #expect(await echoesBytes(host: address, port: 8082), "TLS-looking bytes through the isolated service's routers, byte for byte")
+        #expect(try await client.listRaw(.ingresses).items.isEmpty, "a namespace without ingresses: nothing duplicated")
+
+        // A non-HTTP service behind an ingress: once anyone isolated anything, Bridge to Kubernetes
+        // closed TLS and plain TCP to every such service.
+        _ = try await client.createRaw(.ingresses, [
+            "metadata": ["name": "bytes"],
+            "spec": ["rules": [["host": "bytes.example.test", "http": ["paths": [
+                ["path": "/", "pathType": "Prefix", "backend": ["service": ["name": "bytes", "port": ["number": 8082]]]],
+            ]]]]],
+        ])
+        let duplicated = await TestSandbox.eventually(timeout: .seconds(60)) {
+            (try? await client.getRaw(.ingresses, name: RoutingNames.duplicatedIngress("bytes", for: "a"))) != nil
+        }
+        #expect(duplicated, "the ingress is duplicated for a")
         let bytes = try await client.get(Service.self, name: "bytes")
-        #expect(await echoesBytes(host: try #require(bytes.spec.clusterIP), port: 8082), "a plain-TCP service of the namespace")
+        #expect(await echoesBytes(host: try #require(bytes.spec.clusterIP), port: 8082), "a TLS or plain-TCP service of the namespace, behind an ingress")
         #expect(try await client.getRaw(.services, name: "bytes") == bytesBefore, "a service no session isolates is not touched")
         #expect(try await client.listRaw(.deployments, options: ListOptions(labelSelector: "\(RoutingNames.routerForLabel)=bytes")).items.isEmpty)
+        try await client.delete(.ingresses, name: "bytes")
 
         // Stopped as Ctrl-C stops it: the local server ends by the signal, whose status connect passes on.
         let status = await session.stop()
