@@ -92,13 +92,14 @@ import Testing
             #expect(asked.status == 0, "\(asked.stderr)")
             #expect(asked.stdout == "got hello\n", "\(asked.stdout) \(asked.stderr)")
 
-            // Plain attach: the output from now on, until the container ends.
-            let ticker = try await kubectl(["run", "ticker", "--image=storefront/inventory:1", "--restart=Never", "--command", "--", "sh", "-c", "sleep 2; for i in 1 2 3; do echo tick $i; sleep 0.3; done"])
+            // Plain attach: the output from now on, until the container ends (ticking for 10 s, so
+            // that an attach that starts late under load still joins it).
+            let ticker = try await kubectl(["run", "ticker", "--image=storefront/inventory:1", "--restart=Never", "--command", "--", "sh", "-c", "sleep 2; for i in $(seq 1 40); do echo tick $i; sleep 0.25; done"])
             #expect(ticker.status == 0, "\(ticker.stderr)")
             _ = try await kubectl(["wait", "--for=jsonpath={.status.phase}=Running", "pod/ticker", "--timeout=60s"])
             let followed = try await kubectl(["attach", "ticker"], timeout: .seconds(60))
             #expect(followed.status == 0, "\(followed.stderr)")
-            #expect(followed.stdout.hasSuffix("tick 3\n"), "\(followed.stdout) \(followed.stderr)")
+            #expect(followed.stdout.hasSuffix("tick 40\n"), "\(followed.stdout) \(followed.stderr)")
 
             // Without stdinOnce the end of a session's input detaches it and leaves the container's
             // stdin open for the next (as containerd does): the container reads a line from each.
