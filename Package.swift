@@ -192,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "RoutingTests",
             dependencies: [
-                "Routing", "RoutingTesting", "BridgeTunnel", "LocalEndpoints",
+                "Routing", "RoutingTesting", "BridgeTunnel", "LocalEndpoints", "TunnelTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -102,22 +102,16 @@ public struct RoutingManagerInstall: Sendable {
         return created
     }
 
-    /// What a removal did, and what it could not do.
-    public struct Removal: Sendable {
-        public var done: [String] = []
-        public var problems: [String] = []
-    }
-
     /// Removes the routing manager and what it made: its Deployment first (so that no pass of
     /// it runs after the last one here), then a pass as if no copy routed (every routed service
     /// gets its own selector back, routers, clone services and duplicated ingresses go), read
     /// back: while a service still points at its routers, the manager's other objects stay
     /// (for another try). Objects of its names that are not its own stay. Idempotent.
-    public func remove() async throws(KubernetesError) -> Removal {
-        var removal = Removal()
+    public func remove() async throws(KubernetesError) -> RoutingReconciler.Outcome {
+        var removal = RoutingReconciler.Outcome()
         try await delete(.deployments, RoutingNames.managerDeployment, into: &removal)
         let pass = try await RoutingReconciler(client: client, namespace: namespace, image: "", log: { _ in }).reconcile(withoutCopies: true)
-        removal.done += pass.changes
+        removal.changes += pass.changes
         removal.problems += pass.problems
         let stillRouted = try await client.listRaw(.services, namespace: namespace).items.filter(RoutingReconciler.isRouted)
         guard stillRouted.isEmpty else {
@@ -131,12 +125,12 @@ public struct RoutingManagerInstall: Sendable {
         return removal
     }
 
-    private func delete(_ type: ResourceType, _ name: String, into removal: inout Removal) async throws(KubernetesError) {
+    private func delete(_ type: ResourceType, _ name: String, into removal: inout RoutingReconciler.Outcome) async throws(KubernetesError) {
         do {
             let existing = try await client.getRaw(type, name: name, namespace: namespace)
             guard existing[path: "metadata", "labels", RoutingNames.componentLabel]?.stringValue == RoutingNames.Component.routingManager.rawValue else { return }
             try await client.delete(type, name: name, namespace: namespace, propagation: .background)
-            removal.done.append("deleted \(type.kind.lowercased()) \(name)")
+            removal.changes.append("deleted \(type.kind.lowercased()) \(name)")
         } catch let error where error.isNotFound {
             return
         }

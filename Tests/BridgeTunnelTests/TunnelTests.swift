@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+import TunnelTesting
 
 /// Both ends of the tunnel over a real loopback TCP connection.
 @Suite struct TunnelTests {
@@ -157,45 +158,34 @@ import Testing
 
     @Test func serverSpeaksFirstAndHalfClosureReachesIt() async throws {
         let (server, servicePort) = try await Self.greetingServer()
-        let tunnel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: TunnelConfiguration(secret: "t")) }
-        let tunnelPort = try #require(tunnel.channel.localAddress?.port)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await server.executeThenClose { connections in
-                    for try await accepted in connections {
-                        try await accepted.take().executeThenClose { inbound, outbound in
-                            try await outbound.write(ByteBuffer(string: "220 ready\n"))
-                            for try await bytes in inbound { try await outbound.write(bytes) }
-                            try await outbound.write(ByteBuffer(string: "bye\n"))
+        try await RelayingAgentEnd.serving(secret: "t") { tunnelPort in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await server.executeThenClose { connections in
+                        for try await accepted in connections {
+                            try await accepted.take().executeThenClose { inbound, outbound in
+                                try await outbound.write(ByteBuffer(string: "220 ready\n"))
+                                for try await bytes in inbound { try await outbound.write(bytes) }
+                                try await outbound.write(ByteBuffer(string: "bye\n"))
+                            }
                         }
                     }
                 }
-            }
-            group.addTask {
-                try await tunnel.executeThenClose { connections in
-                    for try await pending in connections {
-                        try await pending.listener().serve { request in
-                            guard case .cluster(let host, let port) = AgentContract.Target(encoded: request.target) else { return await request.refuse(status: "400") }
-                            await TunnelRelay.relay(request, toHost: host, port: port)
-                        }
-                    }
+                let dialer = try await PendingCarrier.connect(host: "127.0.0.1", port: tunnelPort, purpose: .control, configuration: TunnelConfiguration(secret: "t")).dialer()
+                let stream = try await dialer.open("127.0.0.1:\(servicePort)")
+                let transcript = try await stream.executeThenClose { inbound, outbound in
+                    var iterator = inbound.makeAsyncIterator()
+                    var received = ""
+                    while !received.contains("220 ready\n"), let bytes = try await iterator.next() { received += String(buffer: bytes) }
+                    try await outbound.write(ByteBuffer(string: "HELO\n"))
+                    outbound.finish()
+                    while let bytes = try await iterator.next() { received += String(buffer: bytes) }
+                    return received
                 }
+                #expect(transcript == "220 ready\nHELO\nbye\n")
+                await #expect(throws: TunnelError.refused(status: "502", target: "127.0.0.1:1")) { try await dialer.open("127.0.0.1:1") }
+                group.cancelAll()
             }
-            let dialer = try await PendingCarrier.connect(host: "127.0.0.1", port: tunnelPort, purpose: .control, configuration: TunnelConfiguration(secret: "t")).dialer()
-            let stream = try await dialer.open("127.0.0.1:\(servicePort)")
-            let transcript = try await stream.executeThenClose { inbound, outbound in
-                var iterator = inbound.makeAsyncIterator()
-                var received = ""
-                while !received.contains("220 ready\n"), let bytes = try await iterator.next() { received += String(buffer: bytes) }
-                try await outbound.write(ByteBuffer(string: "HELO\n"))
-                outbound.finish()
-                while let bytes = try await iterator.next() { received += String(buffer: bytes) }
-                return received
-            }
-            #expect(transcript == "220 ready\nHELO\nbye\n")
-            await #expect(throws: TunnelError.refused(status: "502", target: "127.0.0.1:1")) { try await dialer.open("127.0.0.1:1") }
-            group.cancelAll()
         }
     }
 }

@@ -1,10 +1,10 @@
 import BridgeTunnel
 import LocalEndpoints
 import NIOCore
-import NIOPosix
 import Routing
 import RoutingTesting
 import Testing
+import TunnelTesting
 
 /// The laptop's side of isolation: connections the local process opens to the cluster's services
 /// (`HeaderRouter.route`) pass through a router that names the session on each HTTP request that
@@ -89,36 +89,25 @@ private func withStampingListener(serving: (String) async throws -> any Channel,
 }
 
 private func withStampingListener(destinationPort: Int, _ body: (Int) async throws -> Void) async throws {
-    let agent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0) { channel in PendingCarrier.begin(channel, side: .agent, purpose: .control, configuration: TunnelConfiguration(secret: "t")) }
-    let agentPort = try #require(agent.channel.localAddress?.port)
-    let listener = try await LocalListener.bind(host: "127.0.0.1", port: 0)
-    let destination = RouterArguments.Endpoint(host: "127.0.0.1", port: destinationPort)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
-            try await agent.executeThenClose { carriers in
-                for try await pending in carriers {
-                    try await pending.listener().serve { request in
-                        guard case .cluster(let host, let port) = AgentContract.Target(encoded: request.target) else { return await request.refuse(status: "400") }
-                        await TunnelRelay.relay(request, toHost: host, port: port)
+    try await RelayingAgentEnd.serving(secret: "t") { agentPort in
+        let listener = try await LocalListener.bind(host: "127.0.0.1", port: 0)
+        let destination = RouterArguments.Endpoint(host: "127.0.0.1", port: destinationPort)
+        let tunnel = try await PendingCarrier.connect(host: "127.0.0.1", port: agentPort, purpose: .control, configuration: TunnelConfiguration(secret: "t")).dialer()
+        let dialer = RouterDialer.held { try await tunnel.openHeld(AgentContract.Target.cluster(host: $0.host, port: $0.port).encoded) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await listener.serve { connection in
+                    do {
+                        try await HeaderRouter.route(connection, to: destination, stampingUnnamedAs: "alice", through: dialer)
+                    } catch {
+                        await connection.close()
                     }
                 }
             }
+            try await body(listener.port)
+            await listener.close()
+            try? await tunnel.connection.close()
+            group.cancelAll()
         }
-        let tunnel = try await PendingCarrier.connect(host: "127.0.0.1", port: agentPort, purpose: .control, configuration: TunnelConfiguration(secret: "t")).dialer()
-        let dialer = RouterDialer.held { try await tunnel.openHeld(AgentContract.Target.cluster(host: $0.host, port: $0.port).encoded) }
-        group.addTask {
-            await listener.serve { connection in
-                do {
-                    try await HeaderRouter.route(connection, to: destination, stampingUnnamedAs: "alice", through: dialer)
-                } catch {
-                    await connection.close()
-                }
-            }
-        }
-        try await body(listener.port)
-        await listener.close()
-        try? await tunnel.connection.close()
-        group.cancelAll()
     }
 }

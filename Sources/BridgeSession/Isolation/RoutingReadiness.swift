@@ -88,8 +88,8 @@ struct RoutingReadiness: Sendable {
         guard rolledOut else { return "the routers of \"\(service)\" are rolling out the route" }
         // A router of an older form, even one being stopped, may still be sent requests (its
         // address leaves the nodes' forwarding rules a moment after it leaves the endpoints).
-        let selector = RoutePlan.routerSelector(of: service).objectValue?.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }.joined(separator: ",")
-        let pods = try await client.listRaw(.pods, namespace: namespace, options: ListOptions(labelSelector: selector)).items
+        let routerLabels = RoutePlan.routerSelector(of: service).objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let pods = try await client.listRaw(.pods, namespace: namespace, options: ListOptions(matching: routerLabels)).items
         if let older = pods.first(where: { Self.mayServe($0, now: Date()) && !Self.routes($0["spec"], routeAs: routeAs, to: copyAddress) }) {
             return "an older router of \"\(service)\" (pod \(older[path: "metadata", "name"]?.stringValue ?? "")) is still running"
         }

@@ -48,7 +48,7 @@ public struct TargetResolver: Sendable {
         }
         // A service isolation points at its routers is resolved by its own selector, kept while it does.
         guard let selector = RoutePlan.originalSelector(of: service), !selector.isEmpty else { throw .serviceWithoutSelector(service: name, namespace: namespace) }
-        let selectorText = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let selectorText = ListOptions.labelSelector(matching: selector)
         let pods: [Pod]
         do {
             pods = try await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: selectorText))

@@ -11,6 +11,16 @@ public struct ListOptions: Sendable, Hashable {
         self.limit = limit
     }
 
+    /// Lists what carries every label of `labels` (a service's or a workload's selector).
+    public init(matching labels: [String: String]) {
+        self.init(labelSelector: Self.labelSelector(matching: labels))
+    }
+
+    /// `key=value,…` for every label of `labels`, in key order.
+    public static func labelSelector(matching labels: [String: String]) -> String {
+        labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
     var queryItems: [(String, String)] {
         var items: [(String, String)] = []
         if let labelSelector, !labelSelector.isEmpty { items.append(("labelSelector", labelSelector)) }

@@ -117,11 +117,11 @@ struct CleanCommand: AsyncParsableCommand {
         }
         console.step("removing the routing manager of namespace \"\(namespace)\"")
         let removal = try await install.remove()
-        for line in removal.done { console.result(line, event: "cleaned", fields: ["namespace": .string(namespace), "routing": true]) }
+        for line in removal.changes { console.result(line, event: "cleaned", fields: ["namespace": .string(namespace), "routing": true]) }
         guard removal.problems.isEmpty else {
             throw CleanFailure(description: "the routing manager of namespace \"\(namespace)\" was not removed entirely: \(removal.problems.joined(separator: "; "))")
         }
-        return removal.done.count
+        return removal.changes.count
     }
 
     struct CleanFailure: Error, CustomStringConvertible {

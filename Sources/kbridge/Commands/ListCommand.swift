@@ -58,7 +58,7 @@ struct ServiceRow {
 
     var selectorText: String {
         guard let selector, !selector.isEmpty else { return "<none>" }
-        return selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return ListOptions.labelSelector(matching: selector)
     }
 
     var json: JSONValue {
